@@ -1,0 +1,601 @@
+/* cli.c - parse natpmp's command line into a struct invocation.
+ * Every malformed value yields one line naming it; nothing is printed here. */
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "command.h"
+
+#define MS_PER_SECOND 1000
+#define LIFETIME_MAX_SECONDS 4294967295ULL
+/* a timeout beyond the 127.75 s schedule changes nothing; the cap only
+ * keeps the arithmetic far from overflow */
+#define TIMEOUT_MAX_SECONDS 4294967295ULL
+
+static int fail(char *error, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *error, size_t size, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(error, size, format, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A port is 1-5 decimal digits with a value of at most 65535. */
+static int parse_port(const char *text, size_t length, const char *spec,
+		      uint16_t *port, char *error, size_t size)
+{
+	unsigned long value = 0;
+	size_t i;
+
+	if (length == 0)
+		return -1;
+	for (i = 0; i < length; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return fail(error, size,
+				    "invalid SPEC '%s': '%.*s' is not a port number",
+				    spec, (int)length, text);
+		if (value <= 65535)
+			value = value * 10 + (unsigned long)(text[i] - '0');
+	}
+	if (value > 65535)
+		return fail(error, size,
+			    "invalid SPEC '%s': port %.*s is out of range (0-65535)",
+			    spec, (int)length, text);
+	*port = (uint16_t)value;
+	return 0;
+}
+
+int cli_parse_protocols(const char *text, unsigned *protocols, char *error,
+			size_t size)
+{
+	if (strcasecmp(text, "tcp") == 0)
+		*protocols = PROTOCOL_TCP;
+	else if (strcasecmp(text, "udp") == 0)
+		*protocols = PROTOCOL_UDP;
+	else if (strcasecmp(text, "both") == 0)
+		*protocols = PROTOCOL_BOTH;
+	else
+		return fail(error, size,
+			    "unknown protocol '%s' (use tcp, udp or both)",
+			    text);
+	return 0;
+}
+
+int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
+		   size_t size)
+{
+	const char *slash = strchr(text, '/');
+	const char *colon = strchr(text, ':');
+	size_t ports_length = slash ? (size_t)(slash - text) : strlen(text);
+	size_t internal_length;
+	char why[CLI_ERROR_SIZE];
+
+	if (colon && colon > text + ports_length)
+		colon = NULL; /* a ':' after the '/' belongs to the protocol */
+	internal_length = colon ? (size_t)(colon - text) : ports_length;
+
+	if (*text == '\0')
+		return fail(error, size, "invalid SPEC '': empty");
+	if (internal_length == 0)
+		return fail(error, size, "invalid SPEC '%s': missing internal port",
+			    text);
+	if (parse_port(text, internal_length, text, &spec->internal_port, error,
+		       size) < 0)
+		return -1;
+	spec->external_port = spec->internal_port;
+	if (colon) {
+		size_t external_length = ports_length - internal_length - 1;
+		if (external_length == 0)
+			return fail(error, size,
+				    "invalid SPEC '%s': missing external port after ':'",
+				    text);
+		if (parse_port(colon + 1, external_length, text,
+			       &spec->external_port, error, size) < 0)
+			return -1;
+	}
+	spec->protocols = PROTOCOL_TCP;
+	if (slash) {
+		if (slash[1] == '\0')
+			return fail(error, size,
+				    "invalid SPEC '%s': missing protocol after '/'",
+				    text);
+		if (cli_parse_protocols(slash + 1, &spec->protocols, why,
+					sizeof(why)) < 0)
+			return fail(error, size, "invalid SPEC '%s': %s", text, why);
+	}
+	return 0;
+}
+
+/* Parses DIGITS[.DIGITS][s|m|h|d] into milliseconds, truncating below 1 ms.
+ * The value must not exceed max_seconds. */
+static int parse_duration(const char *text, const char *what,
+			  unsigned long long max_seconds, uint64_t *ms,
+			  char *error, size_t size)
+{
+	const char *p = text;
+	unsigned long long whole = 0, fraction = 0, scale = 1, unit_ms;
+	bool digits = false;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		whole = whole * 10 + (unsigned long long)(*p - '0');
+		if (whole > max_seconds)
+			return fail(error, size,
+				    "invalid %s '%s': too long (at most %llu seconds)",
+				    what, text, max_seconds);
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
+			if (scale < 1000000000ULL) { /* nanosecond precision is plenty */
+				fraction = fraction * 10 + (unsigned long long)(*p - '0');
+				scale *= 10;
+			}
+		}
+	}
+	if (!digits)
+		return fail(error, size,
+			    "invalid %s '%s': not a duration (seconds, or a number with s, m, h or d)",
+			    what, text);
+	switch (*p) {
+	case '\0': case 's': unit_ms = 1000; break;
+	case 'm': unit_ms = 60 * 1000ULL; break;
+	case 'h': unit_ms = 3600 * 1000ULL; break;
+	case 'd': unit_ms = 86400 * 1000ULL; break;
+	default:
+		return fail(error, size,
+			    "invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			    what, text, p);
+	}
+	if (*p != '\0' && p[1] != '\0')
+		return fail(error, size,
+			    "invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			    what, text, p);
+	if (whole > max_seconds * 1000ULL / unit_ms)
+		return fail(error, size,
+			    "invalid %s '%s': too long (at most %llu seconds)",
+			    what, text, max_seconds);
+	*ms = whole * unit_ms + fraction * unit_ms / scale;
+	if (*ms > max_seconds * 1000ULL)
+		return fail(error, size,
+			    "invalid %s '%s': too long (at most %llu seconds)",
+			    what, text, max_seconds);
+	return 0;
+}
+
+int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
+		       size_t size)
+{
+	uint64_t ms;
+
+	if (parse_duration(text, "lifetime", LIFETIME_MAX_SECONDS, &ms, error,
+			   size) < 0)
+		return -1;
+	if (ms == 0)
+		return fail(error, size,
+			    "invalid lifetime '%s': must be at least 1 second (unmap deletes a mapping)",
+			    text);
+	if (ms % MS_PER_SECOND != 0)
+		return fail(error, size,
+			    "invalid lifetime '%s': must be a whole number of seconds",
+			    text);
+	*seconds = (uint32_t)(ms / MS_PER_SECOND);
+	return 0;
+}
+
+int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
+{
+	uint64_t value;
+
+	if (parse_duration(text, "timeout", TIMEOUT_MAX_SECONDS, &value, error,
+			   size) < 0)
+		return -1;
+	if (value == 0)
+		return fail(error, size,
+			    "invalid timeout '%s': must be at least 1 millisecond",
+			    text);
+	*ms = (int64_t)value;
+	return 0;
+}
+
+int cli_parse_gateway(const char *text, const char *origin,
+		      struct sockaddr_in *gateway, char *error, size_t size)
+{
+	char address[INET_ADDRSTRLEN];
+	const char *colon = strchr(text, ':');
+	size_t length = colon ? (size_t)(colon - text) : strlen(text);
+	unsigned long port = 5351;
+	struct in_addr in;
+	uint32_t host;
+
+	if (length == 0 || length >= sizeof(address))
+		return fail(error, size,
+			    "invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
+			    origin, text);
+	memcpy(address, text, length);
+	address[length] = '\0';
+	if (inet_pton(AF_INET, address, &in) != 1)
+		return fail(error, size,
+			    "invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
+			    origin, text);
+	host = ntohl(in.s_addr);
+	if (host == 0 || host == 0xffffffffU || (host >> 28) == 0xe)
+		return fail(error, size,
+			    "invalid %s '%s': not a unicast address", origin,
+			    text);
+	if (colon) {
+		const char *p = colon + 1;
+		port = 0;
+		if (*p == '\0')
+			return fail(error, size,
+				    "invalid %s '%s': missing port after ':'",
+				    origin, text);
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9' || port > 65535)
+				break;
+			port = port * 10 + (unsigned long)(*p - '0');
+		}
+		if (*p != '\0' || port == 0 || port > 65535)
+			return fail(error, size,
+				    "invalid %s '%s': port must be 1-65535",
+				    origin, text);
+	}
+	memset(gateway, 0, sizeof(*gateway));
+	gateway->sin_family = AF_INET;
+	gateway->sin_addr = in;
+	gateway->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+const struct command *cli_find_command(const struct command *const commands[],
+				       size_t command_count, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < command_count; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+/* The options table. `bit` is 0 for the common options every command takes. */
+enum option_id {
+	OPTION_GATEWAY, OPTION_LIFETIME, OPTION_TIMEOUT, OPTION_JSON,
+	OPTION_QUIET, OPTION_VERBOSE, OPTION_HELP, OPTION_VERSION, OPTION_ALL,
+	OPTION_PROTO, OPTION_ON_CHANGE, OPTION_KEEP,
+};
+
+struct option_spec {
+	enum option_id id;
+	const char *long_name;
+	char short_name; /* 0: long only */
+	bool takes_value;
+	unsigned bit;
+};
+
+static const struct option_spec option_specs[] = {
+	{ OPTION_GATEWAY, "gateway", 'g', true, 0 },
+	{ OPTION_LIFETIME, "lifetime", 'l', true, CLI_OPTION_LIFETIME },
+	{ OPTION_TIMEOUT, "timeout", 't', true, 0 },
+	{ OPTION_JSON, "json", 'j', false, 0 },
+	{ OPTION_QUIET, "quiet", 'q', false, 0 },
+	{ OPTION_VERBOSE, "verbose", 'v', false, 0 },
+	{ OPTION_HELP, "help", 'h', false, 0 },
+	{ OPTION_VERSION, "version", 'V', false, 0 },
+	{ OPTION_ALL, "all", 'a', false, CLI_OPTION_ALL },
+	{ OPTION_PROTO, "proto", 'p', true, CLI_OPTION_PROTO },
+	{ OPTION_ON_CHANGE, "on-change", 0, true, CLI_OPTION_ON_CHANGE },
+	{ OPTION_KEEP, "keep", 0, false, CLI_OPTION_KEEP },
+};
+#define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
+
+struct parse_state {
+	struct invocation *inv;
+	unsigned used_bits;        /* command-specific options seen */
+	const char *used_name[8];  /* how each was spelled, by bit index */
+	const char *proto_text;
+	const char **operands;
+	size_t operand_count;
+	char *error;
+	size_t size;
+};
+
+static const struct option_spec *find_long(const char *name, size_t length)
+{
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		if (strlen(option_specs[i].long_name) == length &&
+		    strncmp(option_specs[i].long_name, name, length) == 0)
+			return &option_specs[i];
+	return NULL;
+}
+
+static const struct option_spec *find_short(char name)
+{
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		if (option_specs[i].short_name == name)
+			return &option_specs[i];
+	return NULL;
+}
+
+static int bit_index(unsigned bit)
+{
+	int i = 0;
+
+	while (bit > 1) {
+		bit >>= 1;
+		i++;
+	}
+	return i;
+}
+
+static int apply_option(struct parse_state *st, const struct option_spec *o,
+			const char *spelled, const char *value)
+{
+	struct invocation *inv = st->inv;
+
+	if (o->bit) {
+		st->used_bits |= o->bit;
+		st->used_name[bit_index(o->bit)] = spelled;
+	}
+	switch (o->id) {
+	case OPTION_GATEWAY:
+		inv->gateway_given = true;
+		return cli_parse_gateway(value, "gateway", &inv->gateway,
+					 st->error, st->size);
+	case OPTION_LIFETIME:
+		return cli_parse_lifetime(value, &inv->lifetime, st->error,
+					  st->size);
+	case OPTION_TIMEOUT:
+		return cli_parse_timeout(value, &inv->timeout_ms, st->error,
+					 st->size);
+	case OPTION_JSON: inv->json = true; return 0;
+	case OPTION_QUIET: inv->quiet = true; return 0;
+	case OPTION_VERBOSE: inv->verbose = true; return 0;
+	case OPTION_HELP: inv->help = true; return 0;
+	case OPTION_VERSION: inv->version = true; return 0;
+	case OPTION_ALL: inv->all = true; return 0;
+	case OPTION_PROTO: {
+		char why[CLI_ERROR_SIZE];
+		st->proto_text = value;
+		if (cli_parse_protocols(value, &inv->all_protocols, why,
+					sizeof(why)) < 0)
+			return fail(st->error, st->size, "invalid --proto: %s",
+				    why);
+		return 0;
+	}
+	case OPTION_ON_CHANGE:
+		if (*value == '\0')
+			return fail(st->error, st->size,
+				    "option --on-change needs a command");
+		inv->on_change = value;
+		return 0;
+	case OPTION_KEEP: inv->keep = true; return 0;
+	}
+	return 0;
+}
+
+/* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
+static int parse_long(struct parse_state *st, int argc, const char *const argv[],
+		      int *i)
+{
+	const char *arg = argv[*i];
+	const char *name = arg + 2;
+	const char *equals = strchr(name, '=');
+	size_t length = equals ? (size_t)(equals - name) : strlen(name);
+	const struct option_spec *o = find_long(name, length);
+	const char *value = NULL;
+
+	if (!o)
+		return fail(st->error, st->size, "unknown option '--%.*s'",
+			    (int)length, name);
+	if (o->takes_value) {
+		if (equals)
+			value = equals + 1;
+		else if (*i + 1 < argc)
+			value = argv[++*i];
+		else
+			return fail(st->error, st->size,
+				    "option --%s needs a value", o->long_name);
+	} else if (equals) {
+		return fail(st->error, st->size, "option --%s takes no value",
+			    o->long_name);
+	}
+	return apply_option(st, o, o->long_name, value);
+}
+
+/* "-qj", "-g ADDR", "-gADDR", "-qg ADDR" */
+static int parse_short(struct parse_state *st, int argc, const char *const argv[],
+		       int *i)
+{
+	const char *arg = argv[*i];
+	const char *p;
+
+	for (p = arg + 1; *p; p++) {
+		const struct option_spec *o = find_short(*p);
+		const char *value;
+
+		if (!o)
+			return fail(st->error, st->size,
+				    "unknown option '-%c'", *p);
+		if (!o->takes_value) {
+			if (apply_option(st, o, o->long_name, NULL) < 0)
+				return -1;
+			continue;
+		}
+		if (p[1] != '\0')
+			value = p + 1;
+		else if (*i + 1 < argc)
+			value = argv[++*i];
+		else
+			return fail(st->error, st->size,
+				    "option -%c needs a value", *p);
+		return apply_option(st, o, o->long_name, value);
+	}
+	return 0;
+}
+
+/* A negative number is an operand (a bad port, reported as such), not an
+ * option, so "map -1" says what is wrong with -1. */
+static bool is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] != '\0' &&
+	       !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+static int check_options_apply(struct parse_state *st)
+{
+	const struct command *cmd = st->inv->command;
+	unsigned stray = st->used_bits & ~cmd->options;
+
+	if (stray)
+		return fail(st->error, st->size,
+			    "option --%s does not apply to %s",
+			    st->used_name[bit_index(stray & (~stray + 1u))], cmd->name);
+	if (st->proto_text && !st->inv->all)
+		return fail(st->error, st->size,
+			    "option --proto needs --all (a SPEC carries its own protocol)");
+	return 0;
+}
+
+static int parse_operands(struct parse_state *st)
+{
+	struct invocation *inv = st->inv;
+	const struct command *cmd = inv->command;
+	size_t i;
+
+	switch (cmd->operands) {
+	case CLI_OPERANDS_NONE:
+		if (st->operand_count > 0)
+			return fail(st->error, st->size,
+				    "%s takes no arguments (got '%s')",
+				    cmd->name, st->operands[0]);
+		return 0;
+	case CLI_OPERANDS_COMMAND:
+		if (st->operand_count > 1)
+			return fail(st->error, st->size,
+				    "%s takes at most one command name (got '%s')",
+				    cmd->name, st->operands[1]);
+		inv->help_topic = st->operand_count ? st->operands[0] : NULL;
+		return 0;
+	case CLI_OPERANDS_SPECS:
+		break;
+	}
+	if (inv->all && st->operand_count > 0)
+		return fail(st->error, st->size,
+			    "%s --all takes no SPEC (got '%s')", cmd->name,
+			    st->operands[0]);
+	if (!inv->all && st->operand_count == 0)
+		return fail(st->error, st->size,
+			    "%s needs at least one SPEC (INTERNAL[:EXTERNAL][/PROTO])",
+			    cmd->name);
+	for (i = 0; i < st->operand_count; i++)
+		if (cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
+				   st->size) < 0)
+			return -1;
+	inv->spec_count = st->operand_count;
+	return 0;
+}
+
+static void invocation_init(struct invocation *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	inv->lifetime = CLI_DEFAULT_LIFETIME;
+	inv->timeout_ms = -1;
+	inv->all_protocols = PROTOCOL_BOTH;
+}
+
+static int scan_arguments(struct parse_state *st, int argc, const char *const argv[],
+			  const struct command *const commands[],
+			  size_t command_count)
+{
+	bool options_done = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int rc = 0;
+
+		if (!options_done && strcmp(arg, "--") == 0)
+			options_done = true;
+		else if (!options_done && strncmp(arg, "--", 2) == 0)
+			rc = parse_long(st, argc, argv, &i);
+		else if (!options_done && is_option(arg))
+			rc = parse_short(st, argc, argv, &i);
+		else if (!st->inv->command) {
+			st->inv->command = cli_find_command(commands,
+							    command_count, arg);
+			if (!st->inv->command)
+				return fail(st->error, st->size,
+					    "unknown command '%s' (try 'natpmp help')",
+					    arg);
+		} else
+			st->operands[st->operand_count++] = arg;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, const char *const argv[],
+	      const struct command *const commands[], size_t command_count,
+	      const char *env_gateway, struct invocation *inv, char *error,
+	      size_t size)
+{
+	struct parse_state st;
+	int rc = -1;
+
+	invocation_init(inv);
+	memset(&st, 0, sizeof(st));
+	st.inv = inv;
+	st.error = error;
+	st.size = size;
+	st.operands = calloc((size_t)(argc > 0 ? argc : 1), sizeof(char *));
+	inv->specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*inv->specs));
+	if (!st.operands || !inv->specs) {
+		fail(error, size, "out of memory");
+		goto out;
+	}
+	if (scan_arguments(&st, argc, argv, commands, command_count) < 0)
+		goto out;
+	if (inv->help || inv->version) {
+		rc = 0;
+		goto out;
+	}
+	if (!inv->command) {
+		fail(error, size, "no command given (try 'natpmp help')");
+		goto out;
+	}
+	if (check_options_apply(&st) < 0 || parse_operands(&st) < 0)
+		goto out;
+	if (!inv->gateway_given && env_gateway && *env_gateway) {
+		if (cli_parse_gateway(env_gateway, "NATPMP_GATEWAY",
+				      &inv->gateway, error, size) < 0)
+			goto out;
+		inv->gateway_given = true;
+	}
+	rc = 0;
+out:
+	free(st.operands);
+	if (rc < 0)
+		cli_free(inv);
+	return rc;
+}
+
+void cli_free(struct invocation *inv)
+{
+	free(inv->specs);
+	inv->specs = NULL;
+	inv->spec_count = 0;
+}

@@ -1,0 +1,89 @@
+/* cli.h - the command-line grammar: SPEC, DURATION, gateway ADDR[:PORT],
+ * and the option parser shared by every subcommand. Pure: errors come
+ * back as one line of text, nothing is printed. */
+#ifndef NATPMP_CLI_H
+#define NATPMP_CLI_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLI_ERROR_SIZE 256
+#define CLI_DEFAULT_LIFETIME 7200 /* RFC 6886 section 3.3 recommendation */
+
+enum protocol_bits {
+	PROTOCOL_UDP = 1,
+	PROTOCOL_TCP = 2,
+	PROTOCOL_BOTH = PROTOCOL_UDP | PROTOCOL_TCP,
+};
+
+/* options beyond the common ones (-g -t -j -q -v -h -V) */
+enum cli_option_bits {
+	CLI_OPTION_LIFETIME = 1 << 0,
+	CLI_OPTION_ALL = 1 << 1,
+	CLI_OPTION_PROTO = 1 << 2,
+	CLI_OPTION_ON_CHANGE = 1 << 3,
+	CLI_OPTION_KEEP = 1 << 4,
+};
+
+enum cli_operands {
+	CLI_OPERANDS_NONE,
+	CLI_OPERANDS_SPECS,   /* one or more SPEC */
+	CLI_OPERANDS_COMMAND, /* help: an optional command name */
+};
+
+/* INTERNAL[:EXTERNAL][/PROTO] */
+struct port_spec {
+	uint16_t internal_port;
+	uint16_t external_port; /* suggested; defaults to internal_port */
+	unsigned protocols;     /* enum protocol_bits */
+};
+
+struct command;
+
+struct invocation {
+	const struct command *command; /* NULL: no command given */
+	bool help;
+	bool version;
+	const char *help_topic; /* `natpmp help NAME` */
+	bool gateway_given;     /* by --gateway or NATPMP_GATEWAY */
+	struct sockaddr_in gateway;
+	uint32_t lifetime;
+	int64_t timeout_ms; /* -1: the RFC schedule alone */
+	bool json;
+	bool quiet;
+	bool verbose;
+	bool all;
+	unsigned all_protocols;
+	const char *on_change;
+	bool keep;
+	struct port_spec *specs;
+	size_t spec_count;
+};
+
+int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
+		   size_t size);
+int cli_parse_protocols(const char *text, unsigned *protocols, char *error,
+			size_t size);
+int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
+		       size_t size);
+int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size);
+/* origin names where the text came from in errors ("gateway",
+ * "NATPMP_GATEWAY") */
+int cli_parse_gateway(const char *text, const char *origin,
+		      struct sockaddr_in *gateway, char *error, size_t size);
+
+/* Parses argv against the command table. env_gateway is $NATPMP_GATEWAY
+ * (or NULL). Returns 0, or -1 with one line in error. On success the
+ * caller frees with cli_free. */
+int cli_parse(int argc, const char *const argv[],
+	      const struct command *const commands[], size_t command_count,
+	      const char *env_gateway, struct invocation *invocation,
+	      char *error, size_t size);
+void cli_free(struct invocation *invocation);
+
+const struct command *cli_find_command(const struct command *const commands[],
+				       size_t command_count, const char *name);
+
+#endif

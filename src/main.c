@@ -1,0 +1,126 @@
+/* main.c - natpmp: a NAT-PMP (RFC 6886) client. Parses the command line
+ * and runs one subcommand from the table below. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "command.h"
+#include "diag.h"
+#include "exit_status.h"
+
+#ifndef NATPMP_VERSION
+#define NATPMP_VERSION "unknown"
+#endif
+
+static int run_help(const struct invocation *invocation);
+
+static const struct command command_help = {
+	.name = "help",
+	.run = run_help,
+	.summary = "show help for natpmp or one command",
+	.usage = "usage: natpmp help [COMMAND]\n",
+	.options = 0,
+	.operands = CLI_OPERANDS_COMMAND,
+};
+
+static const struct command *const commands[] = {
+	&command_address,
+	&command_map,
+	&command_unmap,
+	&command_help,
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static void print_overview(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: natpmp [options] COMMAND [ARGS]\n"
+	      "\n"
+	      "A NAT-PMP (RFC 6886) client: asks the gateway for its external address\n"
+	      "and for port mappings.\n"
+	      "\n"
+	      "commands:\n", out);
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-12s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fputs("\n"
+	      "options:\n"
+	      "  -g, --gateway ADDR[:PORT]  the gateway (default: $NATPMP_GATEWAY, else the\n"
+	      "                             default route's gateway)\n"
+	      "  -l, --lifetime DURATION    mapping lifetime (default 7200s)\n"
+	      "  -t, --timeout DURATION     longest wait for the gateway (default: the RFC\n"
+	      "                             schedule, 127.75s per request)\n"
+	      "  -j, --json                 JSON Lines on stdout\n"
+	      "  -q, --quiet                nothing on stdout on success\n"
+	      "  -v, --verbose              trace every datagram on stderr\n"
+	      "  -h, --help                 this help, or a command's with COMMAND --help\n"
+	      "  -V, --version              print the version\n"
+	      "\n"
+	      "SPEC is INTERNAL[:EXTERNAL][/PROTO], e.g. 8080, 8080:80/tcp, 51413/both, 0/both.\n"
+	      "DURATION is seconds, or a number with s, m, h or d (90m, 2h, 0.5).\n"
+	      "See natpmp(1) for output formats and exit statuses.\n",
+	      out);
+}
+
+static int print_help_for(const struct command *command)
+{
+	if (!command) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	fputs(command->usage, stdout);
+	fputs("\nCommon options: -g ADDR[:PORT], -t DURATION, -j, -q, -v (see natpmp help).\n",
+	      stdout);
+	return EXIT_OK;
+}
+
+static int run_help(const struct invocation *invocation)
+{
+	const struct command *command = NULL;
+
+	if (invocation->help_topic) {
+		command = cli_find_command(commands, COMMAND_COUNT,
+					   invocation->help_topic);
+		if (!command) {
+			diag_error("unknown command '%s' (try 'natpmp help')",
+				   invocation->help_topic);
+			return EXIT_USAGE;
+		}
+	}
+	return print_help_for(command);
+}
+
+int main(int argc, char *argv[])
+{
+	struct invocation invocation;
+	char error[CLI_ERROR_SIZE];
+	int64_t start = clock_now_ms();
+	int status;
+
+	if (cli_parse(argc, (const char *const *)argv, commands, COMMAND_COUNT,
+		      getenv("NATPMP_GATEWAY"), &invocation, error,
+		      sizeof(error)) < 0) {
+		diag_error("%s", error);
+		return EXIT_USAGE;
+	}
+	if (invocation.version) {
+		printf("natpmp %s\n", NATPMP_VERSION);
+		status = EXIT_OK;
+	} else if (invocation.help) {
+		status = invocation.command == &command_help ?
+				 run_help(&invocation) :
+				 print_help_for(invocation.command);
+	} else {
+		diag_set_verbose(invocation.verbose, start);
+		status = invocation.command->run(&invocation);
+	}
+	cli_free(&invocation);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		diag_error("cannot write the results: output error");
+		if (status == EXIT_OK)
+			status = EXIT_SYSTEM;
+	}
+	return status;
+}

@@ -1,0 +1,39 @@
+/* result.c - what each kind of failure means to a script: its exit status
+ * and its stable JSON error code. */
+#include "result.h"
+
+#include "exit_status.h"
+
+int failure_exit_status(enum failure failure)
+{
+	switch (failure) {
+	case FAILURE_NONE: return EXIT_OK;
+	case FAILURE_TIMEOUT: return EXIT_TRY_LATER;
+	case FAILURE_PORT_UNREACHABLE: return EXIT_UNSUPPORTED;
+	case FAILURE_UNSUPPORTED: return EXIT_UNSUPPORTED;
+	case FAILURE_NOT_AUTHORIZED: return EXIT_REFUSED;
+	case FAILURE_NETWORK: return EXIT_TRY_LATER;
+	case FAILURE_OUT_OF_RESOURCES: return EXIT_TRY_LATER;
+	case FAILURE_BAD_RESULT: return EXIT_PROTOCOL;
+	case FAILURE_NO_GATEWAY: return EXIT_NO_GATEWAY;
+	case FAILURE_SYSTEM: return EXIT_SYSTEM;
+	}
+	return EXIT_SYSTEM;
+}
+
+const char *failure_code(enum failure failure)
+{
+	switch (failure) {
+	case FAILURE_NONE: return "none";
+	case FAILURE_TIMEOUT: return "timeout";
+	case FAILURE_PORT_UNREACHABLE: return "port-unreachable";
+	case FAILURE_UNSUPPORTED: return "unsupported";
+	case FAILURE_NOT_AUTHORIZED: return "not-authorized";
+	case FAILURE_NETWORK: return "network-failure";
+	case FAILURE_OUT_OF_RESOURCES: return "out-of-resources";
+	case FAILURE_BAD_RESULT: return "bad-reply";
+	case FAILURE_NO_GATEWAY: return "no-gateway";
+	case FAILURE_SYSTEM: return "system-error";
+	}
+	return "system-error";
+}

@@ -1,0 +1,236 @@
+/* test_cli.c - the command-line grammar: every SPEC, DURATION and gateway
+ * form the man page promises, and a clear error naming each bad value. */
+#include <arpa/inet.h>
+
+#include "check.h"
+#include "cli.h"
+#include "command.h"
+
+static char error[CLI_ERROR_SIZE];
+
+static void spec_ok(const char *text, unsigned internal, unsigned external,
+		    unsigned protocols)
+{
+	struct port_spec spec;
+	int rc = cli_parse_spec(text, &spec, error, sizeof(error));
+
+	CHECK_EQ(rc, 0);
+	if (rc == 0) {
+		CHECK_EQ(spec.internal_port, internal);
+		CHECK_EQ(spec.external_port, external);
+		CHECK_EQ(spec.protocols, protocols);
+	} else {
+		fprintf(stderr, "  '%s': %s\n", text, error);
+	}
+}
+
+static void spec_bad(const char *text, const char *why)
+{
+	struct port_spec spec;
+
+	error[0] = '\0';
+	CHECK_EQ(cli_parse_spec(text, &spec, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, why);
+}
+
+static void test_specs(void)
+{
+	spec_ok("8080", 8080, 8080, PROTOCOL_TCP);
+	spec_ok("8080:80/tcp", 8080, 80, PROTOCOL_TCP);
+	spec_ok("51413/both", 51413, 51413, PROTOCOL_BOTH);
+	spec_ok("0/both", 0, 0, PROTOCOL_BOTH);
+	spec_ok("5353/UDP", 5353, 5353, PROTOCOL_UDP);
+	spec_ok("65535:0", 65535, 0, PROTOCOL_TCP);
+	spec_ok("0080", 80, 80, PROTOCOL_TCP);
+	spec_bad("65536", "invalid SPEC '65536': port 65536 is out of range");
+	spec_bad("99999999999999999999", "out of range");
+	spec_bad("-1", "invalid SPEC '-1': '-1' is not a port number");
+	spec_bad("80/sctp", "invalid SPEC '80/sctp': unknown protocol 'sctp'");
+	spec_bad("8080:", "invalid SPEC '8080:': missing external port");
+	spec_bad("8080:/udp", "missing external port");
+	spec_bad(":80", "missing internal port");
+	spec_bad("/tcp", "missing internal port");
+	spec_bad("80/", "missing protocol");
+	spec_bad("", "empty");
+	spec_bad("http", "'http' is not a port number");
+	spec_bad("80:90:100", "'90:100' is not a port number");
+	spec_bad(" 80", "is not a port number");
+}
+
+static void test_durations(void)
+{
+	uint32_t seconds = 0;
+	int64_t ms = 0;
+
+	CHECK_EQ(cli_parse_lifetime("7200", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 7200);
+	CHECK_EQ(cli_parse_lifetime("90m", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 5400);
+	CHECK_EQ(cli_parse_lifetime("2h", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 7200);
+	CHECK_EQ(cli_parse_lifetime("1d", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 86400);
+	CHECK_EQ(cli_parse_lifetime("0.5h", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 1800);
+	CHECK_EQ(cli_parse_lifetime("4294967295", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(seconds, 4294967295u);
+	CHECK_EQ(cli_parse_lifetime("4294967296", &seconds, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "too long");
+	CHECK_EQ(cli_parse_lifetime("49711d", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("0", &seconds, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "invalid lifetime '0': must be at least 1 second");
+	CHECK_EQ(cli_parse_lifetime("5x", &seconds, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "invalid lifetime '5x': unknown unit 'x'");
+	CHECK_EQ(cli_parse_lifetime("5ms", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("1.5", &seconds, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "whole number of seconds");
+	CHECK_EQ(cli_parse_lifetime("", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("-5", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("s", &seconds, error, sizeof(error)), -1);
+
+	CHECK_EQ(cli_parse_timeout("0.5", &ms, error, sizeof(error)), 0);
+	CHECK_EQ(ms, 500);
+	CHECK_EQ(cli_parse_timeout(".25", &ms, error, sizeof(error)), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(cli_parse_timeout("2m", &ms, error, sizeof(error)), 0);
+	CHECK_EQ(ms, 120000);
+	CHECK_EQ(cli_parse_timeout("1.0001", &ms, error, sizeof(error)), 0);
+	CHECK_EQ(ms, 1000);
+	CHECK_EQ(cli_parse_timeout("0", &ms, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "invalid timeout '0'");
+	CHECK_EQ(cli_parse_timeout("0.0001", &ms, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_timeout("1..5", &ms, error, sizeof(error)), -1);
+}
+
+static void test_gateways(void)
+{
+	struct sockaddr_in gw;
+
+	CHECK_EQ(cli_parse_gateway("10.2.0.1", "gateway", &gw, error, sizeof(error)), 0);
+	CHECK_EQ(ntohl(gw.sin_addr.s_addr), 0x0a020001);
+	CHECK_EQ(ntohs(gw.sin_port), 5351);
+	CHECK_EQ(cli_parse_gateway("127.0.0.1:40000", "gateway", &gw, error, sizeof(error)), 0);
+	CHECK_EQ(ntohs(gw.sin_port), 40000);
+	CHECK_EQ(cli_parse_gateway("foo", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "invalid gateway 'foo': not an IPv4 address");
+	CHECK_EQ(cli_parse_gateway("1.2.3", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:0", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:65536", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:12x", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("0.0.0.0", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("224.0.0.1", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "not a unicast address");
+	CHECK_EQ(cli_parse_gateway("::1", "NATPMP_GATEWAY", &gw, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY '::1'");
+}
+
+static const struct command *const commands[] = {
+	&command_address, &command_map, &command_unmap,
+};
+
+static int parse(const char *env, struct invocation *inv, int argc,
+		 const char *const argv[])
+{
+	error[0] = '\0';
+	return cli_parse(argc, argv, commands, 3, env, inv, error,
+			 sizeof(error));
+}
+
+#define ARGV(...) ((const char *const[]){ "natpmp", __VA_ARGS__ })
+#define ARGC(...) ((int)(sizeof((const char *[]){ "natpmp", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(env, inv, ...) parse(env, inv, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void test_options_anywhere(void)
+{
+	struct invocation inv;
+
+	CHECK_EQ(PARSE(NULL, &inv, "map", "8080", "-l", "60", "-qj",
+		       "--gateway=127.0.0.1:5000", "51413/both"), 0);
+	CHECK(inv.command == &command_map);
+	CHECK_EQ(inv.lifetime, 60);
+	CHECK(inv.quiet && inv.json && !inv.verbose);
+	CHECK_EQ(ntohs(inv.gateway.sin_port), 5000);
+	CHECK_EQ(inv.spec_count, 2);
+	CHECK_EQ(inv.specs[1].protocols, PROTOCOL_BOTH);
+	cli_free(&inv);
+
+	CHECK_EQ(PARSE(NULL, &inv, "-t0.5", "-g", "10.2.0.1", "unmap", "--all",
+		       "--proto", "udp"), 0);
+	CHECK_EQ(inv.timeout_ms, 500);
+	CHECK(inv.all);
+	CHECK_EQ(inv.all_protocols, PROTOCOL_UDP);
+	CHECK_EQ(inv.lifetime, CLI_DEFAULT_LIFETIME);
+	cli_free(&inv);
+
+	CHECK_EQ(PARSE(NULL, &inv, "map", "--", "8080"), 0);
+	CHECK_EQ(inv.spec_count, 1);
+	cli_free(&inv);
+}
+
+static void test_gateway_sources(void)
+{
+	struct invocation inv;
+
+	CHECK_EQ(PARSE("10.0.0.1", &inv, "address"), 0);
+	CHECK(inv.gateway_given);
+	CHECK_EQ(ntohl(inv.gateway.sin_addr.s_addr), 0x0a000001);
+	cli_free(&inv);
+	CHECK_EQ(PARSE("garbage", &inv, "-g", "10.0.0.2", "address"), 0);
+	CHECK_EQ(ntohl(inv.gateway.sin_addr.s_addr), 0x0a000002);
+	cli_free(&inv);
+	CHECK_EQ(PARSE("garbage", &inv, "address"), -1);
+	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY 'garbage'");
+	CHECK_EQ(PARSE(NULL, &inv, "address"), 0);
+	CHECK(!inv.gateway_given);
+	cli_free(&inv);
+}
+
+static void bad(const char *why, int argc, const char *const argv[])
+{
+	struct invocation inv;
+
+	CHECK_EQ(parse(NULL, &inv, argc, argv), -1);
+	CHECK_STR_CONTAINS(error, why);
+}
+
+#define BAD(why, ...) bad(why, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void test_usage_errors(void)
+{
+	struct invocation inv;
+
+	BAD("no command given", "-q");
+	BAD("unknown command 'frob'", "frob");
+	BAD("unknown option '--frob'", "map", "80", "--frob");
+	BAD("unknown option '-x'", "map", "80", "-x");
+	BAD("option --lifetime needs a value", "map", "80", "--lifetime");
+	BAD("option -g needs a value", "address", "-g");
+	BAD("option --json takes no value", "address", "--json=yes");
+	BAD("map needs at least one SPEC", "map");
+	BAD("invalid SPEC '-1'", "map", "-1");
+	BAD("invalid SPEC '65536'", "map", "80", "65536");
+	BAD("unmap --all takes no SPEC (got '8080')", "unmap", "--all", "8080");
+	BAD("option --proto needs --all", "unmap", "80", "--proto", "tcp");
+	BAD("invalid --proto: unknown protocol 'icmp'", "unmap", "--all", "-p", "icmp");
+	BAD("option --lifetime does not apply to address", "address", "-l", "60");
+	BAD("option --all does not apply to map", "map", "80", "--all");
+	BAD("address takes no arguments (got 'x')", "address", "x");
+	BAD("invalid gateway 'foo'", "address", "-g", "foo");
+	BAD("invalid lifetime '0'", "map", "80", "-l", "0");
+	/* --help wins over missing operands, and names the command */
+	CHECK_EQ(PARSE(NULL, &inv, "map", "--help"), 0);
+	CHECK(inv.help && inv.command == &command_map);
+	cli_free(&inv);
+}
+
+int main(void)
+{
+	test_specs();
+	test_durations();
+	test_gateways();
+	test_options_anywhere();
+	test_gateway_sources();
+	test_usage_errors();
+	return check_report("test_cli");
+}
