@@ -11,8 +11,9 @@ struct range {
 	bool behind_nat;
 };
 
-#define A(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-		       (uint32_t)(c) << 8 | (uint32_t)(d))
+#define A(a, b, c, d)                                                          \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
+	 (uint32_t)(d))
 
 static const struct range ranges[] = {
 	{ A(0, 0, 0, 0), 8, "this-network", false },

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 struct address_class {
-	const char *name;  /* "private", "shared", ...; NULL: public */
-	bool behind_nat;   /* private or shared: the gateway is double-NATed */
+	const char *name; /* "private", "shared", ...; NULL: public */
+	bool behind_nat;  /* private or shared: the gateway is double-NATed */
 };
 
 /* address in host byte order */

@@ -41,16 +41,18 @@ static int parse_port(const char *text, size_t length, const char *spec,
 		return -1;
 	for (i = 0; i < length; i++) {
 		if (text[i] < '0' || text[i] > '9')
-			return fail(error, size,
-				    "invalid SPEC '%s': '%.*s' is not a port number",
-				    spec, (int)length, text);
+			return fail(
+				error, size,
+				"invalid SPEC '%s': '%.*s' is not a port number",
+				spec, (int)length, text);
 		if (value <= 65535)
 			value = value * 10 + (unsigned long)(text[i] - '0');
 	}
 	if (value > 65535)
-		return fail(error, size,
-			    "invalid SPEC '%s': port %.*s is out of range (0-65535)",
-			    spec, (int)length, text);
+		return fail(
+			error, size,
+			"invalid SPEC '%s': port %.*s is out of range (0-65535)",
+			spec, (int)length, text);
 	*port = (uint16_t)value;
 	return 0;
 }
@@ -87,8 +89,8 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	if (*text == '\0')
 		return fail(error, size, "invalid SPEC '': empty");
 	if (internal_length == 0)
-		return fail(error, size, "invalid SPEC '%s': missing internal port",
-			    text);
+		return fail(error, size,
+			    "invalid SPEC '%s': missing internal port", text);
 	if (parse_port(text, internal_length, text, &spec->internal_port, error,
 		       size) < 0)
 		return -1;
@@ -96,9 +98,10 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	if (colon) {
 		size_t external_length = ports_length - internal_length - 1;
 		if (external_length == 0)
-			return fail(error, size,
-				    "invalid SPEC '%s': missing external port after ':'",
-				    text);
+			return fail(
+				error, size,
+				"invalid SPEC '%s': missing external port after ':'",
+				text);
 		if (parse_port(colon + 1, external_length, text,
 			       &spec->external_port, error, size) < 0)
 			return -1;
@@ -106,12 +109,14 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	spec->protocols = PROTOCOL_TCP;
 	if (slash) {
 		if (slash[1] == '\0')
-			return fail(error, size,
-				    "invalid SPEC '%s': missing protocol after '/'",
-				    text);
+			return fail(
+				error, size,
+				"invalid SPEC '%s': missing protocol after '/'",
+				text);
 		if (cli_parse_protocols(slash + 1, &spec->protocols, why,
 					sizeof(why)) < 0)
-			return fail(error, size, "invalid SPEC '%s': %s", text, why);
+			return fail(error, size, "invalid SPEC '%s': %s", text,
+				    why);
 	}
 	return 0;
 }
@@ -129,36 +134,43 @@ static int parse_duration(const char *text, const char *what,
 	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
 		whole = whole * 10 + (unsigned long long)(*p - '0');
 		if (whole > max_seconds)
-			return fail(error, size,
-				    "invalid %s '%s': too long (at most %llu seconds)",
-				    what, text, max_seconds);
+			return fail(
+				error, size,
+				"invalid %s '%s': too long (at most %llu seconds)",
+				what, text, max_seconds);
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
-			if (scale < 1000000000ULL) { /* nanosecond precision is plenty */
-				fraction = fraction * 10 + (unsigned long long)(*p - '0');
+			if (scale <
+			    1000000000ULL) { /* nanosecond precision is plenty */
+				fraction = fraction * 10 +
+					   (unsigned long long)(*p - '0');
 				scale *= 10;
 			}
 		}
 	}
 	if (!digits)
-		return fail(error, size,
-			    "invalid %s '%s': not a duration (seconds, or a number with s, m, h or d)",
-			    what, text);
+		return fail(
+			error, size,
+			"invalid %s '%s': not a duration (seconds, or a number with s, m, h or d)",
+			what, text);
 	switch (*p) {
-	case '\0': case 's': unit_ms = 1000; break;
+	case '\0':
+	case 's': unit_ms = 1000; break;
 	case 'm': unit_ms = 60 * 1000ULL; break;
 	case 'h': unit_ms = 3600 * 1000ULL; break;
 	case 'd': unit_ms = 86400 * 1000ULL; break;
 	default:
-		return fail(error, size,
-			    "invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
-			    what, text, p);
+		return fail(
+			error, size,
+			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			what, text, p);
 	}
 	if (*p != '\0' && p[1] != '\0')
-		return fail(error, size,
-			    "invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
-			    what, text, p);
+		return fail(
+			error, size,
+			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			what, text, p);
 	if (whole > max_seconds * 1000ULL / unit_ms)
 		return fail(error, size,
 			    "invalid %s '%s': too long (at most %llu seconds)",
@@ -180,13 +192,15 @@ int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
 			   size) < 0)
 		return -1;
 	if (ms == 0)
-		return fail(error, size,
-			    "invalid lifetime '%s': must be at least 1 second (unmap deletes a mapping)",
-			    text);
+		return fail(
+			error, size,
+			"invalid lifetime '%s': must be at least 1 second (unmap deletes a mapping)",
+			text);
 	if (ms % MS_PER_SECOND != 0)
-		return fail(error, size,
-			    "invalid lifetime '%s': must be a whole number of seconds",
-			    text);
+		return fail(
+			error, size,
+			"invalid lifetime '%s': must be a whole number of seconds",
+			text);
 	*seconds = (uint32_t)(ms / MS_PER_SECOND);
 	return 0;
 }
@@ -199,9 +213,10 @@ int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
 			   size) < 0)
 		return -1;
 	if (value == 0)
-		return fail(error, size,
-			    "invalid timeout '%s': must be at least 1 millisecond",
-			    text);
+		return fail(
+			error, size,
+			"invalid timeout '%s': must be at least 1 millisecond",
+			text);
 	*ms = (int64_t)value;
 	return 0;
 }
@@ -217,15 +232,17 @@ int cli_parse_gateway(const char *text, const char *origin,
 	uint32_t host;
 
 	if (length == 0 || length >= sizeof(address))
-		return fail(error, size,
-			    "invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
-			    origin, text);
+		return fail(
+			error, size,
+			"invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
+			origin, text);
 	memcpy(address, text, length);
 	address[length] = '\0';
 	if (inet_pton(AF_INET, address, &in) != 1)
-		return fail(error, size,
-			    "invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
-			    origin, text);
+		return fail(
+			error, size,
+			"invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
+			origin, text);
 	host = ntohl(in.s_addr);
 	if (host == 0 || host == 0xffffffffU || (host >> 28) == 0xe)
 		return fail(error, size,
@@ -268,9 +285,18 @@ const struct command *cli_find_command(const struct command *const commands[],
 
 /* The options table. `bit` is 0 for the common options every command takes. */
 enum option_id {
-	OPTION_GATEWAY, OPTION_LIFETIME, OPTION_TIMEOUT, OPTION_JSON,
-	OPTION_QUIET, OPTION_VERBOSE, OPTION_HELP, OPTION_VERSION, OPTION_ALL,
-	OPTION_PROTO, OPTION_ON_CHANGE, OPTION_KEEP,
+	OPTION_GATEWAY,
+	OPTION_LIFETIME,
+	OPTION_TIMEOUT,
+	OPTION_JSON,
+	OPTION_QUIET,
+	OPTION_VERBOSE,
+	OPTION_HELP,
+	OPTION_VERSION,
+	OPTION_ALL,
+	OPTION_PROTO,
+	OPTION_ON_CHANGE,
+	OPTION_KEEP,
 };
 
 struct option_spec {
@@ -299,8 +325,8 @@ static const struct option_spec option_specs[] = {
 
 struct parse_state {
 	struct invocation *inv;
-	unsigned used_bits;        /* command-specific options seen */
-	const char *used_name[8];  /* how each was spelled, by bit index */
+	unsigned used_bits;	  /* command-specific options seen */
+	const char *used_name[8]; /* how each was spelled, by bit index */
 	const char *proto_text;
 	const char **operands;
 	size_t operand_count;
@@ -387,8 +413,8 @@ static int apply_option(struct parse_state *st, const struct option_spec *o,
 }
 
 /* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
-static int parse_long(struct parse_state *st, int argc, const char *const argv[],
-		      int *i)
+static int parse_long(struct parse_state *st, int argc,
+		      const char *const argv[], int *i)
 {
 	const char *arg = argv[*i];
 	const char *name = arg + 2;
@@ -416,8 +442,8 @@ static int parse_long(struct parse_state *st, int argc, const char *const argv[]
 }
 
 /* "-qj", "-g ADDR", "-gADDR", "-qg ADDR" */
-static int parse_short(struct parse_state *st, int argc, const char *const argv[],
-		       int *i)
+static int parse_short(struct parse_state *st, int argc,
+		       const char *const argv[], int *i)
 {
 	const char *arg = argv[*i];
 	const char *p;
@@ -427,8 +453,8 @@ static int parse_short(struct parse_state *st, int argc, const char *const argv[
 		const char *value;
 
 		if (!o)
-			return fail(st->error, st->size,
-				    "unknown option '-%c'", *p);
+			return fail(st->error, st->size, "unknown option '-%c'",
+				    *p);
 		if (!o->takes_value) {
 			if (apply_option(st, o, o->long_name, NULL) < 0)
 				return -1;
@@ -462,10 +488,12 @@ static int check_options_apply(struct parse_state *st)
 	if (stray)
 		return fail(st->error, st->size,
 			    "option --%s does not apply to %s",
-			    st->used_name[bit_index(stray & (~stray + 1u))], cmd->name);
+			    st->used_name[bit_index(stray & (~stray + 1u))],
+			    cmd->name);
 	if (st->proto_text && !st->inv->all)
-		return fail(st->error, st->size,
-			    "option --proto needs --all (a SPEC carries its own protocol)");
+		return fail(
+			st->error, st->size,
+			"option --proto needs --all (a SPEC carries its own protocol)");
 	return 0;
 }
 
@@ -484,22 +512,23 @@ static int parse_operands(struct parse_state *st)
 		return 0;
 	case CLI_OPERANDS_COMMAND:
 		if (st->operand_count > 1)
-			return fail(st->error, st->size,
-				    "%s takes at most one command name (got '%s')",
-				    cmd->name, st->operands[1]);
+			return fail(
+				st->error, st->size,
+				"%s takes at most one command name (got '%s')",
+				cmd->name, st->operands[1]);
 		inv->help_topic = st->operand_count ? st->operands[0] : NULL;
 		return 0;
-	case CLI_OPERANDS_SPECS:
-		break;
+	case CLI_OPERANDS_SPECS: break;
 	}
 	if (inv->all && st->operand_count > 0)
 		return fail(st->error, st->size,
 			    "%s --all takes no SPEC (got '%s')", cmd->name,
 			    st->operands[0]);
 	if (!inv->all && st->operand_count == 0)
-		return fail(st->error, st->size,
-			    "%s needs at least one SPEC (INTERNAL[:EXTERNAL][/PROTO])",
-			    cmd->name);
+		return fail(
+			st->error, st->size,
+			"%s needs at least one SPEC (INTERNAL[:EXTERNAL][/PROTO])",
+			cmd->name);
 	for (i = 0; i < st->operand_count; i++)
 		if (cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
 				   st->size) < 0)
@@ -516,7 +545,8 @@ static void invocation_init(struct invocation *inv)
 	inv->all_protocols = PROTOCOL_BOTH;
 }
 
-static int scan_arguments(struct parse_state *st, int argc, const char *const argv[],
+static int scan_arguments(struct parse_state *st, int argc,
+			  const char *const argv[],
 			  const struct command *const commands[],
 			  size_t command_count)
 {
@@ -534,12 +564,13 @@ static int scan_arguments(struct parse_state *st, int argc, const char *const ar
 		else if (!options_done && is_option(arg))
 			rc = parse_short(st, argc, argv, &i);
 		else if (!st->inv->command) {
-			st->inv->command = cli_find_command(commands,
-							    command_count, arg);
+			st->inv->command =
+				cli_find_command(commands, command_count, arg);
 			if (!st->inv->command)
-				return fail(st->error, st->size,
-					    "unknown command '%s' (try 'natpmp help')",
-					    arg);
+				return fail(
+					st->error, st->size,
+					"unknown command '%s' (try 'natpmp help')",
+					arg);
 		} else
 			st->operands[st->operand_count++] = arg;
 		if (rc < 0)

@@ -37,7 +37,7 @@ enum cli_operands {
 struct port_spec {
 	uint16_t internal_port;
 	uint16_t external_port; /* suggested; defaults to internal_port */
-	unsigned protocols;     /* enum protocol_bits */
+	unsigned protocols;	/* enum protocol_bits */
 };
 
 struct command;
@@ -47,7 +47,7 @@ struct invocation {
 	bool help;
 	bool version;
 	const char *help_topic; /* `natpmp help NAME` */
-	bool gateway_given;     /* by --gateway or NATPMP_GATEWAY */
+	bool gateway_given;	/* by --gateway or NATPMP_GATEWAY */
 	struct sockaddr_in gateway;
 	uint32_t lifetime;
 	int64_t timeout_ms; /* -1: the RFC schedule alone */

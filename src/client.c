@@ -63,10 +63,11 @@ static void describe_silence(const struct client *c, struct result *r)
 		snprintf(why, sizeof(why), " (%s)", strerror(ex->error_number));
 	if (c->timeout_ms >= 0 && clock_now_ms() >= ex->deadline_ms) {
 		format_seconds(c->timeout_ms, waited, sizeof(waited));
-		set_message(r, FAILURE_TIMEOUT,
-			    "no reply from gateway %s within the %s timeout (%d %s)%s",
-			    ex->gateway_text, waited, ex->sends,
-			    ex->sends == 1 ? "attempt" : "attempts", why);
+		set_message(
+			r, FAILURE_TIMEOUT,
+			"no reply from gateway %s within the %s timeout (%d %s)%s",
+			ex->gateway_text, waited, ex->sends,
+			ex->sends == 1 ? "attempt" : "attempts", why);
 		return;
 	}
 	format_seconds(ex->waited_ms, waited, sizeof(waited));
@@ -83,9 +84,10 @@ static void describe_result_code(const struct client *c,
 
 	switch (reply->result) {
 	case NATPMP_RESULT_UNSUPPORTED_VERSION:
-		set_message(r, FAILURE_UNSUPPORTED,
-			    "gateway %s does not speak NAT-PMP version 0 (unsupported version)",
-			    gw);
+		set_message(
+			r, FAILURE_UNSUPPORTED,
+			"gateway %s does not speak NAT-PMP version 0 (unsupported version)",
+			gw);
 		break;
 	case NATPMP_RESULT_NOT_AUTHORIZED:
 		set_message(r, FAILURE_NOT_AUTHORIZED,
@@ -95,23 +97,27 @@ static void describe_result_code(const struct client *c,
 		/* RFC 6886 section 3.5: typically the gateway has no DHCP
 		 * lease on its external side yet, and reports 0.0.0.0 */
 		if (reply->opcode == NATPMP_OP_ADDRESS)
-			set_message(r, FAILURE_NETWORK,
-				    "gateway %s has no external address yet (network failure)",
-				    gw);
+			set_message(
+				r, FAILURE_NETWORK,
+				"gateway %s has no external address yet (network failure)",
+				gw);
 		else
-			set_message(r, FAILURE_NETWORK,
-				    "gateway %s reported a network failure (it may have no external address yet)",
-				    gw);
+			set_message(
+				r, FAILURE_NETWORK,
+				"gateway %s reported a network failure (it may have no external address yet)",
+				gw);
 		break;
 	case NATPMP_RESULT_OUT_OF_RESOURCES:
-		set_message(r, FAILURE_OUT_OF_RESOURCES,
-			    "gateway %s is out of resources (no more mappings for now)",
-			    gw);
+		set_message(
+			r, FAILURE_OUT_OF_RESOURCES,
+			"gateway %s is out of resources (no more mappings for now)",
+			gw);
 		break;
 	case NATPMP_RESULT_UNSUPPORTED_OPCODE:
-		set_message(r, FAILURE_UNSUPPORTED,
-			    "gateway %s does not support this request (unsupported opcode)",
-			    gw);
+		set_message(
+			r, FAILURE_UNSUPPORTED,
+			"gateway %s does not support this request (unsupported opcode)",
+			gw);
 		break;
 	default:
 		/* section 3.5: undefined result codes are fatal errors */
@@ -144,16 +150,16 @@ static bool transact(struct client *c, const struct natpmp_request *request,
 		return false;
 	}
 	switch (status) {
-	case EXCHANGE_ANSWERED:
-		break;
+	case EXCHANGE_ANSWERED: break;
 	case EXCHANGE_TIMEOUT:
 		describe_silence(c, r);
 		c->silence = *r;
 		return false;
 	case EXCHANGE_PORT_UNREACHABLE:
-		set_message(r, FAILURE_PORT_UNREACHABLE,
-			    "gateway %s does not speak NAT-PMP (ICMP port unreachable)",
-			    c->exchange.gateway_text);
+		set_message(
+			r, FAILURE_PORT_UNREACHABLE,
+			"gateway %s does not speak NAT-PMP (ICMP port unreachable)",
+			c->exchange.gateway_text);
 		c->silence = *r;
 		return false;
 	case EXCHANGE_INTERRUPTED:
@@ -221,9 +227,10 @@ void client_get_address(struct client *c, struct result *r)
 	c->external_address = r->external_address;
 	c->external_address_known = true;
 	if (reply.external_address == 0)
-		set_message(r, FAILURE_NETWORK,
-			    "gateway %s has no external address yet (it reported 0.0.0.0)",
-			    c->exchange.gateway_text);
+		set_message(
+			r, FAILURE_NETWORK,
+			"gateway %s has no external address yet (it reported 0.0.0.0)",
+			c->exchange.gateway_text);
 }
 
 void client_map(struct client *c, unsigned protocol, uint16_t internal_port,
@@ -231,8 +238,8 @@ void client_map(struct client *c, unsigned protocol, uint16_t internal_port,
 		struct result *r)
 {
 	struct natpmp_request request = {
-		.opcode = protocol == PROTOCOL_UDP ? NATPMP_OP_MAP_UDP :
-						     NATPMP_OP_MAP_TCP,
+		.opcode = protocol == PROTOCOL_UDP ? NATPMP_OP_MAP_UDP
+						   : NATPMP_OP_MAP_TCP,
 		.internal_port = internal_port,
 		.suggested_external_port = suggested_external_port,
 		.lifetime = lifetime,
@@ -248,11 +255,12 @@ void client_map(struct client *c, unsigned protocol, uint16_t internal_port,
 	if (lifetime == 0)
 		return; /* deleted, or never existed: both are success */
 	if (reply.external_port == 0 || reply.lifetime == 0) {
-		set_message(r, FAILURE_BAD_RESULT,
-			    "gateway %s reported success but granted %s (no mapping was made)",
-			    c->exchange.gateway_text,
-			    reply.lifetime == 0 ? "a lifetime of 0 s" :
-						  "external port 0");
+		set_message(
+			r, FAILURE_BAD_RESULT,
+			"gateway %s reported success but granted %s (no mapping was made)",
+			c->exchange.gateway_text,
+			reply.lifetime == 0 ? "a lifetime of 0 s"
+					    : "external port 0");
 		return;
 	}
 	r->external_address_known = c->external_address_known;

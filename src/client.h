@@ -17,7 +17,7 @@ struct client {
 	bool gateway_reset; /* an epoch showed a restart; the caller clears it */
 	bool external_address_known;
 	struct in_addr external_address; /* from the last address reply */
-	int64_t timeout_ms;               /* --timeout, for messages; -1 none */
+	int64_t timeout_ms;		 /* --timeout, for messages; -1 none */
 	/* why the gateway went silent, repeated for requests not sent after */
 	struct result silence;
 };

@@ -22,9 +22,10 @@ const struct command command_address = {
 	.name = "address",
 	.run = run_address,
 	.summary = "print the gateway's external IPv4 address",
-	.usage = "usage: natpmp [options] address\n"
-		 "\n"
-		 "Asks the gateway for its external IPv4 address and prints it alone on a line.\n",
+	.usage =
+		"usage: natpmp [options] address\n"
+		"\n"
+		"Asks the gateway for its external IPv4 address and prints it alone on a line.\n",
 	.options = 0,
 	.operands = CLI_OPERANDS_NONE,
 };

@@ -53,14 +53,15 @@ const struct command command_map = {
 	.name = "map",
 	.run = run_map,
 	.summary = "create or renew port mappings",
-	.usage = "usage: natpmp [options] map SPEC...\n"
-		 "\n"
-		 "Asks the gateway to forward each SPEC, INTERNAL[:EXTERNAL][/PROTO], for\n"
-		 "--lifetime seconds (default 7200), and prints what it granted:\n"
-		 "  tcp EXTERNAL-ADDRESS:PORT -> INTERNAL-ADDRESS:PORT lifetime SECONDSs\n"
-		 "PROTO is tcp (default), udp or both; EXTERNAL 0 lets the gateway choose.\n"
-		 "\n"
-		 "  -l, --lifetime DURATION   requested lifetime: seconds, or 90m, 2h, 1d\n",
+	.usage =
+		"usage: natpmp [options] map SPEC...\n"
+		"\n"
+		"Asks the gateway to forward each SPEC, INTERNAL[:EXTERNAL][/PROTO], for\n"
+		"--lifetime seconds (default 7200), and prints what it granted:\n"
+		"  tcp EXTERNAL-ADDRESS:PORT -> INTERNAL-ADDRESS:PORT lifetime SECONDSs\n"
+		"PROTO is tcp (default), udp or both; EXTERNAL 0 lets the gateway choose.\n"
+		"\n"
+		"  -l, --lifetime DURATION   requested lifetime: seconds, or 90m, 2h, 1d\n",
 	.options = CLI_OPTION_LIFETIME,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -8,12 +8,13 @@ static void unmap(struct session *session, unsigned protocols,
 {
 	unsigned protocol;
 
-	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP; protocol <<= 1) {
+	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
+	     protocol <<= 1) {
 		struct result result;
 		if (!(protocols & protocol))
 			continue;
-		client_map(&session->client, protocol, internal_port,
-			   0, 0, &result);
+		client_map(&session->client, protocol, internal_port, 0, 0,
+			   &result);
 		session_report(session, &result);
 	}
 }
@@ -40,15 +41,16 @@ const struct command command_unmap = {
 	.name = "unmap",
 	.run = run_unmap,
 	.summary = "delete port mappings",
-	.usage = "usage: natpmp [options] unmap SPEC...\n"
-		 "       natpmp [options] unmap --all [--proto tcp|udp|both]\n"
-		 "\n"
-		 "Deletes this host's mapping of each SPEC's internal port (an EXTERNAL part\n"
-		 "is ignored), or with --all every mapping of this host. Deleting a mapping\n"
-		 "that does not exist succeeds.\n"
-		 "\n"
-		 "  -a, --all                 delete all of this host's mappings\n"
-		 "  -p, --proto PROTO         with --all: tcp, udp or both (default both)\n",
+	.usage =
+		"usage: natpmp [options] unmap SPEC...\n"
+		"       natpmp [options] unmap --all [--proto tcp|udp|both]\n"
+		"\n"
+		"Deletes this host's mapping of each SPEC's internal port (an EXTERNAL part\n"
+		"is ignored), or with --all every mapping of this host. Deleting a mapping\n"
+		"that does not exist succeeds.\n"
+		"\n"
+		"  -a, --all                 delete all of this host's mappings\n"
+		"  -p, --proto PROTO         with --all: tcp, udp or both (default both)\n",
 	.options = CLI_OPTION_ALL | CLI_OPTION_PROTO,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -14,7 +14,8 @@ struct command {
 	int (*run)(const struct invocation *invocation);
 	const char *summary; /* one line for `natpmp help` */
 	const char *usage;   /* synopsis and options for `natpmp help NAME` */
-	unsigned options;    /* CLI_OPTION_* bits it accepts beyond the common ones */
+	unsigned
+		options; /* CLI_OPTION_* bits it accepts beyond the common ones */
 	enum cli_operands operands;
 };
 

@@ -24,6 +24,9 @@ bool diag_verbose_enabled(void)
 }
 
 static void vline(const char *prefix, const char *format, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vline(const char *prefix, const char *format, va_list ap)
 {
 	diag_progress_clear();
 	fprintf(stderr, "natpmp: %s", prefix);

@@ -8,7 +8,7 @@
 
 struct epoch_tracker {
 	bool known;
-	uint32_t sssoe;   /* last SSSoE the gateway reported */
+	uint32_t sssoe;	  /* last SSSoE the gateway reported */
 	int64_t local_ms; /* our monotonic clock when it arrived */
 };
 

@@ -144,7 +144,8 @@ static enum exchange_status drain(struct exchange *ex, exchange_match_fn match,
 		}
 		if (!from_gateway(ex, &from, from_length)) {
 			ex->ignored++;
-			diag_verbose("ignored %zd bytes: not from the gateway", n);
+			diag_verbose("ignored %zd bytes: not from the gateway",
+				     n);
 			continue;
 		}
 		if ((size_t)n > sizeof(datagram)) {
@@ -172,8 +173,9 @@ static void discard_queued(struct exchange *ex)
 			 MSG_DONTWAIT | MSG_TRUNC)) >= 0 ||
 	       errno == ECONNREFUSED) {
 		if (n >= 0)
-			diag_verbose("discarded %zd bytes queued before this request",
-				     n);
+			diag_verbose(
+				"discarded %zd bytes queued before this request",
+				n);
 	}
 }
 
@@ -184,9 +186,10 @@ static int64_t min64(int64_t a, int64_t b)
 
 static void show_progress(const struct exchange *ex, int64_t waited_ms)
 {
-	diag_progress("no answer from gateway %s yet: attempt %d of %d, %llds waited",
-		      ex->gateway_text, ex->sends, ex->max_sends,
-		      (long long)(waited_ms / 1000));
+	diag_progress(
+		"no answer from gateway %s yet: attempt %d of %d, %llds waited",
+		ex->gateway_text, ex->sends, ex->max_sends,
+		(long long)(waited_ms / 1000));
 }
 
 enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
@@ -220,7 +223,8 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 		}
 		if (ex->sends < ex->max_sends && now >= next_send) {
 			status = send_request(ex, request, length, label);
-			next_send = start + exchange_send_offset_ms(ex->sends + 1);
+			next_send =
+				start + exchange_send_offset_ms(ex->sends + 1);
 			continue;
 		}
 		if (ex->progress && now >= next_progress) {
@@ -233,8 +237,9 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 		if (ex->progress)
 			wake = min64(wake, next_progress);
 		if (poll(&pfd, 1, (int)min64(wake - now, 60000)) < 0) {
-			if (errno == EINTR && !(ex->on_signal &&
-						ex->on_signal(ex->on_signal_context)))
+			if (errno == EINTR &&
+			    !(ex->on_signal &&
+			      ex->on_signal(ex->on_signal_context)))
 				continue;
 			ex->error_number = errno;
 			if (errno == EINTR) {

@@ -11,16 +11,16 @@
 #include <stdint.h>
 
 #define EXCHANGE_NO_DEADLINE INT64_MAX
-#define EXCHANGE_RFC_SENDS 9            /* RFC 6886 section 3.1 */
+#define EXCHANGE_RFC_SENDS 9 /* RFC 6886 section 3.1 */
 #define EXCHANGE_FIRST_WAIT_MS 250
 #define EXCHANGE_DATAGRAM_MAX 1100
 
 enum exchange_status {
 	EXCHANGE_ANSWERED,
-	EXCHANGE_TIMEOUT,          /* no acceptable reply in time */
+	EXCHANGE_TIMEOUT,	   /* no acceptable reply in time */
 	EXCHANGE_PORT_UNREACHABLE, /* ICMP: nothing listens on the gateway */
-	EXCHANGE_SYSTEM_ERROR,     /* a local failure; see error_number */
-	EXCHANGE_INTERRUPTED,      /* on_signal asked to stop waiting */
+	EXCHANGE_SYSTEM_ERROR,	   /* a local failure; see error_number */
+	EXCHANGE_INTERRUPTED,	   /* on_signal asked to stop waiting */
 };
 
 /* Judges one datagram from the gateway: true accepts it as the answer.
@@ -32,12 +32,12 @@ struct exchange {
 	int fd;
 	struct sockaddr_in gateway;
 	struct sockaddr_in local; /* the address requests go out from */
-	char gateway_text[32];    /* "a.b.c.d", or "a.b.c.d:port" off 5351 */
+	char gateway_text[32];	  /* "a.b.c.d", or "a.b.c.d:port" off 5351 */
 
 	/* settings, changeable between runs */
 	int64_t deadline_ms; /* absolute monotonic time to give up by */
-	int max_sends;       /* EXCHANGE_RFC_SENDS unless cut short */
-	bool progress;       /* show a progress line on stderr */
+	int max_sends;	     /* EXCHANGE_RFC_SENDS unless cut short */
+	bool progress;	     /* show a progress line on stderr */
 	/* after a request goes unanswered, later runs fail at once with the
 	 * same status (a one-shot command should not wait twice) */
 	bool remember_silence;
@@ -46,8 +46,8 @@ struct exchange {
 	void *on_signal_context;
 
 	/* what the last run saw */
-	enum exchange_status silence;  /* remembered failure, or ANSWERED */
-	bool skipped;                  /* failed from memory, nothing sent */
+	enum exchange_status silence; /* remembered failure, or ANSWERED */
+	bool skipped;		      /* failed from memory, nothing sent */
 	int sends;
 	int64_t waited_ms;
 	int error_number; /* system error, or the last ICMP error seen */

@@ -9,6 +9,7 @@
 #include "address_class.h"
 #include "cli.h"
 #include "diag.h"
+#include "wire.h"
 
 static const char *protocol_name(unsigned protocol)
 {
@@ -24,16 +25,13 @@ static void format_address(struct in_addr address, char *text, size_t size)
 void result_label(const struct result *r, char *text, size_t size)
 {
 	switch (r->kind) {
-	case RESULT_SETUP:
-		text[0] = '\0';
-		break;
-	case RESULT_ADDRESS:
-		snprintf(text, size, "address");
-		break;
+	case RESULT_SETUP: text[0] = '\0'; break;
+	case RESULT_ADDRESS: snprintf(text, size, "address"); break;
 	case RESULT_MAP:
 		snprintf(text, size, "map %u/%s", (unsigned)r->internal_port,
 			 protocol_name(r->protocol));
 		break;
+	case RESULT_GATEWAY: snprintf(text, size, "gateway"); break;
 	case RESULT_UNMAP:
 		if (r->all)
 			snprintf(text, size, "unmap all/%s",
@@ -55,17 +53,23 @@ static void print_text_body(FILE *out, const struct result *r)
 	if (r->external_address_known)
 		format_address(r->external_address, external, sizeof(external));
 	switch (r->kind) {
-	case RESULT_SETUP:
-		break;
-	case RESULT_ADDRESS:
-		fputs(external, out);
-		break;
+	case RESULT_SETUP: break;
+	case RESULT_ADDRESS: fputs(external, out); break;
 	case RESULT_MAP:
 		format_address(r->internal_address, internal, sizeof(internal));
 		fprintf(out, "%s %s:%u -> %s:%u lifetime %lus",
 			protocol_name(r->protocol), external,
 			(unsigned)r->external_port, internal,
 			(unsigned)r->internal_port, (unsigned long)r->lifetime);
+		break;
+	case RESULT_GATEWAY:
+		format_address(r->gateway.sin_addr, internal, sizeof(internal));
+		fprintf(out, "%s", internal);
+		if (ntohs(r->gateway.sin_port) != NATPMP_SERVER_PORT)
+			fprintf(out, ":%u",
+				(unsigned)ntohs(r->gateway.sin_port));
+		if (r->epoch_known)
+			fprintf(out, " epoch %lu", (unsigned long)r->epoch);
 		break;
 	case RESULT_UNMAP:
 		if (r->all)
@@ -81,7 +85,8 @@ static void format_time(time_t t, char *text, size_t size)
 {
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm) || !strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(text, size, "?");
 }
 
@@ -228,9 +233,11 @@ void output_address_warning(const struct result *r)
 		return;
 	format_address(r->external_address, text, sizeof(text));
 	if (class.behind_nat)
-		diag_warning("external address %s is %s: the gateway is itself behind NAT (double NAT), so mappings will not be reachable from the internet",
-			     text, class.name);
+		diag_warning(
+			"external address %s is %s: the gateway is itself behind NAT (double NAT), so mappings will not be reachable from the internet",
+			text, class.name);
 	else
-		diag_warning("external address %s is not publicly routable (%s): mappings will not be reachable from the internet",
-			     text, class.name);
+		diag_warning(
+			"external address %s is not publicly routable (%s): mappings will not be reachable from the internet",
+			text, class.name);
 }

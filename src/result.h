@@ -13,17 +13,18 @@ enum result_kind {
 	RESULT_ADDRESS,
 	RESULT_MAP,
 	RESULT_UNMAP,
+	RESULT_GATEWAY, /* renew-loop: the gateway restarted or changed */
 };
 
 enum failure {
 	FAILURE_NONE,
-	FAILURE_TIMEOUT,          /* no reply in time */
+	FAILURE_TIMEOUT,	  /* no reply in time */
 	FAILURE_PORT_UNREACHABLE, /* ICMP port unreachable */
-	FAILURE_UNSUPPORTED,      /* result 1 or 5 */
-	FAILURE_NOT_AUTHORIZED,   /* result 2 */
-	FAILURE_NETWORK,          /* result 3 */
+	FAILURE_UNSUPPORTED,	  /* result 1 or 5 */
+	FAILURE_NOT_AUTHORIZED,	  /* result 2 */
+	FAILURE_NETWORK,	  /* result 3 */
 	FAILURE_OUT_OF_RESOURCES, /* result 4 */
-	FAILURE_BAD_RESULT,       /* result outside 0-5 */
+	FAILURE_BAD_RESULT,	  /* result outside 0-5 */
 	FAILURE_NO_GATEWAY,
 	FAILURE_SYSTEM,
 };
@@ -35,7 +36,7 @@ struct result {
 	bool gateway_known;
 	struct sockaddr_in gateway;
 	unsigned protocol; /* PROTOCOL_UDP or PROTOCOL_TCP; map and unmap */
-	bool all;          /* unmap of every mapping of the protocol */
+	bool all;	   /* unmap of every mapping of the protocol */
 	struct in_addr internal_address;
 	uint16_t internal_port;
 	bool external_address_known;

@@ -17,8 +17,10 @@ size_t route_request_encode(uint32_t destination, uint32_t sequence,
 	struct rtmsg route;
 	struct rtattr attribute;
 	uint8_t address[4] = {
-		(uint8_t)(destination >> 24), (uint8_t)(destination >> 16),
-		(uint8_t)(destination >> 8), (uint8_t)destination,
+		(uint8_t)(destination >> 24),
+		(uint8_t)(destination >> 16),
+		(uint8_t)(destination >> 8),
+		(uint8_t)destination,
 	};
 	size_t length = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(route)) +
 			RTA_SPACE(sizeof(address));
@@ -69,12 +71,15 @@ static void parse_multipath(const uint8_t *p, size_t length,
 		     offset + sizeof(struct rtattr) <= hop_length;) {
 			struct rtattr a;
 			memcpy(&a, p + offset, sizeof(a));
-			if (a.rta_len < sizeof(a) || offset + a.rta_len > hop_length)
+			if (a.rta_len < sizeof(a) ||
+			    offset + a.rta_len > hop_length)
 				break;
 			if (a.rta_type == RTA_GATEWAY &&
-			    a.rta_len == RTA_LENGTH(4) && !answer->has_gateway) {
+			    a.rta_len == RTA_LENGTH(4) &&
+			    !answer->has_gateway) {
 				answer->has_gateway = true;
-				answer->gateway = be32(p + offset + RTA_LENGTH(0));
+				answer->gateway =
+					be32(p + offset + RTA_LENGTH(0));
 				if (!answer->interface)
 					answer->interface = hop.rtnh_ifindex;
 				return;
@@ -150,7 +155,8 @@ enum route_answer_status route_answer_parse(const uint8_t *buffer,
 				return ROUTE_ANSWER_ERROR;
 			}
 			if (header.nlmsg_type == RTM_NEWROUTE)
-				return parse_route(payload, payload_length, answer);
+				return parse_route(payload, payload_length,
+						   answer);
 		}
 		offset += NLMSG_ALIGN(header.nlmsg_len);
 	}

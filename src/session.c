@@ -49,7 +49,8 @@ int session_open(struct session *s, const struct invocation *inv)
 	s->client.exchange.remember_silence = true;
 	s->client.exchange.progress = diag_progress_possible();
 	if (inv->timeout_ms >= 0)
-		s->client.exchange.deadline_ms = clock_now_ms() + inv->timeout_ms;
+		s->client.exchange.deadline_ms =
+			clock_now_ms() + inv->timeout_ms;
 	return 0;
 }
 

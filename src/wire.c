@@ -47,8 +47,8 @@ size_t natpmp_request_encode(const struct natpmp_request *request,
 	put16(buffer + 2, 0); /* reserved, MUST be zero (section 3.3) */
 	put16(buffer + 4, request->internal_port);
 	/* section 3.4: a deletion MUST suggest external port 0 */
-	put16(buffer + 6, request->lifetime == 0 ? 0 :
-			  request->suggested_external_port);
+	put16(buffer + 6,
+	      request->lifetime == 0 ? 0 : request->suggested_external_port);
 	put32(buffer + 8, request->lifetime);
 	return NATPMP_MAP_REQUEST_SIZE;
 }
@@ -66,8 +66,8 @@ static enum natpmp_verdict decode(const uint8_t *d, size_t length,
 				  struct natpmp_reply *reply)
 {
 	bool is_map = opcode != NATPMP_OP_ADDRESS;
-	size_t full = is_map ? NATPMP_MAP_RESPONSE_SIZE :
-			       NATPMP_ADDRESS_RESPONSE_SIZE;
+	size_t full = is_map ? NATPMP_MAP_RESPONSE_SIZE
+			     : NATPMP_ADDRESS_RESPONSE_SIZE;
 
 	if (length < 4)
 		return NATPMP_REPLY_TOO_SHORT;
@@ -160,7 +160,8 @@ const char *natpmp_verdict_text(enum natpmp_verdict verdict)
 	case NATPMP_REPLY_NOT_A_RESPONSE: return "not a response";
 	case NATPMP_REPLY_WRONG_OPCODE: return "answers another request type";
 	case NATPMP_REPLY_BAD_LENGTH: return "wrong length";
-	case NATPMP_REPLY_WRONG_INTERNAL_PORT: return "answers another internal port";
+	case NATPMP_REPLY_WRONG_INTERNAL_PORT:
+		return "answers another internal port";
 	}
 	return "unknown";
 }
@@ -188,19 +189,21 @@ static const char *opcode_name(enum natpmp_opcode opcode)
 	return "opcode ?";
 }
 
-void natpmp_request_describe(const struct natpmp_request *request,
-			     char *text, size_t size)
+void natpmp_request_describe(const struct natpmp_request *request, char *text,
+			     size_t size)
 {
 	if (request->opcode == NATPMP_OP_ADDRESS) {
 		snprintf(text, size, "address request");
 		return;
 	}
-	snprintf(text, size,
-		 "%s request: internal port %u, suggested external port %u, lifetime %lus",
-		 opcode_name(request->opcode), (unsigned)request->internal_port,
-		 request->lifetime == 0 ? 0u :
-		 (unsigned)request->suggested_external_port,
-		 (unsigned long)request->lifetime);
+	snprintf(
+		text, size,
+		"%s request: internal port %u, suggested external port %u, lifetime %lus",
+		opcode_name(request->opcode), (unsigned)request->internal_port,
+		request->lifetime == 0
+			? 0u
+			: (unsigned)request->suggested_external_port,
+		(unsigned long)request->lifetime);
 }
 
 void natpmp_reply_describe(const struct natpmp_reply *reply, char *text,

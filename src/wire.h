@@ -38,9 +38,9 @@ enum natpmp_result_code {
 
 struct natpmp_request {
 	enum natpmp_opcode opcode;
-	uint16_t internal_port;           /* map only */
+	uint16_t internal_port;		  /* map only */
 	uint16_t suggested_external_port; /* map only; 0 = no preference */
-	uint32_t lifetime;                /* map only; 0 = delete */
+	uint32_t lifetime;		  /* map only; 0 = delete */
 };
 
 /* A decoded reply. Fields a given reply form does not carry are zero and
@@ -90,8 +90,8 @@ const char *natpmp_verdict_text(enum natpmp_verdict verdict);
 const char *natpmp_result_text(uint16_t result);
 
 /* One-line human descriptions for --verbose. */
-void natpmp_request_describe(const struct natpmp_request *request,
-			     char *text, size_t size);
+void natpmp_request_describe(const struct natpmp_request *request, char *text,
+			     size_t size);
 void natpmp_reply_describe(const struct natpmp_reply *reply, char *text,
 			   size_t size);
 

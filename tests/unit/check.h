@@ -9,37 +9,37 @@
 static int check_failures;
 static int check_count;
 
-#define CHECK(condition)                                                     \
-	do {                                                                 \
-		check_count++;                                               \
-		if (!(condition)) {                                          \
-			check_failures++;                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n",         \
-				__FILE__, __LINE__, #condition);             \
-		}                                                            \
+#define CHECK(condition)                                                       \
+	do {                                                                   \
+		check_count++;                                                 \
+		if (!(condition)) {                                            \
+			check_failures++;                                      \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #condition);                         \
+		}                                                              \
 	} while (0)
 
-#define CHECK_EQ(actual, expected)                                           \
-	do {                                                                 \
-		long long check_a = (long long)(actual);                     \
-		long long check_e = (long long)(expected);                   \
-		check_count++;                                               \
-		if (check_a != check_e) {                                    \
-			check_failures++;                                    \
-			fprintf(stderr, "%s:%d: %s is %lld, expected %lld\n", \
-				__FILE__, __LINE__, #actual, check_a,        \
-				check_e);                                    \
-		}                                                            \
+#define CHECK_EQ(actual, expected)                                             \
+	do {                                                                   \
+		long long check_a = (long long)(actual);                       \
+		long long check_e = (long long)(expected);                     \
+		check_count++;                                                 \
+		if (check_a != check_e) {                                      \
+			check_failures++;                                      \
+			fprintf(stderr, "%s:%d: %s is %lld, expected %lld\n",  \
+				__FILE__, __LINE__, #actual, check_a,          \
+				check_e);                                      \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR_CONTAINS(haystack, needle)                                 \
-	do {                                                                 \
-		check_count++;                                               \
-		if (!strstr((haystack), (needle))) {                         \
-			check_failures++;                                    \
+#define CHECK_STR_CONTAINS(haystack, needle)                                   \
+	do {                                                                   \
+		check_count++;                                                 \
+		if (!strstr((haystack), (needle))) {                           \
+			check_failures++;                                      \
 			fprintf(stderr, "%s:%d: '%s' does not contain '%s'\n", \
-				__FILE__, __LINE__, (haystack), (needle));   \
-		}                                                            \
+				__FILE__, __LINE__, (haystack), (needle));     \
+		}                                                              \
 	} while (0)
 
 static inline int check_report(const char *name)

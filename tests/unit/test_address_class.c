@@ -3,8 +3,9 @@
 #include "address_class.h"
 #include "check.h"
 
-#define A(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
-		       (uint32_t)(c) << 8 | (uint32_t)(d))
+#define A(a, b, c, d)                                                          \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
+	 (uint32_t)(d))
 
 int main(void)
 {

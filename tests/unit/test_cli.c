@@ -72,13 +72,19 @@ static void test_durations(void)
 	CHECK_EQ(seconds, 86400);
 	CHECK_EQ(cli_parse_lifetime("0.5h", &seconds, error, sizeof(error)), 0);
 	CHECK_EQ(seconds, 1800);
-	CHECK_EQ(cli_parse_lifetime("4294967295", &seconds, error, sizeof(error)), 0);
+	CHECK_EQ(cli_parse_lifetime("4294967295", &seconds, error,
+				    sizeof(error)),
+		 0);
 	CHECK_EQ(seconds, 4294967295u);
-	CHECK_EQ(cli_parse_lifetime("4294967296", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("4294967296", &seconds, error,
+				    sizeof(error)),
+		 -1);
 	CHECK_STR_CONTAINS(error, "too long");
-	CHECK_EQ(cli_parse_lifetime("49711d", &seconds, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_lifetime("49711d", &seconds, error, sizeof(error)),
+		 -1);
 	CHECK_EQ(cli_parse_lifetime("0", &seconds, error, sizeof(error)), -1);
-	CHECK_STR_CONTAINS(error, "invalid lifetime '0': must be at least 1 second");
+	CHECK_STR_CONTAINS(error,
+			   "invalid lifetime '0': must be at least 1 second");
 	CHECK_EQ(cli_parse_lifetime("5x", &seconds, error, sizeof(error)), -1);
 	CHECK_STR_CONTAINS(error, "invalid lifetime '5x': unknown unit 'x'");
 	CHECK_EQ(cli_parse_lifetime("5ms", &seconds, error, sizeof(error)), -1);
@@ -106,27 +112,50 @@ static void test_gateways(void)
 {
 	struct sockaddr_in gw;
 
-	CHECK_EQ(cli_parse_gateway("10.2.0.1", "gateway", &gw, error, sizeof(error)), 0);
+	CHECK_EQ(cli_parse_gateway("10.2.0.1", "gateway", &gw, error,
+				   sizeof(error)),
+		 0);
 	CHECK_EQ(ntohl(gw.sin_addr.s_addr), 0x0a020001);
 	CHECK_EQ(ntohs(gw.sin_port), 5351);
-	CHECK_EQ(cli_parse_gateway("127.0.0.1:40000", "gateway", &gw, error, sizeof(error)), 0);
+	CHECK_EQ(cli_parse_gateway("127.0.0.1:40000", "gateway", &gw, error,
+				   sizeof(error)),
+		 0);
 	CHECK_EQ(ntohs(gw.sin_port), 40000);
-	CHECK_EQ(cli_parse_gateway("foo", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("foo", "gateway", &gw, error, sizeof(error)),
+		 -1);
 	CHECK_STR_CONTAINS(error, "invalid gateway 'foo': not an IPv4 address");
-	CHECK_EQ(cli_parse_gateway("1.2.3", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("1.2.3.4:", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("1.2.3.4:0", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("1.2.3.4:65536", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("1.2.3.4:12x", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("0.0.0.0", "gateway", &gw, error, sizeof(error)), -1);
-	CHECK_EQ(cli_parse_gateway("224.0.0.1", "gateway", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:0", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:65536", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("1.2.3.4:12x", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("0.0.0.0", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_gateway("224.0.0.1", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
 	CHECK_STR_CONTAINS(error, "not a unicast address");
-	CHECK_EQ(cli_parse_gateway("::1", "NATPMP_GATEWAY", &gw, error, sizeof(error)), -1);
+	CHECK_EQ(cli_parse_gateway("::1", "NATPMP_GATEWAY", &gw, error,
+				   sizeof(error)),
+		 -1);
 	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY '::1'");
 }
 
 static const struct command *const commands[] = {
-	&command_address, &command_map, &command_unmap,
+	&command_address,
+	&command_map,
+	&command_unmap,
 };
 
 static int parse(const char *env, struct invocation *inv, int argc,
@@ -138,15 +167,19 @@ static int parse(const char *env, struct invocation *inv, int argc,
 }
 
 #define ARGV(...) ((const char *const[]){ "natpmp", __VA_ARGS__ })
-#define ARGC(...) ((int)(sizeof((const char *[]){ "natpmp", __VA_ARGS__ }) / sizeof(char *)))
-#define PARSE(env, inv, ...) parse(env, inv, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+#define ARGC(...)                                                              \
+	((int)(sizeof((const char *[]){ "natpmp", __VA_ARGS__ }) /             \
+	       sizeof(char *)))
+#define PARSE(env, inv, ...)                                                   \
+	parse(env, inv, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
 static void test_options_anywhere(void)
 {
 	struct invocation inv;
 
 	CHECK_EQ(PARSE(NULL, &inv, "map", "8080", "-l", "60", "-qj",
-		       "--gateway=127.0.0.1:5000", "51413/both"), 0);
+		       "--gateway=127.0.0.1:5000", "51413/both"),
+		 0);
 	CHECK(inv.command == &command_map);
 	CHECK_EQ(inv.lifetime, 60);
 	CHECK(inv.quiet && inv.json && !inv.verbose);
@@ -156,7 +189,8 @@ static void test_options_anywhere(void)
 	cli_free(&inv);
 
 	CHECK_EQ(PARSE(NULL, &inv, "-t0.5", "-g", "10.2.0.1", "unmap", "--all",
-		       "--proto", "udp"), 0);
+		       "--proto", "udp"),
+		 0);
 	CHECK_EQ(inv.timeout_ms, 500);
 	CHECK(inv.all);
 	CHECK_EQ(inv.all_protocols, PROTOCOL_UDP);
@@ -212,8 +246,10 @@ static void test_usage_errors(void)
 	BAD("invalid SPEC '65536'", "map", "80", "65536");
 	BAD("unmap --all takes no SPEC (got '8080')", "unmap", "--all", "8080");
 	BAD("option --proto needs --all", "unmap", "80", "--proto", "tcp");
-	BAD("invalid --proto: unknown protocol 'icmp'", "unmap", "--all", "-p", "icmp");
-	BAD("option --lifetime does not apply to address", "address", "-l", "60");
+	BAD("invalid --proto: unknown protocol 'icmp'", "unmap", "--all", "-p",
+	    "icmp");
+	BAD("option --lifetime does not apply to address", "address", "-l",
+	    "60");
 	BAD("option --all does not apply to map", "map", "80", "--all");
 	BAD("address takes no arguments (got 'x')", "address", "x");
 	BAD("invalid gateway 'foo'", "address", "-g", "foo");

@@ -5,15 +5,16 @@
 
 int main(void)
 {
-	static const long long expected[9] = { 0, 250, 750, 1750, 3750, 7750,
-					       15750, 31750, 63750 };
+	static const long long expected[9] = { 0,    250,   750,   1750, 3750,
+					       7750, 15750, 31750, 63750 };
 	int n;
 
 	CHECK_EQ(EXCHANGE_RFC_SENDS, 9);
 	for (n = 1; n <= 9; n++)
 		CHECK_EQ(exchange_send_offset_ms(n), expected[n - 1]);
 	CHECK_EQ(exchange_give_up_offset_ms(9), 127750);
-	CHECK_EQ(exchange_give_up_offset_ms(9) - exchange_send_offset_ms(9), 64000);
+	CHECK_EQ(exchange_give_up_offset_ms(9) - exchange_send_offset_ms(9),
+		 64000);
 	CHECK_EQ(exchange_give_up_offset_ms(1), 250);
 	CHECK_EQ(exchange_give_up_offset_ms(2), 750);
 	return check_report("test_exchange_schedule");

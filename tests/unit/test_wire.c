@@ -25,11 +25,12 @@ static void test_encode_address_request(void)
 
 static void test_encode_map_request(void)
 {
-	static const uint8_t expected[12] = { 0, 2, 0, 0, 0x1f, 0x90, 0x1f, 0x91,
-					      0, 0, 0x1c, 0x20 };
+	static const uint8_t expected[12] = { 0,    2,	  0, 0, 0x1f, 0x90,
+					      0x1f, 0x91, 0, 0, 0x1c, 0x20 };
 	uint8_t buffer[16];
 
-	CHECK_EQ(natpmp_request_encode(&map_tcp_8080, buffer, sizeof(buffer)), 12);
+	CHECK_EQ(natpmp_request_encode(&map_tcp_8080, buffer, sizeof(buffer)),
+		 12);
 	CHECK(memcmp(buffer, expected, sizeof(expected)) == 0);
 	CHECK_EQ(natpmp_request_encode(&map_tcp_8080, buffer, 11), 0);
 }
@@ -49,8 +50,8 @@ static void test_delete_suggests_port_zero(void)
 
 static void test_decode_address_reply(void)
 {
-	static const uint8_t reply[12] = { 0, 128, 0, 0, 0, 0, 0x03, 0xe8,
-					   203, 0, 113, 7 };
+	static const uint8_t reply[12] = { 0,	 128,  0,   0, 0,   0,
+					   0x03, 0xe8, 203, 0, 113, 7 };
 	struct natpmp_request request = { .opcode = NATPMP_OP_ADDRESS };
 	struct natpmp_reply decoded;
 
@@ -68,8 +69,9 @@ static void test_decode_address_reply(void)
 		 NATPMP_REPLY_BAD_LENGTH);
 }
 
-static const uint8_t map_reply[16] = { 0, 130, 0, 0, 0, 0, 0x10, 0,
-				       0x1f, 0x90, 0xc3, 0x50, 0, 0, 0x0e, 0x10 };
+static const uint8_t map_reply[16] = {
+	0, 130, 0, 0, 0, 0, 0x10, 0, 0x1f, 0x90, 0xc3, 0x50, 0, 0, 0x0e, 0x10
+};
 
 static void test_decode_map_reply(void)
 {
@@ -124,8 +126,8 @@ static void test_error_reply_forms(void)
 	/* 8 bytes: header and epoch, result 2 */
 	static const uint8_t short_error[8] = { 0, 130, 0, 2, 0, 0, 0, 9 };
 	/* section 3.5: an unsupported opcode echoes the request, result 5 */
-	static const uint8_t echo[12] = { 0, 130, 0, 5, 0x1f, 0x90, 0x1f, 0x91,
-					  0, 0, 0x1c, 0x20 };
+	static const uint8_t echo[12] = { 0,	130,  0, 5, 0x1f, 0x90,
+					  0x1f, 0x91, 0, 0, 0x1c, 0x20 };
 	static const uint8_t short_success[8] = { 0, 130, 0, 0, 0, 0, 0, 9 };
 	struct natpmp_request address = { .opcode = NATPMP_OP_ADDRESS };
 	struct natpmp_request other_port = map_tcp_8080;
@@ -154,8 +156,8 @@ static void test_error_reply_forms(void)
 
 static void test_announcement(void)
 {
-	static const uint8_t announcement[12] = { 0, 128, 0, 0, 0, 0, 0, 3,
-						  198, 51, 100, 9 };
+	static const uint8_t announcement[12] = { 0, 128, 0,   0,  0,	0,
+						  0, 3,	  198, 51, 100, 9 };
 	struct natpmp_reply decoded;
 
 	CHECK_EQ(natpmp_announcement_decode(announcement, 12, &decoded),
@@ -180,7 +182,8 @@ static void test_texts(void)
 	natpmp_reply_decode(map_reply, 16, &map_tcp_8080, &decoded);
 	natpmp_reply_describe(&decoded, text, sizeof(text));
 	CHECK_STR_CONTAINS(text, "external port 50000");
-	natpmp_reply_describe(&decoded, text, 8); /* truncates, never overruns */
+	natpmp_reply_describe(&decoded, text,
+			      8); /* truncates, never overruns */
 	CHECK_EQ(strlen(text), 7);
 }
 
