@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,8 @@ static int ask_kernel(struct route_answer *answer, char *error, size_t size)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(error, size, "no route answer from the kernel: %s",
+			snprintf(error, size,
+				 "no route answer from the kernel: %s",
 				 strerror(errno));
 			close(fd);
 			return -1;
@@ -62,11 +64,14 @@ static int ask_kernel(struct route_answer *answer, char *error, size_t size)
 		return -1;
 	}
 	if (status == ROUTE_ANSWER_ERROR) {
-		if (answer->error == ENETUNREACH || answer->error == EHOSTUNREACH)
-			snprintf(error, size,
-				 "no default route: connect to a network, or name the gateway with --gateway ADDR");
+		if (answer->error == ENETUNREACH ||
+		    answer->error == EHOSTUNREACH)
+			snprintf(
+				error, size,
+				"no default route: connect to a network, or name the gateway with --gateway ADDR");
 		else
-			snprintf(error, size, "cannot find the default route: %s",
+			snprintf(error, size,
+				 "cannot find the default route: %s",
 				 strerror(answer->error));
 		return -1;
 	}
@@ -83,15 +88,17 @@ int gateway_discover(struct sockaddr_in *gateway, char *error, size_t size)
 	if (answer.interface > 0)
 		if_indextoname((unsigned)answer.interface, name);
 	if (!answer.has_gateway && answer.gateway_not_ipv4) {
-		snprintf(error, size,
-			 "the default route through %s has an IPv6 next hop, and NAT-PMP needs an IPv4 gateway: name it with --gateway ADDR",
-			 name);
+		snprintf(
+			error, size,
+			"the default route through %s has an IPv6 next hop, and NAT-PMP needs an IPv4 gateway: name it with --gateway ADDR",
+			name);
 		return -1;
 	}
 	if (!answer.has_gateway) {
-		snprintf(error, size,
-			 "the default route goes through %s, which has no gateway address (a point-to-point link such as a VPN tunnel): name the gateway with --gateway ADDR",
-			 name);
+		snprintf(
+			error, size,
+			"the default route goes through %s, which has no gateway address (a point-to-point link such as a VPN tunnel): name the gateway with --gateway ADDR",
+			name);
 		return -1;
 	}
 	memset(gateway, 0, sizeof(*gateway));
@@ -99,4 +106,31 @@ int gateway_discover(struct sockaddr_in *gateway, char *error, size_t size)
 	gateway->sin_addr.s_addr = htonl(answer.gateway);
 	gateway->sin_port = htons(NATPMP_SERVER_PORT);
 	return 0;
+}
+
+int gateway_watch_open(void)
+{
+	struct sockaddr_nl groups = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_IPV4_ROUTE,
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&groups, sizeof(groups)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void gateway_watch_drain(int fd)
+{
+	uint8_t buffer[NETLINK_ANSWER_SIZE];
+
+	/* what changed does not matter: discovery asks the kernel afresh */
+	while (recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0)
+		;
 }

@@ -25,10 +25,8 @@ static const struct command command_help = {
 };
 
 static const struct command *const commands[] = {
-	&command_address,
-	&command_map,
-	&command_unmap,
-	&command_help,
+	&command_address,    &command_map,  &command_unmap,
+	&command_renew_loop, &command_help,
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -41,7 +39,8 @@ static void print_overview(FILE *out)
 	      "A NAT-PMP (RFC 6886) client: asks the gateway for its external address\n"
 	      "and for port mappings.\n"
 	      "\n"
-	      "commands:\n", out);
+	      "commands:\n",
+	      out);
 	for (i = 0; i < COMMAND_COUNT; i++)
 		fprintf(out, "  %-12s %s\n", commands[i]->name,
 			commands[i]->summary);
@@ -109,9 +108,9 @@ int main(int argc, char *argv[])
 		printf("natpmp %s\n", NATPMP_VERSION);
 		status = EXIT_OK;
 	} else if (invocation.help) {
-		status = invocation.command == &command_help ?
-				 run_help(&invocation) :
-				 print_help_for(invocation.command);
+		status = invocation.command == &command_help
+				 ? run_help(&invocation)
+				 : print_help_for(invocation.command);
 	} else {
 		diag_set_verbose(invocation.verbose, start);
 		status = invocation.command->run(&invocation);

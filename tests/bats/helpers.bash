@@ -1,0 +1,107 @@
+# helpers.bash - shared by every bats file: where the binaries are, a fake
+# gateway per test on 127.0.0.1, and waits on events instead of sleeps.
+# shellcheck shell=bash
+
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+BUILD=${NATPMP_BUILD_DIR:-$TOP/build}
+NATPMP=${NATPMP_BIN:-$BUILD/natpmp}
+FAKEGW=${FAKEGW_BIN:-$BUILD/tests/fakegw}
+
+# Safety net: a test that forgets --gateway talks to a closed port on
+# loopback, never to this machine's real router.
+export NATPMP_GATEWAY=127.0.0.1:9
+
+# The natpmp binary under test, possibly through a wrapper such as valgrind
+# (a command with arguments, hence split on purpose).
+natpmp() {
+	# shellcheck disable=SC2086
+	${NATPMP_WRAPPER:-} "$NATPMP" "$@"
+}
+
+# Polls for a condition every 20 ms, up to a limit in seconds (default 5).
+wait_until() {
+	local limit=${WAIT_LIMIT:-5} waited=0
+	until "$@"; do
+		sleep 0.02
+		waited=$((waited + 1))
+		if [ "$waited" -ge $((limit * 50)) ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+	done
+}
+
+# Starts a fake gateway with the given options; sets GW (addr:port),
+# GW_PORT, GW_CTL and GW_LOG.
+start_gateway() {
+	GW_LOG=$BATS_TEST_TMPDIR/gw.log
+	local ready=$BATS_TEST_TMPDIR/gw.ready
+	rm -f "$ready"
+	"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
+	GW_PID=$!
+	wait_until test -s "$ready"
+	read -r GW_PORT GW_CTL <"$ready"
+	GW=127.0.0.1:$GW_PORT
+}
+
+stop_gateway() {
+	if [ -n "${GW_PID:-}" ]; then
+		kill "$GW_PID" 2>/dev/null || true
+		wait "$GW_PID" 2>/dev/null || true
+		GW_PID=
+	fi
+}
+
+# Sends a control command to the fake gateway and waits for its "ok".
+gw_ctl() {
+	"$FAKEGW" --ctl "$GW_CTL" "$@"
+}
+
+# Lines of the gateway log that match an extended regular expression.
+gw_log() {
+	grep -E "$1" "$GW_LOG" || true
+}
+
+gw_count() {
+	grep -cE "$1" "$GW_LOG" || true
+}
+
+# True when the gateway log has at least N lines matching a pattern.
+gw_has() {
+	[ "$(gw_count "$1")" -ge "$2" ]
+}
+
+gw_wait_for() {
+	wait_until gw_has "$1" "${2:-1}"
+}
+
+# True when a file has at least N lines matching a pattern (0 if absent).
+file_has() {
+	local found
+	found=$(grep -cE "$2" "$1" 2>/dev/null) || true
+	[ "${found:-0}" -ge "$3" ]
+}
+
+# True when the fake gateway holds exactly N live mappings.
+gw_holds() {
+	[ "$(gw_ctl mappings)" = "ok $1" ]
+}
+
+# Proves the gateway received nothing before this point: a sentinel
+# address request goes through the same socket after anything queued.
+assert_nothing_sent() {
+	natpmp -q -g "$GW" -t 2 address
+	[ "$(gw_count ' recv ')" -eq 1 ]
+}
+
+# Milliseconds on a clock, for measuring how long a run took.
+now_ms() {
+	local us=${EPOCHREALTIME/[.,]/}
+	echo $((us / 1000))
+}
+
+common_teardown() {
+	stop_gateway
+}

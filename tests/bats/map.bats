@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# map.bats - `natpmp map`: what the gateway granted, one request at a time,
+# one address request per command, and per-item failures.
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
+
+load helpers
+
+teardown() {
+	common_teardown
+}
+
+@test "map prints external -> internal with the granted lifetime" {
+	start_gateway --external 44.1.2.3
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 44.1.2.3:8080 -> 127.0.0.1:8080 lifetime 7200s" ]
+	[ -z "$stderr" ]
+}
+
+@test "map sends the request RFC 6886 describes: internal, suggested, lifetime" {
+	start_gateway
+	natpmp -g "$GW" -l 3600 map 8080:80/udp
+	[ "$(gw_count 'recv .* len=12 op=map-udp internal=8080 suggested=80 lifetime=3600$')" -eq 1 ]
+}
+
+@test "map reports the port the gateway granted, not the one asked for" {
+	start_gateway --grant-port 40123
+	run natpmp -g "$GW" map 8080:80
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 44.1.2.3:40123 -> 127.0.0.1:8080 lifetime 7200s" ]
+}
+
+@test "map reports the shorter lifetime the gateway granted" {
+	start_gateway --max-lifetime 60
+	run natpmp -g "$GW" -l 2h map 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 44.1.2.3:8080 -> 127.0.0.1:8080 lifetime 60s" ]
+}
+
+@test "both maps UDP first, then TCP" {
+	start_gateway
+	run natpmp -g "$GW" map 51413/both
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "udp 44.1.2.3:51413 -> 127.0.0.1:51413 lifetime 7200s" ]
+	[ "${lines[1]}" = "tcp 44.1.2.3:51413 -> 127.0.0.1:51413 lifetime 7200s" ]
+	run gw_log ' recv '
+	[[ "${lines[1]}" == *"op=map-udp"* ]]
+	[[ "${lines[2]}" == *"op=map-tcp"* ]]
+}
+
+@test "several SPECs: one address request, then one mapping request after another" {
+	start_gateway --delay 30
+	run natpmp -g "$GW" map 80 81/udp 82
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(gw_count 'recv .*op=address')" -eq 1 ]
+	# one in flight at a time: every request follows the previous reply
+	run gw_log ' (recv|reply) '
+	[ "${#lines[@]}" -eq 8 ]
+	local i
+	for i in 0 2 4 6; do
+		[[ "${lines[$i]}" == *" recv "* ]]
+		[[ "${lines[$((i + 1))]}" == *" reply "* ]]
+	done
+}
+
+@test "map -j prints one JSON object per mapping with every field" {
+	start_gateway --grant-port 40000 --max-lifetime 600 --epoch 77
+	run --separate-stderr natpmp -g "$GW" -j map 8080/both
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[0]}" | jq -e --arg port "$GW_PORT" '
+		.gateway == "127.0.0.1" and .gateway_port == ($port | tonumber) and
+		.protocol == "udp" and .internal_address == "127.0.0.1" and
+		.internal_port == 8080 and .external_address == "44.1.2.3" and
+		.external_port == 40000 and .lifetime == 600 and (.epoch | . >= 77)'
+	echo "${lines[1]}" | jq -e '.protocol == "tcp"'
+}
+
+@test "the VPN shape: internal port 0, both protocols, a random port, 60 seconds" {
+	start_gateway --random-port --max-lifetime 60
+	run --separate-stderr natpmp -g "$GW" -l 60 -j map 0/both
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[0]}" | jq -e '.protocol == "udp" and .internal_port == 0 and .lifetime == 60 and .external_port >= 1024'
+	echo "${lines[1]}" | jq -e '.protocol == "tcp" and .internal_port == 0 and .lifetime == 60 and .external_port >= 1024'
+	[ "$(gw_count 'recv .*internal=0 suggested=0 lifetime=60$')" -eq 2 ]
+}
+
+@test "a refusal is one line on stderr naming the item, exit 77" {
+	start_gateway --map-result 2
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 77 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW refused (not authorized)" ]
+}
+
+@test "a failed item in JSON carries error, message, protocol and internal_port" {
+	start_gateway --map-result 4
+	run --separate-stderr natpmp -g "$GW" -j map 8080/udp
+	[ "$status" -eq 75 ]
+	echo "$output" | jq -e '.error == "out-of-resources" and .protocol == "udp" and
+		.internal_port == 8080 and (.message | test("out of resources"))'
+	[ "$stderr" = "natpmp: map 8080/udp: gateway $GW is out of resources (no more mappings for now)" ]
+}
+
+@test "with several items, the exit status is the first failure's" {
+	# the address and the first mapping are answered (the mapping refused),
+	# then the port closes: the second mapping meets ICMP port unreachable
+	start_gateway --map-result 2 --close-after 2
+	run --separate-stderr natpmp -g "$GW" -t 3 map 80 81
+	[ "$status" -eq 77 ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[0]}" == "natpmp: map 80/tcp: "*"not authorized"* ]]
+	[[ "${stderr_lines[1]}" == "natpmp: map 81/tcp: "*"ICMP port unreachable"* ]]
+}
+
+@test "a refused address request does not stop the mappings" {
+	start_gateway --address-result 3
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp ?:8080 -> 127.0.0.1:8080 lifetime 7200s" ]
+	[ "$stderr" = "natpmp: warning: cannot learn the external address: gateway $GW has no external address yet (network failure)" ]
+	run --separate-stderr natpmp -g "$GW" -j map 8080
+	echo "$output" | jq -e '.external_address == null and .external_port == 8080'
+}
+
+@test "after one unanswered request the rest fail at once with the same error" {
+	start_gateway --silent
+	local start elapsed
+	start=$(now_ms)
+	run --separate-stderr natpmp -g "$GW" -t 1 map 80 81 82/both
+	elapsed=$(($(now_ms) - start))
+	[ "$status" -eq 75 ]
+	# only the first request (the address) was ever sent: 3 attempts in 1 s
+	[ "$(gw_count ' recv ')" -eq 3 ]
+	[ "$elapsed" -lt 1500 ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	local line
+	for line in "${stderr_lines[@]}"; do
+		[[ "$line" == *": no reply from gateway $GW within the 1 s timeout (3 attempts)" ]]
+	done
+}
+
+@test "a success that grants lifetime 0 is not reported as a mapping" {
+	start_gateway --grant-lifetime 0
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 76 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW reported success but granted a lifetime of 0 s (no mapping was made)" ]
+}
+
+@test "map warns when the external address is private, and still maps" {
+	start_gateway --external 10.20.30.40
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 10.20.30.40:8080 -> 127.0.0.1:8080 lifetime 7200s" ]
+	[[ "$stderr" == "natpmp: warning: external address 10.20.30.40 is private: "* ]]
+}
+
+@test "map -q prints nothing on success" {
+	start_gateway
+	run natpmp -q -g "$GW" map 8080/both
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(gw_count 'reply .*op=map')" -eq 2 ]
+}

@@ -1,0 +1,348 @@
+#!/usr/bin/env bats
+# renew_loop.bats - `natpmp renew-loop`: mappings kept alive at half the
+# granted lifetime, through restarts and outages, with events on stdout,
+# hooks on changes, and clean deletion on SIGTERM. Lifetimes are 2-4 s so
+# the suite stays fast.
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
+
+load helpers
+
+teardown() {
+	stop_loop
+	common_teardown
+}
+
+# Starts renew-loop in the background with stdout and stderr in files.
+start_loop() {
+	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
+	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	# the binary itself, not the natpmp() wrapper function, so that
+	# LOOP_PID is natpmp's own pid and signals reach it
+	# shellcheck disable=SC2086
+	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
+	LOOP_PID=$!
+}
+
+stop_loop() {
+	if [ -n "${LOOP_PID:-}" ]; then
+		kill -TERM "$LOOP_PID" 2>/dev/null || true
+		wait "$LOOP_PID" 2>/dev/null || true
+		LOOP_PID=
+	fi
+}
+
+# Stops the loop with a signal and returns its exit status.
+signal_loop() {
+	kill "-$1" "$LOOP_PID"
+	local status=0
+	wait "$LOOP_PID" || status=$?
+	LOOP_PID=
+	return "$status"
+}
+
+loop_count() {
+	grep -cE "$1" "$LOOP_OUT" || true
+}
+
+loop_wait_for() {
+	wait_until file_has "$LOOP_OUT" "$1" "${2:-1}"
+}
+
+# Milliseconds of the gateway's log lines matching a pattern.
+gw_times_ms() {
+	gw_log "$1" | cut -d' ' -f1 | tr -d . | sed 's/^0*//; s/^$/0/'
+}
+
+@test "renew-loop maps, then renews at half the granted lifetime" {
+	start_gateway
+	start_loop -g "$GW" -l 4 renew-loop 8080
+	gw_wait_for 'recv .*op=map-tcp' 3
+	mapfile -t times < <(gw_times_ms 'recv .*op=map-tcp')
+	local gap1=$((times[1] - times[0])) gap2=$((times[2] - times[1]))
+	echo "gaps: $gap1 ms, $gap2 ms (expected 2000)"
+	[ "$gap1" -ge 1950 ] && [ "$gap1" -le 2200 ]
+	[ "$gap2" -ge 1950 ] && [ "$gap2" -le 2200 ]
+	[[ "$(head -1 "$LOOP_OUT")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\ mapped\ tcp\ 44\.1\.2\.3:8080\ -\>\ 127\.0\.0\.1:8080\ lifetime\ 4s$ ]]
+	loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 4s$' 2
+}
+
+@test "renewals follow the lifetime granted, not the one asked for" {
+	start_gateway --max-lifetime 2
+	start_loop -g "$GW" -l 1h renew-loop 8080
+	gw_wait_for 'recv .*op=map-tcp' 3
+	mapfile -t times < <(gw_times_ms 'recv .*op=map-tcp')
+	local gap=$((times[2] - times[1]))
+	echo "gap: $gap ms (expected 1000)"
+	[ "$gap" -ge 950 ] && [ "$gap" -le 1200 ]
+	[ "$(gw_count 'recv .*op=map-tcp .*lifetime=3600$')" -ge 3 ]
+}
+
+@test "a new port is reported as changed, and renewals then suggest it" {
+	start_gateway
+	start_loop -g "$GW" -l 2 renew-loop 8080
+	loop_wait_for ' mapped tcp '
+	gw_ctl forget >/dev/null           # the gateway drops the mapping...
+	gw_ctl grant-port 40404 >/dev/null # ...and grants a new port next time
+	loop_wait_for ' changed tcp 44\.1\.2\.3:40404 -> 127\.0\.0\.1:8080 lifetime 2s$'
+	gw_wait_for 'recv .*op=map-tcp internal=8080 suggested=40404 ' 1
+}
+
+@test "a shorter lifetime on renewal is reported as changed" {
+	start_gateway
+	start_loop -g "$GW" -l 4 renew-loop 8080
+	loop_wait_for ' mapped tcp .* lifetime 4s$'
+	gw_ctl max-lifetime 2 >/dev/null
+	loop_wait_for ' changed tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 2s$'
+}
+
+@test "a gateway restart (epoch reset) is detected and every mapping recreated" {
+	start_gateway --epoch 5000
+	start_loop -g "$GW" -l 60 renew-loop 8080 9090/udp
+	loop_wait_for ' mapped ' 2
+	gw_ctl restart >/dev/null
+	[ "$(gw_ctl mappings)" = "ok 0" ]
+	kill -HUP "$LOOP_PID" # the next reply carries the new epoch
+	loop_wait_for ' gateway-reset 127\.0\.0\.1:[0-9]+ epoch [0-9]+$'
+	# recreated after the 0-5 s spread, one request at a time
+	WAIT_LIMIT=8 wait_until gw_holds 2
+	[ "$(loop_count ' lost ')" -eq 0 ]
+}
+
+@test "a gateway silent for 10 s is recovered from without intervention" {
+	start_gateway
+	start_loop -g "$GW" -t 1 -l 4 renew-loop 8080
+	loop_wait_for ' mapped tcp '
+	gw_ctl silent on >/dev/null
+	local silence_started
+	silence_started=$(now_ms)
+	WAIT_LIMIT=8 loop_wait_for ' lost tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 0s$'
+	grep -q "map 8080/tcp: no reply from gateway $GW within the 1 s timeout" "$LOOP_ERR"
+	# the outage lasts 10 s in all
+	while [ $(($(now_ms) - silence_started)) -lt 10000 ]; do
+		sleep 0.2
+	done
+	gw_ctl silent off >/dev/null
+	# back within one retry interval (half of 4 s) plus a request
+	WAIT_LIMIT=5 loop_wait_for ' mapped tcp ' 2
+	kill -0 "$LOOP_PID"
+}
+
+@test "SIGTERM deletes the mappings and exits 0" {
+	start_gateway
+	start_loop -g "$GW" -l 60 renew-loop 8080 5353/udp
+	loop_wait_for ' mapped ' 2
+	local status=0
+	signal_loop TERM || status=$?
+	[ "$status" -eq 0 ]
+	[ "$(gw_count 'recv .*op=map-tcp internal=8080 suggested=0 lifetime=0$')" -eq 1 ]
+	[ "$(gw_count 'recv .*op=map-udp internal=5353 suggested=0 lifetime=0$')" -eq 1 ]
+	[ "$(gw_ctl mappings)" = "ok 0" ]
+	grep -qE ' unmapped tcp 8080$' "$LOOP_OUT"
+	grep -qE ' unmapped udp 5353$' "$LOOP_OUT"
+}
+
+@test "SIGINT with a silent gateway still exits 0 within about two seconds" {
+	start_gateway
+	start_loop -g "$GW" -l 60 renew-loop 8080 8081
+	loop_wait_for ' mapped ' 2
+	gw_ctl silent on >/dev/null
+	local start elapsed status=0
+	start=$(now_ms)
+	signal_loop INT || status=$?
+	elapsed=$(($(now_ms) - start))
+	echo "took $elapsed ms"
+	[ "$status" -eq 0 ]
+	[ "$elapsed" -lt 2600 ]
+}
+
+@test "--keep leaves the mappings to expire" {
+	start_gateway
+	start_loop -g "$GW" -l 60 renew-loop --keep 8080
+	loop_wait_for ' mapped '
+	local status=0
+	signal_loop TERM || status=$?
+	[ "$status" -eq 0 ]
+	[ "$(gw_count 'lifetime=0$')" -eq 0 ]
+	[ "$(gw_ctl mappings)" = "ok 1" ]
+}
+
+@test "SIGHUP renews at once; SIGUSR1 prints the state on stderr" {
+	start_gateway
+	start_loop -g "$GW" -l 1h renew-loop 8080
+	loop_wait_for ' mapped '
+	kill -HUP "$LOOP_PID"
+	loop_wait_for ' renewed tcp '
+	kill -USR1 "$LOOP_PID"
+	wait_until grep -q 'state: tcp 8080: external port 8080, lifetime 3600s' "$LOOP_ERR"
+	grep -q "natpmp: state: gateway $GW, external address 44.1.2.3" "$LOOP_ERR"
+}
+
+@test "-j prints one JSON event per line with time, event and the mapping" {
+	start_gateway --max-lifetime 2
+	start_loop -g "$GW" -j -l 60 renew-loop 8080/udp
+	loop_wait_for '"event":"renewed"'
+	head -2 "$LOOP_OUT" | jq -e -s '
+		(.[0] | .event == "mapped" and (.time | test("^[0-9-]+T[0-9:]+Z$")) and
+			.protocol == "udp" and .internal_port == 8080 and
+			.external_port == 8080 and .lifetime == 2 and
+			.external_address == "44.1.2.3" and .gateway == "127.0.0.1") and
+		(.[1] | .event == "renewed")'
+}
+
+@test "-q silences routine renewals but not the first mapping" {
+	start_gateway --max-lifetime 2
+	start_loop -g "$GW" -q -l 60 renew-loop 8080
+	gw_wait_for 'recv .*op=map-tcp' 3
+	[ "$(loop_count ' mapped ')" -eq 1 ]
+	[ "$(loop_count ' renewed ')" -eq 0 ]
+}
+
+@test "errors are reported as JSON events with -j, and the loop goes on" {
+	start_gateway --map-result 4
+	start_loop -g "$GW" -j -l 2 renew-loop 8080
+	loop_wait_for '"event":"error"' 2
+	grep '"event":"error"' "$LOOP_OUT" | head -1 | jq -e '.error == "out-of-resources" and .internal_port == 8080'
+	gw_ctl map-result -1 >/dev/null
+	WAIT_LIMIT=4 loop_wait_for '"event":"mapped"'
+}
+
+@test "the hook gets the facts in its environment, once per change" {
+	start_gateway --external 44.7.7.7
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_loop -g "$GW" -l 2 renew-loop 0/udp --on-change \
+		"env | grep -E '^NATPMP_(EVENT|PROTOCOL|INTERNAL_PORT|EXTERNAL_PORT|EXTERNAL_ADDRESS|LIFETIME|GATEWAY)=' | sort >> '$hook_log'; echo --- >> '$hook_log'"
+	gw_wait_for 'recv .*op=map-udp' 3
+	wait_until grep -q -- --- "$hook_log"
+	diff -u - <(sed -n '1,/^---$/p' "$hook_log") <<-EOF
+		NATPMP_EVENT=mapped
+		NATPMP_EXTERNAL_ADDRESS=44.7.7.7
+		NATPMP_EXTERNAL_PORT=$(gw_log 'reply .*op=map-udp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+		NATPMP_GATEWAY=127.0.0.1
+		NATPMP_INTERNAL_PORT=0
+		NATPMP_LIFETIME=2
+		NATPMP_PROTOCOL=udp
+		---
+	EOF
+	# renewals that change nothing run no hook
+	[ "$(grep -c -- --- "$hook_log")" -eq 1 ]
+}
+
+@test "the hook runs on a port change and on loss, never for plain renewals" {
+	start_gateway
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_loop -g "$GW" -t 0.5 -l 2 renew-loop 8080 --on-change \
+		"echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'"
+	loop_wait_for ' mapped '
+	gw_ctl forget >/dev/null
+	gw_ctl grant-port 41000 >/dev/null
+	loop_wait_for ' changed '
+	gw_ctl silent on >/dev/null
+	WAIT_LIMIT=6 loop_wait_for ' lost '
+	wait_until file_has "$hook_log" . 3
+	run cat "$hook_log"
+	[ "${lines[0]}" = "mapped 8080" ]
+	[ "${lines[1]}" = "changed 41000" ]
+	[ "${lines[2]}" = "lost 41000" ]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "data in the hook's environment is never run as shell code" {
+	start_gateway
+	local marker=$BATS_TEST_TMPDIR/injected hook_log=$BATS_TEST_TMPDIR/hook.log
+	# the command text itself holds $(...) and ';': it runs as the user
+	# wrote it, and the values arrive as inert strings
+	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change \
+		"printf '%s;%s\n' \"\$NATPMP_EVENT\" \"\$(printf %s \"\$NATPMP_EXTERNAL_ADDRESS\")\" >> '$hook_log'; export NATPMP_EVENT='\$(touch $marker)'; eval 'echo \"\$NATPMP_EVENT\"' >> '$hook_log'"
+	wait_until file_has "$hook_log" . 2
+	run cat "$hook_log"
+	[ "${lines[0]}" = "mapped;44.1.2.3" ]
+	[ "${lines[1]}" = "\$(touch $marker)" ]
+	[ ! -e "$marker" ]
+}
+
+@test "a slow hook never delays renewals, and hooks of a mapping run in order" {
+	start_gateway
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_loop -g "$GW" -l 2 renew-loop 8080 --on-change \
+		"echo \"start \$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'; sleep 1.5; echo end >> '$hook_log'"
+	loop_wait_for ' mapped '
+	local port
+	for port in 41001 41002; do
+		gw_ctl forget >/dev/null
+		gw_ctl grant-port "$port" >/dev/null
+		loop_wait_for " changed tcp 44\\.1\\.2\\.3:$port "
+	done
+	# renewals went on every second while the first hook slept
+	[ "$(gw_count 'recv .*op=map-tcp')" -ge 3 ]
+	WAIT_LIMIT=8 wait_until file_has "$hook_log" '^end$' 3
+	run cat "$hook_log"
+	[ "${lines[0]}" = "start mapped 8080" ]
+	[ "${lines[1]}" = "end" ]
+	[ "${lines[2]}" = "start changed 41001" ]
+	[ "${lines[3]}" = "end" ]
+	[ "${lines[4]}" = "start changed 41002" ]
+	[ "${lines[5]}" = "end" ]
+}
+
+@test "a failing hook's exit status is reported on stderr" {
+	start_gateway
+	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change 'exit 3'
+	wait_until grep -q 'natpmp: warning: --on-change hook for mapped 8080/tcp exited with status 3' "$LOOP_ERR"
+}
+
+@test "the VPN shape: 0/both, a random port, 60 s at most, hook told the port" {
+	start_gateway --random-port --max-lifetime 60
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_loop -g "$GW" -l 60 renew-loop 0/both --on-change \
+		"echo \"\$NATPMP_PROTOCOL \$NATPMP_EXTERNAL_PORT \$NATPMP_LIFETIME\" >> '$hook_log'"
+	loop_wait_for ' mapped ' 2
+	wait_until file_has "$hook_log" . 2
+	local udp_port tcp_port
+	udp_port=$(gw_log 'reply .*op=map-udp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+	tcp_port=$(gw_log 'reply .*op=map-tcp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+	grep -qx "udp $udp_port 60" "$hook_log"
+	grep -qx "tcp $tcp_port 60" "$hook_log"
+	grep -qE " mapped udp 44\\.1\\.2\\.3:$udp_port -> 127\\.0\\.0\\.1:0 lifetime 60s$" "$LOOP_OUT"
+}
+
+@test "with short VPN lifetimes the random port is kept across renewals" {
+	start_gateway --random-port --max-lifetime 2
+	start_loop -g "$GW" -l 60 renew-loop 0/udp
+	loop_wait_for ' renewed udp ' 2
+	local port
+	port=$(gw_log 'reply .*op=map-udp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+	[ "$(loop_count " (mapped|renewed) udp 44\\.1\\.2\\.3:$port ")" -ge 3 ]
+	[ "$(loop_count ' changed ')" -eq 0 ]
+}
+
+@test "idle, the loop sleeps in the kernel: no wake-ups, no CPU" {
+	start_gateway
+	start_loop -g "$GW" -l 1h renew-loop 80 81 82
+	loop_wait_for ' mapped ' 3
+	local before after cpu_before cpu_after
+	before=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$LOOP_PID/status")
+	cpu_before=$(awk '{print $14 + $15}' "/proc/$LOOP_PID/stat")
+	sleep 2
+	after=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$LOOP_PID/status")
+	cpu_after=$(awk '{print $14 + $15}' "/proc/$LOOP_PID/stat")
+	echo "context switches: $before -> $after, CPU ticks: $cpu_before -> $cpu_after"
+	[ "$after" -eq "$before" ]
+	[ "$cpu_after" -eq "$cpu_before" ]
+}
+
+@test "under systemd it reports READY=1 once every mapping is made" {
+	start_gateway
+	local socket=$BATS_TEST_TMPDIR/notify.sock notes=$BATS_TEST_TMPDIR/notes
+	"$BUILD/tests/notify_listen" "$socket" >"$notes" &
+	local listener=$!
+	wait_until test -S "$socket"
+	export NOTIFY_SOCKET=$socket
+	start_loop -g "$GW" -l 60 renew-loop 8080 8081
+	unset NOTIFY_SOCKET
+	wait_until grep -q '^READY=1$' "$notes"
+	grep -q '^STATUS=2 of 2 mappings active via' "$notes"
+	[ "$(grep -c '^READY=1$' "$notes")" -eq 1 ]
+	signal_loop TERM
+	wait_until grep -q '^STOPPING=1$' "$notes"
+	kill "$listener"
+}
