@@ -80,7 +80,6 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	const char *colon = strchr(text, ':');
 	size_t ports_length = slash ? (size_t)(slash - text) : strlen(text);
 	size_t internal_length;
-	char why[CLI_ERROR_SIZE];
 
 	if (colon && colon > text + ports_length)
 		colon = NULL; /* a ':' after the '/' belongs to the protocol */
@@ -108,6 +107,7 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	}
 	spec->protocols = PROTOCOL_TCP;
 	if (slash) {
+		char why[CLI_ERROR_SIZE];
 		if (slash[1] == '\0')
 			return fail(
 				error, size,
@@ -366,15 +366,40 @@ static int bit_index(unsigned bit)
 	return i;
 }
 
-static int apply_option(struct parse_state *st, const struct option_spec *o,
-			const char *spelled, const char *value)
+/* Remembers a command-specific option, to check later it applies. */
+static void note_used(struct parse_state *st, const struct option_spec *o)
+{
+	if (o->bit) {
+		st->used_bits |= o->bit;
+		st->used_name[bit_index(o->bit)] = o->long_name;
+	}
+}
+
+static int apply_flag(struct parse_state *st, const struct option_spec *o)
 {
 	struct invocation *inv = st->inv;
 
-	if (o->bit) {
-		st->used_bits |= o->bit;
-		st->used_name[bit_index(o->bit)] = spelled;
+	note_used(st, o);
+	switch (o->id) {
+	case OPTION_JSON: inv->json = true; break;
+	case OPTION_QUIET: inv->quiet = true; break;
+	case OPTION_VERBOSE: inv->verbose = true; break;
+	case OPTION_HELP: inv->help = true; break;
+	case OPTION_VERSION: inv->version = true; break;
+	case OPTION_ALL: inv->all = true; break;
+	case OPTION_KEEP: inv->keep = true; break;
+	default: break;
 	}
+	return 0;
+}
+
+static int apply_value(struct parse_state *st, const struct option_spec *o,
+		       const char *value)
+{
+	struct invocation *inv = st->inv;
+	char why[CLI_ERROR_SIZE];
+
+	note_used(st, o);
 	switch (o->id) {
 	case OPTION_GATEWAY:
 		inv->gateway_given = true;
@@ -386,30 +411,21 @@ static int apply_option(struct parse_state *st, const struct option_spec *o,
 	case OPTION_TIMEOUT:
 		return cli_parse_timeout(value, &inv->timeout_ms, st->error,
 					 st->size);
-	case OPTION_JSON: inv->json = true; return 0;
-	case OPTION_QUIET: inv->quiet = true; return 0;
-	case OPTION_VERBOSE: inv->verbose = true; return 0;
-	case OPTION_HELP: inv->help = true; return 0;
-	case OPTION_VERSION: inv->version = true; return 0;
-	case OPTION_ALL: inv->all = true; return 0;
-	case OPTION_PROTO: {
-		char why[CLI_ERROR_SIZE];
+	case OPTION_PROTO:
 		st->proto_text = value;
 		if (cli_parse_protocols(value, &inv->all_protocols, why,
 					sizeof(why)) < 0)
 			return fail(st->error, st->size, "invalid --proto: %s",
 				    why);
 		return 0;
-	}
 	case OPTION_ON_CHANGE:
 		if (*value == '\0')
 			return fail(st->error, st->size,
 				    "option --on-change needs a command");
 		inv->on_change = value;
 		return 0;
-	case OPTION_KEEP: inv->keep = true; return 0;
+	default: return 0;
 	}
-	return 0;
 }
 
 /* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
@@ -426,19 +442,20 @@ static int parse_long(struct parse_state *st, int argc,
 	if (!o)
 		return fail(st->error, st->size, "unknown option '--%.*s'",
 			    (int)length, name);
-	if (o->takes_value) {
+	if (!o->takes_value) {
 		if (equals)
-			value = equals + 1;
-		else if (*i + 1 < argc)
-			value = argv[++*i];
-		else
 			return fail(st->error, st->size,
-				    "option --%s needs a value", o->long_name);
-	} else if (equals) {
-		return fail(st->error, st->size, "option --%s takes no value",
-			    o->long_name);
+				    "option --%s takes no value", o->long_name);
+		return apply_flag(st, o);
 	}
-	return apply_option(st, o, o->long_name, value);
+	if (equals)
+		value = equals + 1;
+	else if (*i + 1 < argc)
+		value = argv[++*i];
+	else
+		return fail(st->error, st->size, "option --%s needs a value",
+			    o->long_name);
+	return apply_value(st, o, value);
 }
 
 /* "-qj", "-g ADDR", "-gADDR", "-qg ADDR" */
@@ -456,8 +473,7 @@ static int parse_short(struct parse_state *st, int argc,
 			return fail(st->error, st->size, "unknown option '-%c'",
 				    *p);
 		if (!o->takes_value) {
-			if (apply_option(st, o, o->long_name, NULL) < 0)
-				return -1;
+			apply_flag(st, o);
 			continue;
 		}
 		if (p[1] != '\0')
@@ -467,7 +483,7 @@ static int parse_short(struct parse_state *st, int argc,
 		else
 			return fail(st->error, st->size,
 				    "option -%c needs a value", *p);
-		return apply_option(st, o, o->long_name, value);
+		return apply_value(st, o, value);
 	}
 	return 0;
 }

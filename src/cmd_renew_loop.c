@@ -383,14 +383,13 @@ static void print_state(const struct loop *loop)
 static void take_signals(struct loop *loop)
 {
 	unsigned taken = signals_take();
-	size_t i;
 
 	if (taken & SIGNAL_CHILD)
 		hook_reap(&loop->hooks);
 	if (taken & SIGNAL_STATE)
 		print_state(loop);
 	if (taken & SIGNAL_RENEW) {
-		for (i = 0; i < loop->count; i++)
+		for (size_t i = 0; i < loop->count; i++)
 			loop->mappings[i].renew_at_ms = clock_now_ms();
 		if (loop->connected)
 			exchange_forget_silence(&loop->client.exchange);
@@ -446,8 +445,8 @@ static void wait_for_events(struct loop *loop, int64_t deadline)
 
 	if (wait <= 0)
 		return;
-	if (wait > 24 * 3600 * 1000)
-		wait = 24 * 3600 * 1000;
+	if (wait > INT64_C(24) * 3600 * 1000)
+		wait = INT64_C(24) * 3600 * 1000; /* fits poll's int */
 	if (poll(fds, 3, (int)wait) <= 0)
 		return;
 	if (fds[1].revents)

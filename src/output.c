@@ -92,9 +92,8 @@ static void format_time(time_t t, char *text, size_t size)
 
 static void print_text(FILE *out, const struct result *r)
 {
-	char when[32];
-
 	if (r->event) {
+		char when[32];
 		format_time(r->time, when, sizeof(when));
 		fprintf(out, "%s %s ", when, r->event);
 		print_text_body(out, r);
@@ -157,9 +156,9 @@ static void json_number(FILE *out, bool *first, const char *key,
 static void print_json(FILE *out, const struct result *r)
 {
 	bool first = true;
-	char when[32];
 
 	if (r->event) {
+		char when[32];
 		format_time(r->time, when, sizeof(when));
 		json_key(out, &first, "time");
 		json_string(out, when);

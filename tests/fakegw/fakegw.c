@@ -69,7 +69,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logf_(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *format, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static void logf_(const char *format, ...)
 {
@@ -259,7 +260,8 @@ static uint16_t apply_map(uint32_t client, uint8_t op, uint16_t internal,
 	if (lifetime == 0 && internal == 0) {
 		unsigned count = 0;
 		for (i = 0; i < MAX_MAPPINGS; i++)
-			if (gw.mappings[i].used && gw.mappings[i].client == client &&
+			if (gw.mappings[i].used &&
+			    gw.mappings[i].client == client &&
 			    gw.mappings[i].opcode == op) {
 				gw.mappings[i].used = false;
 				count++;
@@ -341,10 +343,18 @@ static void send_junk(const struct sockaddr_in *to, const uint8_t *request,
 				for (size_t i = 0; i < length; i++)
 					junk[i] = (uint8_t)rng_next();
 				break;
-			case 1: junk[0] = (uint8_t[]){ 1, 2, 255 }[rng_below(3)]; break;
+			case 1:
+				junk[0] =
+					(uint8_t[]){ 1, 2, 255 }[rng_below(3)];
+				break;
 			case 2: junk[1] &= 0x7f; break;
-			case 3: junk[1] = (uint8_t)(128 + (junk[1] - 127) % 3); break;
-			case 4: length = 1 + rng_below((unsigned)reply_length - 1); break;
+			case 3:
+				junk[1] = (uint8_t)(128 + (junk[1] - 127) % 3);
+				break;
+			case 4:
+				length = 1 +
+					 rng_below((unsigned)reply_length - 1);
+				break;
 			case 5:
 				length = reply_length + 1 + rng_below(8);
 				for (size_t i = reply_length; i < length; i++)
@@ -352,8 +362,9 @@ static void send_junk(const struct sockaddr_in *to, const uint8_t *request,
 				break;
 			default:
 				if (reply_length == 16)
-					put16(junk + 8, (uint16_t)(get16(junk + 8) + 1 +
-								   rng_below(1000)));
+					put16(junk + 8,
+					      (uint16_t)(get16(junk + 8) + 1 +
+							 rng_below(1000)));
 				else
 					junk[0] = 2;
 				break;
@@ -386,8 +397,10 @@ static void send_foreign(const struct sockaddr_in *to, const uint8_t *request)
 		if (n % 2 == 0)
 			from.sin_port = 0; /* same address, another port */
 		else
-			from.sin_addr.s_addr = htonl(ntohl(gw.bind.sin_addr.s_addr) + 1);
-		if (fd >= 0 && bind(fd, (struct sockaddr *)&from, sizeof(from)) == 0)
+			from.sin_addr.s_addr =
+				htonl(ntohl(gw.bind.sin_addr.s_addr) + 1);
+		if (fd >= 0 &&
+		    bind(fd, (struct sockaddr *)&from, sizeof(from)) == 0)
 			sendto(fd, fake, length, 0, (const struct sockaddr *)to,
 			       sizeof(*to));
 		else
@@ -404,8 +417,9 @@ static void answer(const struct sockaddr_in *from, const uint8_t *request)
 {
 	uint8_t op = request[1], reply[16] = { 0, (uint8_t)(op | 128) };
 	int forced = op == 0 ? gw.address_result : gw.map_result;
-	uint16_t result = (uint16_t)(forced >= 0 ? forced :
-				     gw.result >= 0 ? gw.result : 0);
+	uint16_t result = (uint16_t)(forced >= 0      ? forced
+				     : gw.result >= 0 ? gw.result
+						      : 0);
 	size_t length = op == 0 ? 12 : 16;
 	uint16_t external = 0;
 	uint32_t granted = 0;
@@ -417,9 +431,10 @@ static void answer(const struct sockaddr_in *from, const uint8_t *request)
 	} else {
 		put16(reply + 8, get16(request + 4));
 		if (result == 0)
-			result = apply_map(ntohl(from->sin_addr.s_addr), op,
-					   get16(request + 4), get16(request + 6),
-					   get32(request + 8), &external, &granted);
+			result = apply_map(
+				ntohl(from->sin_addr.s_addr), op,
+				get16(request + 4), get16(request + 6),
+				get32(request + 8), &external, &granted);
 		put16(reply + 10, external);
 		put32(reply + 12, granted);
 	}
@@ -439,7 +454,8 @@ static void answer(const struct sockaddr_in *from, const uint8_t *request)
 		      length == 8 ? " form=short" : "");
 	send_foreign(from, request);
 	if (gw.delay_ms) {
-		queue_datagram(from, reply, length, now_ms() + gw.delay_ms, false);
+		queue_datagram(from, reply, length, now_ms() + gw.delay_ms,
+			       false);
 		return;
 	}
 	send_junk(from, request, reply, length);
@@ -471,8 +487,10 @@ static void handle_request(const uint8_t *d, size_t length,
 			 (unsigned)get16(d + 4), (unsigned)get16(d + 6),
 			 (unsigned long)get32(d + 8));
 	logf_("recv from=%s len=%zu op=%s%s%s%s", peer_text(from), length,
-	      op_name(op), detail, length >= 1 && d[0] != 0 ? " bad=version" : "",
-	      length < 2 || (d[0] == 0 && bad_length && op < 3) ? " bad=length" : "");
+	      op_name(op), detail,
+	      length >= 1 && d[0] != 0 ? " bad=version" : "",
+	      length < 2 || (d[0] == 0 && bad_length && op < 3) ? " bad=length"
+								: "");
 	if (length < 2)
 		return;
 	if (gw.silent || gw.drop > 0) {
@@ -487,7 +505,8 @@ static void handle_request(const uint8_t *d, size_t length,
 		put32(reply + 4, sssoe());
 		sendto(gw.fd, reply, 8, 0, (const struct sockaddr *)from,
 		       sizeof(*from));
-		logf_("reply to=%s op=address result=1 form=short", peer_text(from));
+		logf_("reply to=%s op=address result=1 form=short",
+		      peer_text(from));
 		return;
 	}
 	if (op >= 128)
@@ -561,8 +580,10 @@ static void send_due_announcement(void)
 	if (gw.fd >= 0) {
 		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_IF, &interface,
 			   sizeof(interface));
-		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof(loop));
-		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop,
+			   sizeof(loop));
+		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+			   sizeof(ttl));
 		if (sendto(gw.fd, a, sizeof(a), 0,
 			   (struct sockaddr *)&gw.announce_to,
 			   sizeof(gw.announce_to)) < 0)
@@ -628,8 +649,9 @@ static const char *control(char *command, char *reply, size_t size)
 		   strcmp(word, "map-result") == 0) {
 		if (!arg || !parse_number(arg, -1, 65535, &n))
 			return "needs CODE";
-		*(word[0] == 'r' ? &gw.result :
-		  word[0] == 'a' ? &gw.address_result : &gw.map_result) = (int)n;
+		*(word[0] == 'r'   ? &gw.result
+		  : word[0] == 'a' ? &gw.address_result
+				   : &gw.map_result) = (int)n;
 	} else if (strcmp(word, "external") == 0) {
 		if (!arg || inet_pton(AF_INET, arg, &a) != 1)
 			return "external needs ADDR";
@@ -782,8 +804,10 @@ static int run_ctl(const char *port_text, int argc, char **argv)
 		return usage("bad control port", port_text);
 	for (i = 0; i < argc; i++) {
 		if (i)
-			strncat(command, " ", sizeof(command) - strlen(command) - 1);
-		strncat(command, argv[i], sizeof(command) - strlen(command) - 1);
+			strncat(command, " ",
+				sizeof(command) - strlen(command) - 1);
+		strncat(command, argv[i],
+			sizeof(command) - strlen(command) - 1);
 	}
 	to.sin_port = htons((uint16_t)port);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -798,7 +822,8 @@ static int run_ctl(const char *port_text, int argc, char **argv)
 	}
 	reply[n] = '\0';
 	printf("%s\n", reply);
-	return strcmp(reply, "ok") == 0 || strncmp(reply, "ok ", 3) == 0 ? 0 : 1;
+	return strcmp(reply, "ok") == 0 || strncmp(reply, "ok ", 3) == 0 ? 0
+									 : 1;
 }
 
 static int write_ready(const char *path)
@@ -842,19 +867,126 @@ static bool parse_address_port(const char *text, struct sockaddr_in *out)
 	return inet_pton(AF_INET, host, &out->sin_addr) == 1;
 }
 
+static const char *ready_path, *log_path;
+
+static void print_help(void)
+{
+	printf("usage: fakegw [--bind ADDR] [--port N] [--ready-file F] [--log F]\n"
+	       "  [--external ADDR] [--epoch N] [--seed N] [--drop N] [--silent]\n"
+	       "  [--result C] [--address-result C] [--map-result C] [--short-errors]\n"
+	       "  [--grant-port N] [--grant-lifetime N] [--random-port] [--max-lifetime N]\n"
+	       "  [--delay MS] [--garbage N] [--foreign N] [--close-after N]\n"
+	       "  [--announce-to ADDR:PORT]\n"
+	       "fakegw [--bind ADDR] --ctl PORT COMMAND...\n");
+}
+
+/* Options without a value; false if o is not one. */
+static bool parse_flag(const char *o)
+{
+	if (strcmp(o, "--silent") == 0)
+		gw.silent = true;
+	else if (strcmp(o, "--short-errors") == 0)
+		gw.short_errors = true;
+	else if (strcmp(o, "--random-port") == 0)
+		gw.random_port = true;
+	else
+		return false;
+	return true;
+}
+
+static int *result_slot(const char *o)
+{
+	if (strcmp(o, "--result") == 0)
+		return &gw.result;
+	if (strcmp(o, "--address-result") == 0)
+		return &gw.address_result;
+	if (strcmp(o, "--map-result") == 0)
+		return &gw.map_result;
+	return NULL;
+}
+
+static unsigned *count_slot(const char *o)
+{
+	if (strcmp(o, "--delay") == 0)
+		return &gw.delay_ms;
+	if (strcmp(o, "--garbage") == 0)
+		return &gw.garbage;
+	if (strcmp(o, "--foreign") == 0)
+		return &gw.foreign;
+	if (strcmp(o, "--max-lifetime") == 0)
+		return &gw.max_lifetime;
+	return NULL;
+}
+
+/* Options with a value; returns 0, or an exit status for a bad one. */
+static int parse_option(const char *o, const char *v)
+{
+	struct in_addr a;
+	int *result = result_slot(o);
+	unsigned *count = count_slot(o);
+	long n;
+
+	if (result || count) {
+		if (!parse_number(v, 0, result ? 65535 : 0x7fffffff, &n))
+			return usage("bad number", v);
+		if (result)
+			*result = (int)n;
+		else
+			*count = (unsigned)n;
+	} else if (strcmp(o, "--bind") == 0) {
+		if (inet_pton(AF_INET, v, &gw.bind.sin_addr) != 1)
+			return usage("bad --bind", v);
+	} else if (strcmp(o, "--port") == 0) {
+		if (!parse_number(v, 0, 65535, &n))
+			return usage("bad --port", v);
+		gw.bind.sin_port = htons((uint16_t)n);
+	} else if (strcmp(o, "--ready-file") == 0) {
+		ready_path = v;
+	} else if (strcmp(o, "--log") == 0) {
+		log_path = v;
+	} else if (strcmp(o, "--external") == 0) {
+		if (inet_pton(AF_INET, v, &a) != 1)
+			return usage("bad --external", v);
+		gw.external = ntohl(a.s_addr);
+	} else if (strcmp(o, "--epoch") == 0) {
+		if (!parse_number(v, 0, 100000000, &n))
+			return usage("bad --epoch", v);
+		gw.epoch_base_ms = now_ms() - n * 1000;
+	} else if (strcmp(o, "--seed") == 0) {
+		gw.rng = strtoull(v, NULL, 10);
+	} else if (strcmp(o, "--drop") == 0) {
+		if (!parse_number(v, 0, 1000000, &gw.drop))
+			return usage("bad --drop", v);
+	} else if (strcmp(o, "--close-after") == 0) {
+		if (!parse_number(v, 0, 1000000, &gw.close_after))
+			return usage("bad --close-after", v);
+	} else if (strcmp(o, "--grant-port") == 0) {
+		if (!parse_number(v, 1, 65535, &n))
+			return usage("bad --grant-port", v);
+		gw.grant_port = (unsigned)n;
+	} else if (strcmp(o, "--grant-lifetime") == 0) {
+		if (!parse_number(v, 0, 0x7fffffff, &gw.grant_lifetime))
+			return usage("bad --grant-lifetime", v);
+	} else if (strcmp(o, "--announce-to") == 0) {
+		if (!parse_address_port(v, &gw.announce_to))
+			return usage("bad --announce-to", v);
+	} else {
+		return usage("unknown option", o);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *ready = NULL, *log_path = NULL;
 	struct sockaddr_in ctl;
-	long n;
-	int i;
+	int i, status;
 
 	memset(&gw, 0, sizeof(gw));
 	gw.start_ms = gw.epoch_base_ms = now_ms();
 	gw.bind.sin_family = AF_INET;
 	gw.bind.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	gw.external = 0x2c010203; /* 44.1.2.3 */
-	gw.epoch_base_ms -= 1000 * 1000;
+	gw.external = 0x2c010203;		  /* 44.1.2.3 */
+	gw.epoch_base_ms -= INT64_C(1000) * 1000; /* SSSoE 1000 */
 	gw.result = gw.address_result = gw.map_result = -1;
 	gw.grant_lifetime = -1;
 	gw.rng = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -863,94 +995,21 @@ int main(int argc, char **argv)
 	parse_address_port("224.0.0.1:5350", &gw.announce_to);
 
 	for (i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		bool takes = strcmp(o, "--silent") && strcmp(o, "--short-errors") &&
-			     strcmp(o, "--random-port") && strcmp(o, "-h") &&
-			     strcmp(o, "--help");
-		struct in_addr a;
+		const char *o = argv[i];
 
-		if (takes && !v)
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			print_help();
+			return 0;
+		}
+		if (parse_flag(o))
+			continue;
+		if (i + 1 >= argc)
 			return usage("option needs a value", o);
 		if (strcmp(o, "--ctl") == 0)
-			return run_ctl(v, argc - i - 2, argv + i + 2);
-		if (takes)
-			i++;
-		if (strcmp(o, "--bind") == 0) {
-			if (inet_pton(AF_INET, v, &gw.bind.sin_addr) != 1)
-				return usage("bad --bind", v);
-		} else if (strcmp(o, "--port") == 0) {
-			if (!parse_number(v, 0, 65535, &n))
-				return usage("bad --port", v);
-			gw.bind.sin_port = htons((uint16_t)n);
-		} else if (strcmp(o, "--ready-file") == 0) {
-			ready = v;
-		} else if (strcmp(o, "--log") == 0) {
-			log_path = v;
-		} else if (strcmp(o, "--external") == 0) {
-			if (inet_pton(AF_INET, v, &a) != 1)
-				return usage("bad --external", v);
-			gw.external = ntohl(a.s_addr);
-		} else if (strcmp(o, "--epoch") == 0) {
-			if (!parse_number(v, 0, 100000000, &n))
-				return usage("bad --epoch", v);
-			gw.epoch_base_ms = now_ms() - n * 1000;
-		} else if (strcmp(o, "--seed") == 0) {
-			gw.rng = strtoull(v, NULL, 10);
-		} else if (strcmp(o, "--drop") == 0) {
-			if (!parse_number(v, 0, 1000000, &gw.drop))
-				return usage("bad --drop", v);
-		} else if (strcmp(o, "--silent") == 0) {
-			gw.silent = true;
-		} else if (strcmp(o, "--short-errors") == 0) {
-			gw.short_errors = true;
-		} else if (strcmp(o, "--random-port") == 0) {
-			gw.random_port = true;
-		} else if (strcmp(o, "--result") == 0 ||
-			   strcmp(o, "--address-result") == 0 ||
-			   strcmp(o, "--map-result") == 0) {
-			if (!parse_number(v, 0, 65535, &n))
-				return usage("bad result code", v);
-			*(o[2] == 'r' ? &gw.result :
-			  o[2] == 'a' ? &gw.address_result : &gw.map_result) = (int)n;
-		} else if (strcmp(o, "--grant-port") == 0) {
-			if (!parse_number(v, 1, 65535, &n))
-				return usage("bad --grant-port", v);
-			gw.grant_port = (unsigned)n;
-		} else if (strcmp(o, "--grant-lifetime") == 0) {
-			if (!parse_number(v, 0, 0x7fffffff, &gw.grant_lifetime))
-				return usage("bad --grant-lifetime", v);
-		} else if (strcmp(o, "--max-lifetime") == 0) {
-			if (!parse_number(v, 0, 0x7fffffff, &n))
-				return usage("bad --max-lifetime", v);
-			gw.max_lifetime = (unsigned)n;
-		} else if (strcmp(o, "--delay") == 0 || strcmp(o, "--garbage") == 0 ||
-			   strcmp(o, "--foreign") == 0 ||
-			   strcmp(o, "--close-after") == 0) {
-			if (!parse_number(v, 0, 1000000, &n))
-				return usage("bad number", v);
-			if (o[2] == 'd')
-				gw.delay_ms = (unsigned)n;
-			else if (o[2] == 'g')
-				gw.garbage = (unsigned)n;
-			else if (o[2] == 'f')
-				gw.foreign = (unsigned)n;
-			else
-				gw.close_after = n;
-		} else if (strcmp(o, "--announce-to") == 0) {
-			if (!parse_address_port(v, &gw.announce_to))
-				return usage("bad --announce-to", v);
-		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
-			printf("usage: fakegw [--bind ADDR] [--port N] [--ready-file F] [--log F]\n"
-			       "  [--external ADDR] [--epoch N] [--seed N] [--drop N] [--silent]\n"
-			       "  [--result C] [--address-result C] [--map-result C] [--short-errors]\n"
-			       "  [--grant-port N] [--grant-lifetime N] [--random-port] [--max-lifetime N]\n"
-			       "  [--delay MS] [--garbage N] [--foreign N] [--close-after N]\n"
-			       "  [--announce-to ADDR:PORT]\n"
-			       "fakegw [--bind ADDR] --ctl PORT COMMAND...\n");
-			return 0;
-		} else {
-			return usage("unknown option", o);
-		}
+			return run_ctl(argv[i + 1], argc - i - 2, argv + i + 2);
+		status = parse_option(o, argv[++i]);
+		if (status)
+			return status;
 	}
 	if (log_path && !(gw.log = fopen(log_path, "a")))
 		return usage("cannot open --log", log_path);
@@ -962,8 +1021,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fakegw: cannot bind: %s\n", strerror(errno));
 		return 71;
 	}
-	if (write_ready(ready) < 0) {
-		fprintf(stderr, "fakegw: cannot write %s\n", ready);
+	if (write_ready(ready_path) < 0) {
+		fprintf(stderr, "fakegw: cannot write %s\n", ready_path);
 		return 71;
 	}
 	serve();
