@@ -116,6 +116,7 @@ teardown() {
 	[[ "$stderr" == *"out of resources"* ]]
 }
 
+# bats test_tags=timing
 @test "with no gateway on the port, ICMP port unreachable ends at once with 69" {
 	start_gateway
 	gw_ctl close

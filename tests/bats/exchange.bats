@@ -14,6 +14,7 @@ request_times() {
 	gw_log ' recv ' | cut -d' ' -f1
 }
 
+# bats test_tags=timing
 @test "retransmissions follow the RFC schedule: 0, 0.25, 0.75, 1.75, 3.75 s" {
 	start_gateway --silent
 	run natpmp -g "$GW" -t 4 address
@@ -30,6 +31,7 @@ request_times() {
 	done
 }
 
+# bats test_tags=timing
 @test "--timeout ends the wait on time" {
 	start_gateway --silent
 	local start elapsed
@@ -91,6 +93,7 @@ request_times() {
 	[[ "${stderr_lines[1]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ received\ 12\ bytes:\ address\ reply:\ result\ 0\ \(success\),\ epoch\ [0-9]+,\ external\ address\ 44\.1\.2\.3$ ]]
 }
 
+# bats test_tags=timing
 @test "on a terminal, a slow gateway shows progress on stderr" {
 	start_gateway --silent
 	run script -qec "$NATPMP -g $GW -t 2.2 address" /dev/null

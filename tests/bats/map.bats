@@ -125,6 +125,7 @@ teardown() {
 	echo "$output" | jq -e '.external_address == null and .external_port == 8080'
 }
 
+# bats test_tags=timing
 @test "after one unanswered request the rest fail at once with the same error" {
 	start_gateway --silent
 	local start elapsed

@@ -53,6 +53,7 @@ gw_times_ms() {
 	gw_log "$1" | cut -d' ' -f1 | tr -d . | sed 's/^0*//; s/^$/0/'
 }
 
+# bats test_tags=timing
 @test "renew-loop maps, then renews at half the granted lifetime" {
 	start_gateway
 	start_loop -g "$GW" -l 4 renew-loop 8080
@@ -66,6 +67,7 @@ gw_times_ms() {
 	loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 4s$' 2
 }
 
+# bats test_tags=timing
 @test "renewals follow the lifetime granted, not the one asked for" {
 	start_gateway --max-lifetime 2
 	start_loop -g "$GW" -l 1h renew-loop 8080
@@ -141,6 +143,7 @@ gw_times_ms() {
 	grep -qE ' unmapped udp 5353$' "$LOOP_OUT"
 }
 
+# bats test_tags=timing
 @test "SIGINT with a silent gateway still exits 0 within about two seconds" {
 	start_gateway
 	start_loop -g "$GW" -l 60 renew-loop 8080 8081
@@ -260,6 +263,7 @@ gw_times_ms() {
 	[ ! -e "$marker" ]
 }
 
+# bats test_tags=timing
 @test "a slow hook never delays renewals, and hooks of a mapping run in order" {
 	start_gateway
 	local hook_log=$BATS_TEST_TMPDIR/hook.log
@@ -315,6 +319,7 @@ gw_times_ms() {
 	[ "$(loop_count ' changed ')" -eq 0 ]
 }
 
+# bats test_tags=timing
 @test "idle, the loop sleeps in the kernel: no wake-ups, no CPU" {
 	start_gateway
 	start_loop -g "$GW" -l 1h renew-loop 80 81 82

@@ -473,6 +473,20 @@ static void close_gateway(void)
 	logf_("closed");
 }
 
+/* Before the last answer of --close-after: connect the socket to the
+ * control socket, so the kernel already refuses (ICMP) a client's next
+ * request instead of queueing it on a socket about to close. sendto()
+ * still reaches the client. */
+static void seal_gateway(void)
+{
+	struct sockaddr_in ctl;
+	socklen_t length = sizeof(ctl);
+
+	if (getsockname(gw.ctl_fd, (struct sockaddr *)&ctl, &length) < 0 ||
+	    connect(gw.fd, (struct sockaddr *)&ctl, sizeof(ctl)) < 0)
+		logf_("seal-error error=%s", strerror(errno));
+}
+
 static void handle_request(const uint8_t *d, size_t length,
 			   const struct sockaddr_in *from)
 {
@@ -526,9 +540,13 @@ static void handle_request(const uint8_t *d, size_t length,
 	}
 	if (bad_length)
 		return;
-	answer(from, d);
-	if (gw.close_after > 0 && ++gw.answered >= gw.close_after)
+	if (gw.close_after > 0 && ++gw.answered >= gw.close_after) {
+		seal_gateway();
+		answer(from, d);
 		close_gateway();
+		return;
+	}
+	answer(from, d);
 }
 
 static void read_requests(void)

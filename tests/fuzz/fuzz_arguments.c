@@ -1,0 +1,71 @@
+/* fuzz_arguments.c - libFuzzer target for the command-line grammar: SPEC,
+ * DURATION, gateway ADDR[:PORT], and whole argument vectors. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "command.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct command *const commands[] = {
+	&command_address,
+	&command_map,
+	&command_unmap,
+	&command_renew_loop,
+};
+
+/* Splits the input at NUL bytes into an argv. */
+static void parse_argv(char *text, size_t size)
+{
+	const char *argv[64];
+	struct invocation invocation;
+	char error[CLI_ERROR_SIZE];
+	int argc = 0;
+	size_t i, start = 0;
+
+	argv[argc++] = "natpmp";
+	for (i = 0; i <= size && argc < 63; i++) {
+		if (i == size || text[i] == '\0') {
+			text[i] = '\0';
+			argv[argc++] = text + start;
+			start = i + 1;
+		}
+	}
+	argv[argc] = NULL;
+	if (cli_parse(argc, argv, commands, 4, NULL, &invocation, error,
+		      sizeof(error)) == 0)
+		cli_free(&invocation);
+	else if (strlen(error) == 0)
+		__builtin_trap(); /* every rejection says why */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	char error[CLI_ERROR_SIZE];
+	struct port_spec spec;
+	struct sockaddr_in gateway;
+	uint32_t lifetime;
+	int64_t timeout;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (cli_parse_spec(text, &spec, error, sizeof(error)) == 0 &&
+	    (spec.protocols == 0 || spec.protocols > PROTOCOL_BOTH))
+		__builtin_trap();
+	if (cli_parse_lifetime(text, &lifetime, error, sizeof(error)) == 0 &&
+	    lifetime == 0)
+		__builtin_trap();
+	if (cli_parse_timeout(text, &timeout, error, sizeof(error)) == 0 &&
+	    timeout <= 0)
+		__builtin_trap();
+	cli_parse_gateway(text, "gateway", &gateway, error, sizeof(error));
+	parse_argv(text, size);
+	free(text);
+	return 0;
+}
