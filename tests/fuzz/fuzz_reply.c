@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the first three bytes choose the request the datagram answers */
 	if (size >= 3) {
-		request.opcode = (enum natpmp_opcode)(data[0] % 3);
+		request.opcode = (enum natpmp_opcode)((data[0] & 0x7f) % 3);
 		request.internal_port = (uint16_t)(data[1] << 8 | data[2]);
 		request.lifetime = data[0] & 0x80 ? 0 : 7200;
 		data += 3;

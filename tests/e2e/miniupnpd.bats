@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# miniupnpd.bats - natpmp against a real NAT-PMP server, miniupnpd, in a sealed
+# network of namespaces: a LAN host, the gateway and a host on the "internet".
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+
+load e2e_helpers
+
+setup_file() {
+	# the tests share one network and one miniupnpd: never run them at once
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+	if make_first_namespace; then
+		build_network
+	fi
+}
+
+teardown_file() {
+	destroy_network
+}
+
+setup() {
+	if [ -n "${NO_NAMESPACES:-}" ]; then
+		skip "$NO_NAMESPACES"
+	fi
+	forget_background
+	# every test meets a freshly started gateway with no mappings
+	flush_miniupnpd_rules
+	start_miniupnpd
+}
+
+teardown() {
+	show_logs_on_failure
+	stop_background
+}
+
+# Maps SPEC with -j and sets EXT_ADDR and EXT_PORT from the reply.
+map_json() {
+	run --separate-stderr natpmp -j map "$@"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	EXT_ADDR=$(jq -r .external_address <<<"$output")
+	EXT_PORT=$(jq -r .external_port <<<"$output")
+}
+
+@test "address prints the gateway's external address, found from the default route" {
+	run --separate-stderr natpmp address
+	[ "$status" -eq 0 ]
+	[ "$output" = "$EXT_IP" ]
+	[ "$stderr" = "" ]
+
+	run --separate-stderr natpmp -j address
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .external_address <<<"$output")" = "$EXT_IP" ]
+	[ "$(jq -r .gateway <<<"$output")" = "$LAN_GW" ]
+	[ "$(jq -r .gateway_port <<<"$output")" = 5351 ]
+}
+
+@test "map makes a TCP port reachable from the internet" {
+	local received=$BATS_TEST_TMPDIR/received
+	start_listener tcp 8080 "$received"
+	# closed before the mapping: the gateway refuses the connection itself
+	run ! wan_send_tcp "$EXT_IP" 8080 "too-early-$$"
+
+	run --separate-stderr natpmp map 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp $EXT_IP:8080 -> $LAN_HOST:8080 lifetime 7200s" ]
+	[ "$stderr" = "" ]
+
+	local token=tcp-token-$$-$RANDOM
+	wan_send_tcp "$EXT_IP" 8080 "$token"
+	wait_until file_has "$received" "^$token\$"
+	file_lacks "$received" too-early
+}
+
+@test "unmap makes the TCP port unreachable again" {
+	local received=$BATS_TEST_TMPDIR/received
+	start_listener tcp 8080 "$received"
+	map_json 8080
+	wan_send_tcp "$EXT_ADDR" "$EXT_PORT" "mapped-$$"
+	wait_until file_has "$received" "^mapped-$$\$"
+
+	run --separate-stderr natpmp unmap 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 8080 unmapped" ]
+	[ "$stderr" = "" ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
+	run ! wan_send_tcp "$EXT_ADDR" "$EXT_PORT" "unmapped-$$"
+	file_lacks "$received" unmapped
+}
+
+@test "map makes a UDP port reachable, and unmap closes it again" {
+	local received=$BATS_TEST_TMPDIR/received
+	start_listener udp 5353 "$received"
+
+	map_json 5353/udp
+	[ "$(jq -r .protocol <<<"$output")" = udp ]
+	[ "$EXT_ADDR" = "$EXT_IP" ]
+	[ "$EXT_PORT" -eq 5353 ]
+	local token=udp-token-$$-$RANDOM
+	wan_send_udp "$EXT_ADDR" "$EXT_PORT" "$token"
+	wait_until file_has "$received" "^$token\$"
+
+	run --separate-stderr natpmp unmap 5353/udp
+	[ "$status" -eq 0 ]
+	[ "$output" = "udp 5353 unmapped" ]
+	[ "$stderr" = "" ]
+	# once the gateway has counted the datagram as its own, it was not
+	# forwarded, and the listener cannot get it any more
+	local kept
+	kept=$(udp_kept_by_gateway)
+	wan_send_udp "$EXT_ADDR" "$EXT_PORT" "late-$token"
+	wait_until udp_kept_more_than "$kept"
+	file_lacks "$received" late-
+}
+
+@test "unmap --all deletes every mapping of this host" {
+	run --separate-stderr natpmp map 8080 8081 5353/udp 6000/both
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 5 ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 5 ]
+
+	run --separate-stderr natpmp unmap --all
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "udp all unmapped" ]
+	[ "${lines[1]}" = "tcp all unmapped" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "" ]
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 0 ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
+	start_listener tcp 8080 "$BATS_TEST_TMPDIR/received"
+	run ! wan_send_tcp "$EXT_IP" 8080 "after-all-$$"
+}
+
+@test "renew-loop keeps a short-lived mapping alive past several lifetimes" {
+	local received=$BATS_TEST_TMPDIR/received
+	start_listener tcp 8080 "$received"
+	local started=$SECONDS
+	start_loop -l 3 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" " mapped tcp $EXT_IP:8080 -> $LAN_HOST:8080 lifetime 3s\$"
+	# a renewal every 1.5 s: six of them span three lifetimes
+	WAIT_LIMIT=15 wait_until file_has "$LOOP_OUT" " renewed tcp $EXT_IP:8080 -> $LAN_HOST:8080 lifetime 3s\$" 6
+	[ $((SECONDS - started)) -ge 8 ]
+
+	local token=still-there-$$
+	wan_send_tcp "$EXT_IP" 8080 "$token"
+	wait_until file_has "$received" "^$token\$"
+	[ "$(loop_count ' (lost|changed) ')" -eq 0 ]
+	# miniupnpd never had to expire it
+	file_lacks "$MINIUPNPD_LOG" "because it has expired"
+	stop_loop
+}
+
+@test "renew-loop recovers from a gateway restart" {
+	local received=$BATS_TEST_TMPDIR/received
+	start_listener tcp 8080 "$received"
+	start_loop -l 4 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" " mapped tcp $EXT_IP:8080 "
+	# let the gateway's epoch grow, so that a restart shows
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " renewed tcp " 2
+	wan_send_tcp "$EXT_IP" 8080 "before-$$"
+	wait_until file_has "$received" "^before-$$\$"
+
+	# a reboot: the daemon goes, its rules with it, then it comes back
+	stop_miniupnpd
+	[ -z "$(ip netns pids "$NS_GW")" ]
+	flush_miniupnpd_rules
+	run ! wan_send_tcp "$EXT_IP" 8080 "while-down-$$"
+	start_miniupnpd
+
+	# seen at the next renewal: miniupnpd announces itself at startup in PCP
+	# format only, which natpmp ignores
+	WAIT_LIMIT=10 wait_until file_has "$LOOP_OUT" " gateway-reset $LAN_GW epoch [0-9]+\$"
+	WAIT_LIMIT=10 wait_until wan_send_tcp "$EXT_IP" 8080 "after-$$"
+	wait_until file_has "$received" "^after-$$\$"
+	stop_loop
+}
+
+@test "SIGTERM makes renew-loop delete its mappings on the gateway and exit 0" {
+	start_loop renew-loop 8080 5353/udp
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " mapped " 2
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 2 ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 2 ]
+
+	stop_loop
+	file_has "$LOOP_OUT" ' unmapped tcp 8080$'
+	file_has "$LOOP_OUT" ' unmapped udp 5353$'
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 0 ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
+}
