@@ -23,8 +23,6 @@
 #include "session.h"
 #include "signals.h"
 
-/* section 3.7: spread the recreation after a gateway restart over 0-5 s */
-#define RESET_SPREAD_MS 5000
 /* deleting on the way out: a quick try, bounded in total */
 #define SHUTDOWN_BUDGET_MS 2000
 #define SHUTDOWN_SENDS 3
@@ -224,8 +222,8 @@ static void gateway_was_reset(struct loop *loop)
 	loop->client.gateway_reset = false;
 	emit_gateway_event(loop, "gateway-reset");
 	for (i = 0; i < loop->count; i++)
-		loop->mappings[i].renew_at_ms =
-			now + random() % (RESET_SPREAD_MS + 1);
+		mapping_gateway_reset(&loop->mappings[i], now,
+				      (unsigned)random());
 }
 
 static void learned_address(struct loop *loop, struct in_addr address)

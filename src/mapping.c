@@ -58,6 +58,17 @@ int64_t mapping_retry_ms(const struct mapping *m)
 	return half;
 }
 
+void mapping_gateway_reset(struct mapping *m, int64_t now_ms, unsigned random)
+{
+	int64_t window = MAPPING_RESET_SPREAD_MS;
+
+	if (m->established && (m->expires_at_ms - now_ms) / 2 < window)
+		window = (m->expires_at_ms - now_ms) / 2;
+	if (window < 0)
+		window = 0;
+	m->renew_at_ms = now_ms + (int64_t)(random % (unsigned)(window + 1));
+}
+
 void mapping_failed(struct mapping *m, int64_t now_ms)
 {
 	m->failures++;

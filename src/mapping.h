@@ -11,6 +11,7 @@
 /* A failing gateway is retried at most this far apart. */
 #define MAPPING_RETRY_MAX_MS 64000
 #define MAPPING_RETRY_MIN_MS 1000
+#define MAPPING_RESET_SPREAD_MS 5000
 
 enum mapping_event {
 	MAPPING_MAPPED,		  /* established (again) */
@@ -44,6 +45,12 @@ void mapping_init(struct mapping *m, unsigned protocol, uint16_t internal_port,
 enum mapping_event mapping_granted(struct mapping *m, uint16_t external_port,
 				   uint32_t lifetime, bool address_known,
 				   struct in_addr address, int64_t now_ms);
+
+/* After a gateway restart: schedule the recreation within the RFC 6886
+ * section 3.7 spread of 0-5 s (random is any random number), but in the
+ * first half of what is left of the grant, so a short-lived mapping is
+ * recreated before it would run out. */
+void mapping_gateway_reset(struct mapping *m, int64_t now_ms, unsigned random);
 
 /* Records a failed request: try again after the retry interval. */
 void mapping_failed(struct mapping *m, int64_t now_ms);

@@ -79,10 +79,36 @@ static void test_address_change(void)
 		 MAPPING_RENEWED);
 }
 
+static void test_gateway_reset_spread(void)
+{
+	struct mapping m;
+	unsigned r;
+
+	/* not mapped yet, or a long grant: anywhere in 0-5 s */
+	mapping_init(&m, PROTOCOL_TCP, 22, 22, 7200, 0);
+	mapping_gateway_reset(&m, 1000, 5000);
+	CHECK_EQ(m.renew_at_ms, 1000 + 5000);
+	mapping_gateway_reset(&m, 1000, 5001);
+	CHECK_EQ(m.renew_at_ms, 1000);
+	mapping_granted(&m, 22, 7200, true, address("44.1.2.3"), 0);
+	mapping_gateway_reset(&m, 1000, 4999);
+	CHECK_EQ(m.renew_at_ms, 1000 + 4999);
+	/* 4 s left of a grant: within the first 2 s, before it runs out */
+	mapping_granted(&m, 22, 6, true, address("44.1.2.3"), 0);
+	for (r = 0; r < 10000; r += 7) {
+		mapping_gateway_reset(&m, 2000, r);
+		CHECK(m.renew_at_ms >= 2000 && m.renew_at_ms <= 4000);
+	}
+	/* already past expiry: at once */
+	mapping_gateway_reset(&m, 9000, 1234);
+	CHECK_EQ(m.renew_at_ms, 9000);
+}
+
 int main(void)
 {
 	test_first_grant_and_renewal();
 	test_failures_and_expiry();
 	test_address_change();
+	test_gateway_reset_spread();
 	return check_report("test_mapping");
 }
