@@ -17,7 +17,7 @@ static void learn_external_address(struct session *session)
 	}
 	/* a silent gateway fails every mapping below with this same error;
 	 * a refusal of the address alone does not stop the mappings */
-	if (!session->client.exchange.silence)
+	if (session->client.exchange.silence == EXCHANGE_ANSWERED)
 		diag_warning("cannot learn the external address: %s",
 			     address.message);
 }

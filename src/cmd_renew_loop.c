@@ -257,7 +257,7 @@ static void refresh_address(struct loop *loop)
 		return;
 	if (r.failure == FAILURE_NONE)
 		learned_address(loop, r.external_address);
-	else if (!loop->client.exchange.silence)
+	else if (loop->client.exchange.silence == EXCHANGE_ANSWERED)
 		emit_failure(loop, &r); /* silence is reported per mapping */
 }
 
@@ -305,7 +305,7 @@ static void run_due(struct loop *loop)
 	}
 	if (loop->client.gateway_reset)
 		gateway_was_reset(loop);
-	if (loop->client.exchange.silence)
+	if (loop->client.exchange.silence != EXCHANGE_ANSWERED)
 		follow_default_route(loop);
 	notify_status(loop);
 }
