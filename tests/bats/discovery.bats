@@ -5,56 +5,20 @@
 # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
 
 load helpers
-
-NS_LAN=natpmp-lan-$$
-NS_GW=natpmp-gw-$$
+load netns
 
 setup() {
-	[ "$(id -u)" -eq 0 ] || skip "creating network namespaces needs root"
-	ip netns add "$NS_LAN"
-	ip netns add "$NS_GW"
-	ip -n "$NS_LAN" link set lo up
-	ip -n "$NS_GW" link set lo up
+	netns_create
 }
 
 teardown() {
-	stop_gateway
-	ip netns del "$NS_LAN" 2>/dev/null || true
-	ip netns del "$NS_GW" 2>/dev/null || true
-}
-
-# A LAN host and a gateway joined by a veth pair on 10.77.0.0/24.
-wire_lan() {
-	ip link add veth-lan netns "$NS_LAN" type veth peer name veth-gw netns "$NS_GW"
-	ip -n "$NS_LAN" addr add 10.77.0.2/24 dev veth-lan
-	ip -n "$NS_GW" addr add 10.77.0.1/24 dev veth-gw
-	ip -n "$NS_GW" addr add 10.77.0.3/24 dev veth-gw
-	ip -n "$NS_LAN" link set veth-lan up
-	ip -n "$NS_GW" link set veth-gw up
-}
-
-# Starts the fake gateway inside the gateway namespace on ADDR port 5351.
-start_gateway_in_ns() {
-	local address=$1
-	shift
-	GW_LOG=$BATS_TEST_TMPDIR/gw.log
-	ip netns exec "$NS_GW" "$FAKEGW" --bind "$address" --port 5351 \
-		--ready-file "$BATS_TEST_TMPDIR/gw.ready" --log "$GW_LOG" "$@" 3>&- &
-	# shellcheck disable=SC2034 # stop_gateway in helpers.bash stops it
-	GW_PID=$!
-	wait_until test -s "$BATS_TEST_TMPDIR/gw.ready"
-}
-
-# natpmp on the LAN host, with no gateway named anywhere.
-lan_natpmp() {
-	# shellcheck disable=SC2086 # a wrapper is a command with arguments
-	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY $NATPMP_WRAPPER "$NATPMP" "$@"
+	netns_destroy
 }
 
 @test "without --gateway, natpmp asks the default route's gateway" {
-	wire_lan
+	netns_wire_lan
 	ip -n "$NS_LAN" route add default via 10.77.0.1
-	start_gateway_in_ns 10.77.0.1 --external 44.5.6.7
+	netns_start_gateway 10.77.0.1 --external 44.5.6.7
 	run --separate-stderr lan_natpmp -t 3 address
 	[ "$status" -eq 0 ]
 	[ "$output" = "44.5.6.7" ]
@@ -62,38 +26,38 @@ lan_natpmp() {
 }
 
 @test "map output shows the LAN address the request went out from" {
-	wire_lan
+	netns_wire_lan
 	ip -n "$NS_LAN" route add default via 10.77.0.1
-	start_gateway_in_ns 10.77.0.1
+	netns_start_gateway 10.77.0.1
 	run lan_natpmp -t 3 map 8080
 	[ "$status" -eq 0 ]
 	[ "$output" = "tcp 44.1.2.3:8080 -> 10.77.0.2:8080 lifetime 7200s" ]
 }
 
 @test "policy routing is honoured: a rule's table wins over the main table" {
-	wire_lan
+	netns_wire_lan
 	ip -n "$NS_LAN" route add default via 10.77.0.1
 	ip -n "$NS_LAN" route add default via 10.77.0.3 table 100
 	ip -n "$NS_LAN" rule add lookup 100 priority 100
-	start_gateway_in_ns 10.77.0.3 --external 44.3.3.3
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3
 	run lan_natpmp -t 3 address
 	[ "$status" -eq 0 ]
 	[ "$output" = "44.3.3.3" ]
 }
 
 @test "-v says which gateway discovery found" {
-	wire_lan
+	netns_wire_lan
 	ip -n "$NS_LAN" route add default via 10.77.0.1
-	start_gateway_in_ns 10.77.0.1
+	netns_start_gateway 10.77.0.1
 	run --separate-stderr lan_natpmp -v -t 3 address
 	[ "$status" -eq 0 ]
 	[[ "${stderr_lines[0]}" == *"gateway 10.77.0.1, from the default route" ]]
 }
 
 @test "NATPMP_GATEWAY is used instead of discovery" {
-	wire_lan
+	netns_wire_lan
 	ip -n "$NS_LAN" route add default via 10.77.0.1
-	start_gateway_in_ns 10.77.0.3 --external 44.3.3.3
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3
 	run ip netns exec "$NS_LAN" env NATPMP_GATEWAY=10.77.0.3 "$NATPMP" -t 3 address
 	[ "$status" -eq 0 ]
 	[ "$output" = "44.3.3.3" ]
