@@ -8,7 +8,6 @@
 
 /* Enables --verbose traces, timed from start_ms (monotonic). */
 void diag_set_verbose(bool verbose, int64_t start_ms);
-bool diag_verbose_enabled(void);
 
 void diag_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_warning(const char *format, ...)
