@@ -87,23 +87,25 @@ static bool is_transient(int error)
 	       error == EWOULDBLOCK || error == ENOBUFS || error == EINTR;
 }
 
-static enum exchange_status send_request(struct exchange *ex,
-					 const uint8_t *request, size_t length,
-					 const char *label)
+/* Sends one copy of the request; false, with *status set, when that ends
+ * the exchange. */
+static bool send_request(struct exchange *ex, const uint8_t *request,
+			 size_t length, const char *label,
+			 enum exchange_status *status)
 {
 	ex->sends++;
 	diag_verbose("send %d/%d to %s: %s (%zu bytes)", ex->sends,
 		     ex->max_sends, ex->gateway_text, label, length);
 	if (send(ex->fd, request, length, 0) >= 0)
-		return EXCHANGE_ANSWERED;
+		return true;
 	ex->error_number = errno;
-	if (errno == ECONNREFUSED)
-		return EXCHANGE_PORT_UNREACHABLE;
 	if (is_transient(errno)) {
 		diag_verbose("send failed: %s", strerror(errno));
-		return EXCHANGE_ANSWERED;
+		return true;
 	}
-	return EXCHANGE_SYSTEM_ERROR;
+	*status = errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
+					: EXCHANGE_SYSTEM_ERROR;
+	return false;
 }
 
 static bool from_gateway(const struct exchange *ex,
@@ -115,10 +117,10 @@ static bool from_gateway(const struct exchange *ex,
 	       from->sin_port == ex->gateway.sin_port;
 }
 
-/* Reads every queued datagram; ANSWERED with *accepted set once one
- * matches. */
-static enum exchange_status drain(struct exchange *ex, exchange_match_fn match,
-				  void *context, bool *accepted)
+/* Reads every queued datagram; true, with *status set, once the wait is
+ * over: an accepted answer, ICMP port unreachable or a local error. */
+static bool drain(struct exchange *ex, exchange_match_fn match, void *context,
+		  enum exchange_status *status)
 {
 	for (;;) {
 		uint8_t datagram[EXCHANGE_DATAGRAM_MAX];
@@ -132,15 +134,16 @@ static enum exchange_status drain(struct exchange *ex, exchange_match_fn match,
 			     &from_length);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return EXCHANGE_ANSWERED;
+				return false;
 			ex->error_number = errno;
-			if (errno == ECONNREFUSED)
-				return EXCHANGE_PORT_UNREACHABLE;
 			if (is_transient(errno)) {
 				diag_verbose("receive: %s", strerror(errno));
 				continue;
 			}
-			return EXCHANGE_SYSTEM_ERROR;
+			*status = errno == ECONNREFUSED
+					  ? EXCHANGE_PORT_UNREACHABLE
+					  : EXCHANGE_SYSTEM_ERROR;
+			return true;
 		}
 		if (!from_gateway(ex, &from, from_length)) {
 			ex->ignored++;
@@ -155,8 +158,8 @@ static enum exchange_status drain(struct exchange *ex, exchange_match_fn match,
 		}
 		if (match(datagram, (size_t)n, context, note, sizeof(note))) {
 			diag_verbose("received %zd bytes: %s", n, note);
-			*accepted = true;
-			return EXCHANGE_ANSWERED;
+			*status = EXCHANGE_ANSWERED;
+			return true;
 		}
 		ex->ignored++;
 		diag_verbose("ignored %zd bytes: %s", n, note);
@@ -197,8 +200,7 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 				  exchange_match_fn match, void *context)
 {
 	int64_t start, give_up, next_send, next_progress;
-	enum exchange_status status = EXCHANGE_ANSWERED;
-	bool accepted = false;
+	enum exchange_status status;
 
 	ex->skipped = ex->remember_silence && ex->silence != EXCHANGE_ANSWERED;
 	if (ex->skipped)
@@ -213,7 +215,7 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 	next_progress = start + PROGRESS_AFTER_MS;
 
 	discard_queued(ex);
-	while (status == EXCHANGE_ANSWERED) {
+	for (;;) {
 		int64_t now = clock_now_ms(), wake;
 		struct pollfd pfd = { .fd = ex->fd, .events = POLLIN };
 
@@ -222,7 +224,8 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 			break;
 		}
 		if (ex->sends < ex->max_sends && now >= next_send) {
-			status = send_request(ex, request, length, label);
+			if (!send_request(ex, request, length, label, &status))
+				break;
 			next_send =
 				start + exchange_send_offset_ms(ex->sends + 1);
 			continue;
@@ -237,23 +240,21 @@ enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
 		if (ex->progress)
 			wake = min64(wake, next_progress);
 		if (poll(&pfd, 1, (int)min64(wake - now, 60000)) < 0) {
-			if (errno == EINTR &&
-			    !(ex->on_signal &&
-			      ex->on_signal(ex->on_signal_context)))
-				continue;
-			ex->error_number = errno;
-			if (errno == EINTR) {
+			if (errno != EINTR) {
+				ex->error_number = errno;
+				status = EXCHANGE_SYSTEM_ERROR;
+				break;
+			}
+			/* a signal: the caller may want the wait to end */
+			if (ex->on_signal &&
+			    ex->on_signal(ex->on_signal_context)) {
 				status = EXCHANGE_INTERRUPTED;
 				break;
 			}
-			status = EXCHANGE_SYSTEM_ERROR;
+			continue;
+		}
+		if (pfd.revents && drain(ex, match, context, &status))
 			break;
-		}
-		if (pfd.revents) {
-			status = drain(ex, match, context, &accepted);
-			if (accepted)
-				break;
-		}
 	}
 	if (ex->progress)
 		diag_progress_clear();
