@@ -137,13 +137,10 @@ static bool on_exchange_signal(void *context);
 
 static void open_announcements(struct loop *loop)
 {
-	char why[128];
-
 	loop->announce_fd = announce_open(loop->client.exchange.local.sin_addr);
-	if (loop->announce_fd >= 0)
-		return;
-	snprintf(why, sizeof(why), "%s", strerror(errno));
-	diag_verbose("not listening for gateway announcements: %s", why);
+	if (loop->announce_fd < 0)
+		diag_verbose("not listening for gateway announcements: %s",
+			     strerror(errno));
 }
 
 static void disconnect(struct loop *loop)
@@ -532,14 +529,17 @@ static int run_renew_loop(const struct invocation *inv)
 		return EXIT_SYSTEM;
 	}
 	while (!loop.stopping) {
+		int64_t next;
+
 		take_signals(&loop);
 		if (loop.stopping)
 			break;
 		expire(&loop);
-		if (next_deadline(&loop) <= clock_now_ms())
+		next = next_deadline(&loop);
+		if (next <= clock_now_ms())
 			run_due(&loop);
 		else
-			wait_for_events(&loop, next_deadline(&loop));
+			wait_for_events(&loop, next);
 	}
 	notify_send("STOPPING=1");
 	if (!inv->keep)
