@@ -447,7 +447,8 @@ static void wait_for_events(struct loop *loop, int64_t deadline)
 	if (fds[1].revents)
 		hear_announcements(loop);
 	if (fds[2].revents) {
-		gateway_watch_drain(loop->route_fd);
+		struct network_news news;
+		gateway_watch_read(loop->route_fd, 0, &news);
 		diag_verbose("routes changed");
 		follow_default_route(loop);
 	}

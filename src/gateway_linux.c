@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "route_netlink.h"
-#include "wire.h"
 
 #define NETLINK_ANSWER_SIZE 8192
 
-static int ask_kernel(struct route_answer *answer, char *error, size_t size)
+static int ask_kernel(uint32_t destination, struct route_answer *answer,
+		      char *error, size_t size)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct timeval patience = { .tv_sec = 2 };
@@ -36,7 +36,7 @@ static int ask_kernel(struct route_answer *answer, char *error, size_t size)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof(patience));
-	length = route_request_encode(ROUTE_PROBE_ADDRESS, sequence, request,
+	length = route_request_encode(destination, sequence, request,
 				      sizeof(request));
 	if (sendto(fd, request, length, 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) < 0) {
@@ -78,33 +78,61 @@ static int ask_kernel(struct route_answer *answer, char *error, size_t size)
 	return 0;
 }
 
-int gateway_discover(struct sockaddr_in *gateway, char *error, size_t size)
+static void fill_interface(struct gateway_route *route, int interface)
+{
+	route->interface = interface > 0 ? (unsigned)interface : 0;
+	if (!route->interface ||
+	    !if_indextoname(route->interface, route->interface_name))
+		snprintf(route->interface_name, sizeof(route->interface_name),
+			 "?");
+}
+
+int gateway_discover(int family, struct gateway_route *route, char *error,
+		     size_t size)
 {
 	struct route_answer answer;
-	char name[IF_NAMESIZE] = "?";
 
-	if (ask_kernel(&answer, error, size) < 0)
+	memset(route, 0, sizeof(*route));
+	if (family != AF_INET) {
+		snprintf(error, size, "IPv6 discovery is not available yet");
 		return -1;
-	if (answer.interface > 0)
-		if_indextoname((unsigned)answer.interface, name);
+	}
+	if (ask_kernel(ROUTE_PROBE_ADDRESS, &answer, error, size) < 0)
+		return -1;
+	fill_interface(route, answer.interface);
 	if (!answer.has_gateway && answer.gateway_not_ipv4) {
 		snprintf(
 			error, size,
 			"the default route through %s has an IPv6 next hop, and NAT-PMP needs an IPv4 gateway: name it with --gateway ADDR",
-			name);
+			route->interface_name);
 		return -1;
 	}
 	if (!answer.has_gateway) {
 		snprintf(
 			error, size,
 			"the default route goes through %s, which has no gateway address (a point-to-point link such as a VPN tunnel): name the gateway with --gateway ADDR",
-			name);
+			route->interface_name);
 		return -1;
 	}
-	memset(gateway, 0, sizeof(*gateway));
-	gateway->sin_family = AF_INET;
-	gateway->sin_addr.s_addr = htonl(answer.gateway);
-	gateway->sin_port = htons(NATPMP_SERVER_PORT);
+	ip_address_set_v4(&route->gateway, answer.gateway);
+	snprintf(route->origin, sizeof(route->origin), "default route dev %s",
+		 route->interface_name);
+	return 0;
+}
+
+int gateway_route_to(const struct ip_address *gateway,
+		     struct gateway_route *route, char *error, size_t size)
+{
+	struct route_answer answer;
+
+	memset(route, 0, sizeof(*route));
+	route->gateway = *gateway;
+	if (gateway->family != AF_INET ||
+	    ask_kernel(ip_address_v4(gateway), &answer, error, size) < 0)
+		return -1;
+	fill_interface(route, answer.interface);
+	snprintf(route->origin, sizeof(route->origin), "named gateway dev %s",
+		 route->interface_name);
 	return 0;
 }
 
@@ -112,7 +140,8 @@ int gateway_watch_open(void)
 {
 	struct sockaddr_nl groups = {
 		.nl_family = AF_NETLINK,
-		.nl_groups = RTMGRP_IPV4_ROUTE,
+		.nl_groups =
+			RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_IFADDR | RTMGRP_LINK,
 	};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			NETLINK_ROUTE);
@@ -126,11 +155,12 @@ int gateway_watch_open(void)
 	return fd;
 }
 
-void gateway_watch_drain(int fd)
+void gateway_watch_read(int fd, unsigned interface, struct network_news *news)
 {
 	uint8_t buffer[NETLINK_ANSWER_SIZE];
 
-	/* what changed does not matter: discovery asks the kernel afresh */
+	(void)interface;
+	memset(news, 0, sizeof(*news));
 	while (recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0)
-		;
+		news->changed = true;
 }

@@ -12,7 +12,8 @@
 int session_find_gateway(const struct invocation *inv,
 			 struct sockaddr_in *gateway, struct result *failure)
 {
-	char address[INET_ADDRSTRLEN];
+	struct gateway_route route;
+	char text[IP_ADDRESS_TEXT_SIZE];
 
 	if (inv->gateway_given) {
 		*gateway = inv->gateway;
@@ -20,13 +21,18 @@ int session_find_gateway(const struct invocation *inv,
 	}
 	memset(failure, 0, sizeof(*failure));
 	failure->kind = RESULT_SETUP;
-	if (gateway_discover(gateway, failure->message,
+	if (gateway_discover(AF_INET, &route, failure->message,
 			     sizeof(failure->message)) < 0) {
 		failure->failure = FAILURE_NO_GATEWAY;
 		return -1;
 	}
-	inet_ntop(AF_INET, &gateway->sin_addr, address, sizeof(address));
-	diag_verbose("gateway %s, from the default route", address);
+	memset(gateway, 0, sizeof(*gateway));
+	gateway->sin_family = AF_INET;
+	memcpy(&gateway->sin_addr, route.gateway.bytes, 4);
+	gateway->sin_port = htons(5351);
+	diag_verbose("gateway %s, from the %s",
+		     ip_address_format(&route.gateway, text, sizeof(text)),
+		     route.origin);
 	return 0;
 }
 

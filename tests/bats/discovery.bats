@@ -51,7 +51,7 @@ teardown() {
 	netns_start_gateway 10.77.0.1
 	run --separate-stderr lan_natpmp -v -t 3 address
 	[ "$status" -eq 0 ]
-	[[ "${stderr_lines[0]}" == *"gateway 10.77.0.1, from the default route" ]]
+	[[ "${stderr_lines[0]}" == *"gateway 10.77.0.1, from the default route dev veth-lan" ]]
 }
 
 @test "NATPMP_GATEWAY is used instead of discovery" {
