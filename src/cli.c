@@ -205,24 +205,30 @@ int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
 	return 0;
 }
 
-int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
+/* A duration of at least 1 ms; what names it in errors. */
+static int parse_patience(const char *text, const char *what, int64_t *ms,
+			  char *error, size_t size)
 {
 	uint64_t value;
 
-	if (parse_duration(text, "timeout", TIMEOUT_MAX_SECONDS, &value, error,
+	if (parse_duration(text, what, TIMEOUT_MAX_SECONDS, &value, error,
 			   size) < 0)
 		return -1;
 	if (value == 0)
-		return fail(
-			error, size,
-			"invalid timeout '%s': must be at least 1 millisecond",
-			text);
+		return fail(error, size,
+			    "invalid %s '%s': must be at least 1 millisecond",
+			    what, text);
 	*ms = (int64_t)value;
 	return 0;
 }
 
+int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
+{
+	return parse_patience(text, "timeout", ms, error, size);
+}
+
 int cli_parse_gateway(const char *text, const char *origin,
-		      struct sockaddr_in *gateway, char *error, size_t size)
+		      struct ip_endpoint *gateway, char *error, size_t size)
 {
 	char address[INET_ADDRSTRLEN];
 	const char *colon = strchr(text, ':');
@@ -266,9 +272,8 @@ int cli_parse_gateway(const char *text, const char *origin,
 				    origin, text);
 	}
 	memset(gateway, 0, sizeof(*gateway));
-	gateway->sin_family = AF_INET;
-	gateway->sin_addr = in;
-	gateway->sin_port = htons((uint16_t)port);
+	ip_address_set_v4(&gateway->address, host);
+	gateway->port = (uint16_t)port;
 	return 0;
 }
 
@@ -297,6 +302,8 @@ enum option_id {
 	OPTION_PROTO,
 	OPTION_ON_CHANGE,
 	OPTION_KEEP,
+	OPTION_HOOK_TIMEOUT,
+	OPTION_UNMAP_ALL_ON_EXIT,
 };
 
 struct option_spec {
@@ -320,13 +327,17 @@ static const struct option_spec option_specs[] = {
 	{ OPTION_PROTO, "proto", 'p', true, CLI_OPTION_PROTO },
 	{ OPTION_ON_CHANGE, "on-change", 0, true, CLI_OPTION_ON_CHANGE },
 	{ OPTION_KEEP, "keep", 0, false, CLI_OPTION_KEEP },
+	{ OPTION_HOOK_TIMEOUT, "hook-timeout", 0, true,
+	  CLI_OPTION_HOOK_TIMEOUT },
+	{ OPTION_UNMAP_ALL_ON_EXIT, "unmap-all-on-exit", 0, false,
+	  CLI_OPTION_UNMAP_ALL_ON_EXIT },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
 struct parse_state {
 	struct invocation *inv;
-	unsigned used_bits;	  /* command-specific options seen */
-	const char *used_name[8]; /* how each was spelled, by bit index */
+	unsigned used_bits;	   /* command-specific options seen */
+	const char *used_name[16]; /* how each was spelled, by bit index */
 	const char *proto_text;
 	const char **operands;
 	size_t operand_count;
@@ -388,6 +399,7 @@ static int apply_flag(struct parse_state *st, const struct option_spec *o)
 	case OPTION_VERSION: inv->version = true; break;
 	case OPTION_ALL: inv->all = true; break;
 	case OPTION_KEEP: inv->keep = true; break;
+	case OPTION_UNMAP_ALL_ON_EXIT: inv->unmap_all_on_exit = true; break;
 	default: break;
 	}
 	return 0;
@@ -411,6 +423,10 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 	case OPTION_TIMEOUT:
 		return cli_parse_timeout(value, &inv->timeout_ms, st->error,
 					 st->size);
+	case OPTION_HOOK_TIMEOUT:
+		return parse_patience(value, "hook timeout",
+				      &inv->hook_timeout_ms, st->error,
+				      st->size);
 	case OPTION_PROTO:
 		st->proto_text = value;
 		if (cli_parse_protocols(value, &inv->all_protocols, why,
@@ -506,6 +522,10 @@ static int check_options_apply(struct parse_state *st)
 			    "option --%s does not apply to %s",
 			    st->used_name[bit_index(stray & (~stray + 1u))],
 			    cmd->name);
+	if (st->inv->keep && st->inv->unmap_all_on_exit)
+		return fail(
+			st->error, st->size,
+			"options --keep and --unmap-all-on-exit contradict each other");
 	if (st->proto_text && !st->inv->all)
 		return fail(
 			st->error, st->size,
@@ -558,6 +578,7 @@ static void invocation_init(struct invocation *inv)
 	memset(inv, 0, sizeof(*inv));
 	inv->lifetime = CLI_DEFAULT_LIFETIME;
 	inv->timeout_ms = -1;
+	inv->hook_timeout_ms = CLI_DEFAULT_HOOK_TIMEOUT_MS;
 	inv->all_protocols = PROTOCOL_BOTH;
 }
 

@@ -4,13 +4,15 @@
 #ifndef NATPMP_CLI_H
 #define NATPMP_CLI_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ip_address.h"
+
 #define CLI_ERROR_SIZE 256
 #define CLI_DEFAULT_LIFETIME 7200 /* RFC 6886 section 3.3 recommendation */
+#define CLI_DEFAULT_HOOK_TIMEOUT_MS 60000
 
 enum protocol_bits {
 	PROTOCOL_UDP = 1,
@@ -25,6 +27,8 @@ enum cli_option_bits {
 	CLI_OPTION_PROTO = 1 << 2,
 	CLI_OPTION_ON_CHANGE = 1 << 3,
 	CLI_OPTION_KEEP = 1 << 4,
+	CLI_OPTION_HOOK_TIMEOUT = 1 << 5,
+	CLI_OPTION_UNMAP_ALL_ON_EXIT = 1 << 6,
 };
 
 enum cli_operands {
@@ -48,7 +52,7 @@ struct invocation {
 	bool version;
 	const char *help_topic; /* `natpmp help NAME` */
 	bool gateway_given;	/* by --gateway or NATPMP_GATEWAY */
-	struct sockaddr_in gateway;
+	struct ip_endpoint gateway;
 	uint32_t lifetime;
 	int64_t timeout_ms; /* -1: the RFC schedule alone */
 	bool json;
@@ -57,7 +61,9 @@ struct invocation {
 	bool all;
 	unsigned all_protocols;
 	const char *on_change;
+	int64_t hook_timeout_ms;
 	bool keep;
+	bool unmap_all_on_exit; /* delete-all for internal port 0 on exit */
 	struct port_spec *specs;
 	size_t spec_count;
 };
@@ -72,7 +78,7 @@ int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size);
 /* origin names where the text came from in errors ("gateway",
  * "NATPMP_GATEWAY") */
 int cli_parse_gateway(const char *text, const char *origin,
-		      struct sockaddr_in *gateway, char *error, size_t size);
+		      struct ip_endpoint *gateway, char *error, size_t size);
 
 /* Parses argv against the command table. env_gateway is $NATPMP_GATEWAY
  * (or NULL). Returns 0, or -1 with one line in error. On success the

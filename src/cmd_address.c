@@ -5,12 +5,13 @@
 
 static int run_address(const struct invocation *invocation)
 {
+	struct request request = { .kind = REQUEST_ADDRESS };
 	struct session session;
 	struct result result;
 
 	if (session_open(&session, invocation) != 0)
 		return session.exit_status;
-	client_get_address(&session.client, &result);
+	session_run(&session, &request, &result);
 	session_report(&session, &result);
 	if (result.failure == FAILURE_NONE)
 		output_address_warning(&result);

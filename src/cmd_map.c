@@ -8,16 +8,17 @@
 /* One address request per command, so each mapping can be shown whole. */
 static void learn_external_address(struct session *session)
 {
+	struct request request = { .kind = REQUEST_ADDRESS };
 	struct result address;
 
-	client_get_address(&session->client, &address);
+	session_run(session, &request, &address);
 	if (address.failure == FAILURE_NONE) {
 		output_address_warning(&address);
 		return;
 	}
 	/* a silent gateway fails every mapping below with this same error;
 	 * a refusal of the address alone does not stop the mappings */
-	if (session->client.exchange.silence == EXCHANGE_ANSWERED)
+	if (!session->silenced)
 		diag_warning("cannot learn the external address: %s",
 			     address.message);
 }
@@ -36,12 +37,17 @@ static int run_map(const struct invocation *invocation)
 		/* both: UDP first, then TCP (the bit order) */
 		for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
 		     protocol <<= 1) {
+			struct request request = {
+				.kind = REQUEST_MAP,
+				.protocol = protocol,
+				.internal_port = spec->internal_port,
+				.suggested_port = spec->external_port,
+				.lifetime = invocation->lifetime,
+			};
 			struct result result;
 			if (!(spec->protocols & protocol))
 				continue;
-			client_map(&session.client, protocol,
-				   spec->internal_port, spec->external_port,
-				   invocation->lifetime, &result);
+			session_run(&session, &request, &result);
 			session_report(&session, &result);
 		}
 	}

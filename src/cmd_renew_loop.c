@@ -1,47 +1,59 @@
-/* cmd_renew_loop.c - `natpmp renew-loop SPEC...`: create the mappings, then
- * keep them alive until stopped, through gateway restarts, outages, address
- * and route changes (RFC 6886 sections 3.2.1, 3.3, 3.6 and 3.7). */
-#include <arpa/inet.h>
+/* cmd_renew_loop.c - `natpmp renew-loop SPEC...`: create the mappings,
+ * then keep them alive until stopped. One event loop drives everything:
+ * the scheduler decides what to send, the supervisor keeps the gateway and
+ * the network current, the reporter speaks; nothing here ever blocks, so
+ * expiries, signals, announcements and network changes are acted on while
+ * a request waits for its answer. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "announce.h"
 #include "clock.h"
 #include "command.h"
 #include "diag.h"
 #include "exit_status.h"
-#include "gateway.h"
-#include "hook.h"
-#include "mapping.h"
 #include "notify.h"
-#include "output.h"
-#include "session.h"
+#include "reporter.h"
+#include "scheduler.h"
 #include "signals.h"
+#include "supervisor.h"
 
-/* deleting on the way out: a quick try, bounded in total */
-#define SHUTDOWN_BUDGET_MS 2000
-#define SHUTDOWN_SENDS 3
+/* deleting on the way out, and ending hooks: bounded in total */
+#define SHUTDOWN_DELETE_MS 1500
+#define SHUTDOWN_HOOK_GRACE_MS 400
+/* systemd hears READY=1 by then even if the gateway stays silent */
+#define READY_AT_THE_LATEST_MS 10000
+/* a jump of boot time over monotonic time this large is a suspend */
+#define RESUME_THRESHOLD_MS 1000
+/* an in-flight request this many sends in gets resent when the gateway
+ * announces itself */
+#define KICK_AFTER_SENDS 3
 
-struct loop {
+struct renew_loop {
 	const struct invocation *inv;
-	struct output output;
-	struct client client;
-	bool connected;
+	struct eloop loop;
+	struct scheduler sched;
 	struct mapping *mappings;
-	size_t count;
-	struct hook_runner hooks;
+	struct supervisor sup;
+	struct reporter rep;
+	struct eloop_timer pump_timer;
+	struct eloop_timer wake_timer;
+	struct eloop_timer ready_timer;
 	int signal_fd;
-	int announce_fd;
-	int route_fd;
+	int64_t asleep_ms;
 	bool stopping;
-	bool ready;
-	bool address_known;
-	struct in_addr address;
+	bool stop_again; /* a second SIGINT or SIGTERM while deleting */
+	bool output_warned;
+	struct ip_address address; /* the external address last reported */
+	/* the request in flight */
+	bool in_flight;
+	struct action action;
+	bool deleting_done;
 };
 
 static const char *const event_names[] = {
@@ -51,504 +63,543 @@ static const char *const event_names[] = {
 	[MAPPING_LIFETIME_CHANGED] = "changed",
 };
 
-/* --- output --- */
-
-static void result_base(const struct loop *loop, struct result *r,
-			enum result_kind kind, const char *event)
+static struct client *gateway_client(struct renew_loop *l)
 {
-	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	r->event = event;
-	r->time = time(NULL);
-	r->gateway_known = loop->connected;
-	r->gateway = loop->client.exchange.gateway;
-	r->internal_address = loop->client.exchange.local.sin_addr;
-	r->epoch_known = loop->client.epoch.known;
-	r->epoch = loop->client.epoch.sssoe;
-	r->external_address_known = loop->address_known;
-	r->external_address = loop->address;
+	return l->sup.connected ? &l->sup.client : NULL;
 }
 
-static void emit_mapping(struct loop *loop, const struct mapping *m,
-			 const char *event, bool run_hook)
+static unsigned random_number(void)
 {
-	struct result r;
-	struct hook_event hook = {
-		.event = event,
-		.protocol = m->protocol,
-		.internal_port = m->internal_port,
-		.external_port = m->external_port,
-		.external_address_known = m->external_address_known,
-		.external_address = m->external_address,
-		.lifetime = m->established ? m->lifetime : 0,
-		.gateway = loop->client.exchange.gateway.sin_addr,
-	};
-
-	result_base(loop, &r, RESULT_MAP, event);
-	r.protocol = m->protocol;
-	r.internal_port = m->internal_port;
-	r.external_port = m->external_port;
-	r.external_address_known = m->external_address_known;
-	r.external_address = m->external_address;
-	r.lifetime = hook.lifetime;
-	if (strcmp(event, "renewed") != 0 || !loop->inv->quiet)
-		output_result(&loop->output, &r);
-	if (run_hook)
-		hook_queue(&loop->hooks, (size_t)(m - loop->mappings), &hook);
+	return (unsigned)random();
 }
 
-static void emit_failure(struct loop *loop, struct result *r)
+/* Runs the pump from the loop, never from inside a callback's caller. */
+static void pump_soon(struct renew_loop *l)
 {
-	r->event = "error";
-	r->time = time(NULL);
-	output_result(&loop->output, r);
+	eloop_timer_at(&l->loop, &l->pump_timer, clock_now_ms());
 }
 
-static void emit_gateway_event(struct loop *loop, const char *event)
+static void check_output(struct renew_loop *l)
 {
-	struct result r;
-
-	result_base(loop, &r, RESULT_GATEWAY, event);
-	output_result(&loop->output, &r);
-}
-
-static void notify_status(struct loop *loop)
-{
-	char message[160];
-	size_t i, active = 0;
-
-	for (i = 0; i < loop->count; i++)
-		active += loop->mappings[i].established;
-	snprintf(message, sizeof(message),
-		 "STATUS=%zu of %zu mappings active via %s", active,
-		 loop->count,
-		 loop->connected ? loop->client.exchange.gateway_text
-				 : "no gateway");
-	notify_send(message);
-	if (!loop->ready && active == loop->count) {
-		notify_send("READY=1");
-		loop->ready = true;
+	if (reporter_output_gone(&l->rep)) {
+		if (!l->stopping)
+			diag_verbose("stdout was closed: stopping");
+		l->stopping = true;
+	} else if (l->rep.output.failed && !l->output_warned) {
+		diag_warning("cannot write events to stdout: %s",
+			     strerror(l->rep.output.error_number));
+		l->output_warned = true;
 	}
 }
 
-/* --- the gateway --- */
-
-static bool on_exchange_signal(void *context);
-
-static void open_announcements(struct loop *loop)
+static void update_status(struct renew_loop *l)
 {
-	loop->announce_fd = announce_open(loop->client.exchange.local.sin_addr);
-	if (loop->announce_fd < 0)
-		diag_verbose("not listening for gateway announcements: %s",
-			     strerror(errno));
+	reporter_status(&l->rep, &l->sched, gateway_client(l));
+	if (scheduler_all_tried(&l->sched))
+		reporter_ready(&l->rep);
+	check_output(l);
 }
 
-static void disconnect(struct loop *loop)
+static void report_expiries(struct renew_loop *l, int64_t now)
 {
-	if (loop->announce_fd >= 0)
-		close(loop->announce_fd);
-	loop->announce_fd = -1;
-	if (loop->connected)
-		client_close(&loop->client);
-	loop->connected = false;
-	loop->address_known = false;
-}
+	size_t index;
 
-/* Finds (unless named) and opens the gateway; reports why not. */
-static bool connect_gateway(struct loop *loop)
-{
-	struct sockaddr_in gateway;
-	struct result failure;
-
-	if (loop->connected)
-		return true;
-	if (session_find_gateway(loop->inv, &gateway, &failure) < 0 ||
-	    client_open(&loop->client, &gateway, &failure) < 0) {
-		failure.kind = RESULT_SETUP;
-		emit_failure(loop, &failure);
-		return false;
+	while (scheduler_expire_next(&l->sched, now, &index)) {
+		reporter_mapping(&l->rep, &l->sched, index, "lost", true,
+				 gateway_client(l));
+		update_status(l);
 	}
-	loop->connected = true;
-	loop->client.timeout_ms = loop->inv->timeout_ms;
-	loop->client.exchange.remember_silence = true;
-	loop->client.exchange.on_signal = on_exchange_signal;
-	loop->client.exchange.on_signal_context = loop;
-	open_announcements(loop);
-	return true;
-}
-
-/* Without --gateway, a silent gateway or a route change may mean the host
- * moved: follow the default route to its new gateway. */
-static void follow_default_route(struct loop *loop)
-{
-	struct sockaddr_in gateway;
-	struct result failure;
-	size_t i;
-
-	if (loop->inv->gateway_given || !loop->connected)
-		return;
-	if (session_find_gateway(loop->inv, &gateway, &failure) < 0)
-		return;
-	if (gateway.sin_addr.s_addr ==
-	    loop->client.exchange.gateway.sin_addr.s_addr)
-		return;
-	disconnect(loop);
-	if (!connect_gateway(loop))
-		return;
-	emit_gateway_event(loop, "gateway-changed");
-	for (i = 0; i < loop->count; i++)
-		loop->mappings[i].renew_at_ms = clock_now_ms();
-}
-
-static void start_request(struct loop *loop)
-{
-	struct exchange *ex = &loop->client.exchange;
-
-	ex->deadline_ms = loop->inv->timeout_ms >= 0
-				  ? clock_now_ms() + loop->inv->timeout_ms
-				  : EXCHANGE_NO_DEADLINE;
 }
 
 /* --- what the gateway tells us --- */
 
-static void gateway_was_reset(struct loop *loop)
+static void gateway_was_reset(struct renew_loop *l, int64_t now)
 {
-	int64_t now = clock_now_ms();
-	size_t i;
-
-	loop->client.gateway_reset = false;
-	emit_gateway_event(loop, "gateway-reset");
-	for (i = 0; i < loop->count; i++)
-		mapping_gateway_reset(&loop->mappings[i], now,
-				      (unsigned)random());
+	l->sup.client.gateway_reset = false;
+	reporter_gateway(&l->rep, "gateway-reset", gateway_client(l), NULL);
+	scheduler_gateway_reset(&l->sched, now, random_number);
 }
 
-static void learned_address(struct loop *loop, struct in_addr address)
+static void learned_address(struct renew_loop *l,
+			    const struct ip_address *address)
 {
 	struct result r;
 	size_t i;
 
-	if (loop->address_known && loop->address.s_addr == address.s_addr)
+	if (ip_address_equal(&l->address, address))
 		return;
-	if (loop->address_known) {
-		loop->address = address;
-		result_base(loop, &r, RESULT_ADDRESS, "address-changed");
-		output_result(&loop->output, &r);
-	}
-	loop->address_known = true;
-	loop->address = address;
-	result_base(loop, &r, RESULT_ADDRESS, NULL);
+	if (ip_address_is_set(&l->address))
+		reporter_address(&l->rep, gateway_client(l), address);
+	l->address = *address;
+	memset(&r, 0, sizeof(r));
+	r.external_address = *address;
 	output_address_warning(&r);
-	for (i = 0; i < loop->count; i++)
-		if (mapping_address_changed(&loop->mappings[i], address))
-			emit_mapping(loop, &loop->mappings[i], "changed", true);
+	for (i = 0; i < l->sched.count; i++)
+		if (mapping_address_changed(&l->mappings[i], address))
+			reporter_mapping(&l->rep, &l->sched, i, "changed", true,
+					 gateway_client(l));
 }
 
-static void refresh_address(struct loop *loop)
+static void took_mapping(struct renew_loop *l, struct result *r, int64_t now)
 {
-	struct result r;
-
-	start_request(loop);
-	client_get_address(&loop->client, &r);
-	if (loop->stopping)
-		return;
-	if (r.failure == FAILURE_NONE)
-		learned_address(loop, r.external_address);
-	else if (loop->client.exchange.silence == EXCHANGE_ANSWERED)
-		emit_failure(loop, &r); /* silence is reported per mapping */
-}
-
-static void renew(struct loop *loop, struct mapping *m)
-{
+	size_t index = l->action.index;
 	enum mapping_event event;
-	struct result r;
 
-	start_request(loop);
-	client_map(&loop->client, m->protocol, m->internal_port,
-		   m->suggested_port, m->requested_lifetime, &r);
-	if (loop->stopping)
-		return;
-	if (r.failure != FAILURE_NONE) {
-		mapping_failed(m, clock_now_ms());
-		emit_failure(loop, &r);
+	if (r->failure != FAILURE_NONE) {
+		scheduler_failed(&l->sched, index, now);
+		reporter_failure(&l->rep, r);
 		return;
 	}
-	event = mapping_granted(m, r.external_port, r.lifetime,
-				r.external_address_known, r.external_address,
-				clock_now_ms());
-	emit_mapping(loop, m, event_names[event],
-		     event == MAPPING_MAPPED || event == MAPPING_CHANGED);
+	event = scheduler_granted(&l->sched, index, r, now);
+	reporter_mapping(&l->rep, &l->sched, index, event_names[event],
+			 event == MAPPING_MAPPED || event == MAPPING_CHANGED,
+			 gateway_client(l));
 }
 
-/* One round with the gateway: its address, then every mapping due. */
-static void run_due(struct loop *loop)
+static void took_address(struct renew_loop *l, struct result *r, int64_t now)
 {
-	int64_t start = clock_now_ms();
-	size_t i;
-
-	if (!connect_gateway(loop)) {
-		for (i = 0; i < loop->count; i++)
-			if (loop->mappings[i].renew_at_ms <= start)
-				mapping_failed(&loop->mappings[i], start);
+	if (r->failure != FAILURE_NONE) {
+		scheduler_address_failed(&l->sched, now);
+		reporter_failure(&l->rep, r);
 		return;
 	}
-	exchange_forget_silence(&loop->client.exchange);
-	refresh_address(loop);
-	for (i = 0; i < loop->count && !loop->stopping; i++) {
-		if (loop->client.gateway_reset)
-			gateway_was_reset(loop);
-		if (loop->mappings[i].renew_at_ms <= start)
-			renew(loop, &loop->mappings[i]);
-	}
-	if (loop->client.gateway_reset)
-		gateway_was_reset(loop);
-	if (loop->client.exchange.silence != EXCHANGE_ANSWERED)
-		follow_default_route(loop);
-	notify_status(loop);
+	scheduler_address_learned(&l->sched, now);
+	learned_address(l, &r->external_address);
 }
 
-static void hear_announcements(struct loop *loop)
+static void on_result(void *context, struct result *r)
 {
-	struct natpmp_reply reply;
-	enum announce_status status;
-	struct in_addr address;
-	size_t i;
+	struct renew_loop *l = context;
+	int64_t now = clock_now_ms();
 
-	while ((status =
-			announce_receive(loop->announce_fd,
-					 loop->client.exchange.gateway.sin_addr,
-					 &reply)) != ANNOUNCE_NONE) {
-		if (status != ANNOUNCE_HEARD)
-			continue;
-		diag_verbose("announcement from gateway %s: epoch %lu",
-			     loop->client.exchange.gateway_text,
-			     (unsigned long)reply.epoch);
-		/* section 3.1: an announcement is news that the gateway is up */
-		exchange_forget_silence(&loop->client.exchange);
-		for (i = 0; i < loop->count; i++)
-			if (loop->mappings[i].failures)
-				loop->mappings[i].renew_at_ms = clock_now_ms();
-		if (epoch_observe(&loop->client.epoch, reply.epoch,
-				  clock_now_ms()))
-			gateway_was_reset(loop);
-		if (reply.result == NATPMP_RESULT_SUCCESS &&
-		    reply.external_address != 0) {
-			address.s_addr = htonl(reply.external_address);
-			learned_address(loop, address);
+	l->in_flight = false;
+	report_expiries(l, now);
+	if (l->sup.client.gateway_reset)
+		gateway_was_reset(l, now);
+	if (l->action.kind == ACTION_ADDRESS)
+		took_address(l, r, now);
+	else
+		took_mapping(l, r, now);
+	/* a silent gateway may mean the host moved: look again */
+	if (failure_is_silence(r->failure))
+		supervisor_check_soon(&l->sup);
+	update_status(l);
+	pump_soon(l);
+}
+
+static void on_announced(void *context, const struct announcement *a)
+{
+	struct renew_loop *l = context;
+	struct exchange *ex = &l->sup.client.exchange;
+	int64_t now = clock_now_ms();
+	bool reset;
+
+	reset = a->format == ANNOUNCE_PCP
+			? epoch_observe_pcp(&l->sup.client.epoch, a->epoch, now)
+			: epoch_observe(&l->sup.client.epoch, a->epoch, now);
+	diag_verbose("%s announcement from gateway %s: epoch %lu",
+		     a->format == ANNOUNCE_PCP ? "PCP" : "NAT-PMP",
+		     ex->gateway_text, (unsigned long)a->epoch);
+	if (reset) {
+		gateway_was_reset(l, now);
+	} else {
+		/* RFC 6886 section 3.2.1: the gateway is up; what failed may
+		 * succeed now */
+		scheduler_gateway_alive(&l->sched, now);
+		if (ex->busy && ex->round_sends >= KICK_AFTER_SENDS)
+			exchange_kick(ex);
+	}
+	if (ip_address_is_set(&a->external_address))
+		learned_address(l, &a->external_address);
+	update_status(l);
+	pump_soon(l);
+}
+
+static void on_connected(void *context, enum network_change change)
+{
+	struct renew_loop *l = context;
+
+	l->in_flight = false; /* the old client went with the old gateway */
+	if (change != NETWORK_FIRST) {
+		reporter_gateway(&l->rep,
+				 change == NETWORK_NEW_GATEWAY
+					 ? "gateway-changed"
+					 : "network-changed",
+				 &l->sup.client, l->sup.route.interface_name);
+		scheduler_renew_all(&l->sched, clock_now_ms(), true);
+	}
+	update_status(l);
+	pump_soon(l);
+}
+
+static void on_lost(void *context, const struct result *failure)
+{
+	struct renew_loop *l = context;
+	struct result copy;
+
+	l->in_flight = false;
+	if (failure) {
+		copy = *failure;
+		reporter_failure(&l->rep, &copy);
+	}
+	update_status(l);
+	pump_soon(l);
+}
+
+static const struct supervisor_events supervisor_events = {
+	.connected = on_connected,
+	.lost = on_lost,
+	.announced = on_announced,
+};
+
+/* --- the pump: one request at a time --- */
+
+static void request_for(const struct renew_loop *l, struct request *request)
+{
+	const struct mapping *m = &l->mappings[l->action.index];
+
+	memset(request, 0, sizeof(*request));
+	if (l->action.kind == ACTION_ADDRESS) {
+		request->kind = REQUEST_ADDRESS;
+		return;
+	}
+	request->kind = REQUEST_MAP;
+	request->protocol = m->protocol;
+	request->internal_port = m->internal_port;
+	request->suggested_port = m->suggested_port;
+	request->lifetime = m->requested_lifetime;
+}
+
+static void arm_wake(struct renew_loop *l)
+{
+	bool sending = !l->stopping && l->sup.connected && !l->in_flight;
+	int64_t next = scheduler_wake_ms(&l->sched, sending);
+
+	if (next == INT64_MAX)
+		eloop_timer_stop(&l->loop, &l->wake_timer);
+	else
+		eloop_timer_at(&l->loop, &l->wake_timer, next);
+}
+
+static void pump(void *context)
+{
+	struct renew_loop *l = context;
+	int64_t now = clock_now_ms();
+	struct request request;
+
+	report_expiries(l, now);
+	if (!l->stopping && l->sup.connected && !l->in_flight) {
+		l->action = scheduler_next(&l->sched, now, l->inv->timeout_ms);
+		if (l->action.kind != ACTION_NONE) {
+			request_for(l, &request);
+			l->in_flight = true;
+			client_start(&l->sup.client, &request,
+				     l->action.deadline_ms, l->action.patience,
+				     on_result, l);
 		}
 	}
+	arm_wake(l);
 }
 
-/* --- signals --- */
-
-static void print_state(const struct loop *loop)
+static void on_ready_deadline(void *context)
 {
+	struct renew_loop *l = context;
+
+	reporter_ready(&l->rep);
+}
+
+/* --- signals, suspend, stdout --- */
+
+static void print_mapping_state(const struct mapping *m, int64_t now)
+{
+	const char *protocol = m->protocol == PROTOCOL_UDP ? "udp" : "tcp";
+	long long next = (long long)((m->due_ms - now + 999) / 1000);
+
+	if (next < 0)
+		next = 0;
+	if (m->established)
+		diag_error(
+			"state: %s %u: external port %u, lifetime %lus, expires in %llds, renewal in %llds",
+			protocol, (unsigned)m->internal_port,
+			(unsigned)m->external_port, (unsigned long)m->lifetime,
+			(long long)((m->expires_at_ms - now) / 1000), next);
+	else
+		diag_error(
+			"state: %s %u: not mapped, %u failed attempts, next attempt in %llds",
+			protocol, (unsigned)m->internal_port, m->failures,
+			next);
+}
+
+static void print_state(struct renew_loop *l)
+{
+	const struct exchange *ex = &l->sup.client.exchange;
 	int64_t now = clock_now_ms();
-	char address[INET_ADDRSTRLEN] = "?";
+	char address[IP_ADDRESS_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE];
 	size_t i;
 
-	if (loop->address_known)
-		inet_ntop(AF_INET, &loop->address, address, sizeof(address));
-	diag_error("state: gateway %s, external address %s, epoch %lu",
-		   loop->connected ? loop->client.exchange.gateway_text
-				   : "none",
-		   address, (unsigned long)loop->client.epoch.sssoe);
-	for (i = 0; i < loop->count; i++) {
-		const struct mapping *m = &loop->mappings[i];
-		const char *protocol =
-			m->protocol == PROTOCOL_UDP ? "udp" : "tcp";
-		long long next = (long long)((m->renew_at_ms - now) / 1000);
-
-		if (m->established)
-			diag_error(
-				"state: %s %u: external port %u, lifetime %lus, expires in %llds, renewal in %llds",
-				protocol, (unsigned)m->internal_port,
-				(unsigned)m->external_port,
-				(unsigned long)m->lifetime,
-				(long long)((m->expires_at_ms - now) / 1000),
-				next < 0 ? 0 : next);
-		else
-			diag_error(
-				"state: %s %u: not mapped, %u failed attempts, next in %llds",
-				protocol, (unsigned)m->internal_port,
-				m->failures, next < 0 ? 0 : next);
-	}
+	report_expiries(l, now);
+	ip_address_format(&l->address, address, sizeof(address));
+	if (l->sup.connected)
+		diag_error(
+			"state: gateway %s (interface %s, source %s), external address %s, epoch %lu",
+			ex->gateway_text, l->sup.route.interface_name,
+			ip_address_format(&ex->local.address, source,
+					  sizeof(source)),
+			address, (unsigned long)l->sup.client.epoch.sssoe);
+	else
+		diag_error("state: no gateway (%s)", l->sup.last_failure);
+	for (i = 0; i < l->sched.count; i++)
+		print_mapping_state(&l->mappings[i], now);
+	if (l->sup.connected && ex->busy)
+		diag_error(
+			"state: waiting for the reply to the %s: attempt %d, %llds waited",
+			ex->label, ex->sends,
+			(long long)((now - ex->started_ms) / 1000));
 }
 
-static void take_signals(struct loop *loop)
+static void take_signals(struct renew_loop *l)
 {
 	unsigned taken = signals_take();
 
 	if (taken & SIGNAL_CHILD)
-		hook_reap(&loop->hooks);
+		hook_reap(&l->rep.hooks);
 	if (taken & SIGNAL_STATE)
-		print_state(loop);
+		print_state(l);
 	if (taken & SIGNAL_RENEW) {
-		for (size_t i = 0; i < loop->count; i++)
-			loop->mappings[i].renew_at_ms = clock_now_ms();
-		if (loop->connected)
-			exchange_forget_silence(&loop->client.exchange);
+		scheduler_renew_all(&l->sched, clock_now_ms(), false);
+		if (l->sup.connected)
+			exchange_kick(&l->sup.client.exchange);
+		pump_soon(l);
 	}
-	if (taken & SIGNAL_STOP)
-		loop->stopping = true;
-}
-
-static bool on_exchange_signal(void *context)
-{
-	struct loop *loop = context;
-
-	take_signals(loop);
-	return loop->stopping;
-}
-
-/* --- the loop --- */
-
-static void expire(struct loop *loop)
-{
-	int64_t now = clock_now_ms();
-	size_t i;
-
-	for (i = 0; i < loop->count; i++)
-		if (mapping_expire(&loop->mappings[i], now)) {
-			emit_mapping(loop, &loop->mappings[i], "lost", true);
-			notify_status(loop);
-		}
-}
-
-static int64_t next_deadline(const struct loop *loop)
-{
-	int64_t next = INT64_MAX;
-	size_t i;
-
-	for (i = 0; i < loop->count; i++) {
-		int64_t t = mapping_next_ms(&loop->mappings[i]);
-		if (t < next)
-			next = t;
-	}
-	return next;
-}
-
-/* Sleeps in the kernel until the next deadline or an event. */
-static void wait_for_events(struct loop *loop, int64_t deadline)
-{
-	struct pollfd fds[3] = {
-		{ .fd = loop->signal_fd, .events = POLLIN },
-		{ .fd = loop->announce_fd, .events = POLLIN },
-		{ .fd = loop->route_fd, .events = POLLIN },
-	};
-	int64_t wait = deadline - clock_now_ms();
-
-	if (wait <= 0)
-		return;
-	if (wait > INT64_C(24) * 3600 * 1000)
-		wait = INT64_C(24) * 3600 * 1000; /* fits poll's int */
-	if (poll(fds, 3, (int)wait) <= 0)
-		return;
-	if (fds[1].revents)
-		hear_announcements(loop);
-	if (fds[2].revents) {
-		struct network_news news;
-		gateway_watch_read(loop->route_fd, 0, &news);
-		diag_verbose("routes changed");
-		follow_default_route(loop);
+	if (taken & SIGNAL_STOP) {
+		if (l->stopping)
+			l->stop_again = true;
+		l->stopping = true;
 	}
 }
 
-static void delete_mappings(struct loop *loop)
+static void on_signal(void *context, int fd, short revents)
 {
-	struct exchange *ex = &loop->client.exchange;
+	(void)fd;
+	(void)revents;
+	take_signals(context);
+}
+
+static void on_stdout_closed(void *context, int fd, short revents)
+{
+	struct renew_loop *l = context;
+
+	(void)revents;
+	diag_verbose("stdout was closed: stopping");
+	eloop_unwatch(&l->loop, fd);
+	l->stopping = true;
+}
+
+/* After a suspend the network may be another, the gateway may have
+ * forgotten us, and a request in flight timed out only in our sleep. */
+static void on_wake(void *context)
+{
+	struct renew_loop *l = context;
+	int64_t asleep = clock_asleep_ms();
+
+	if (asleep - l->asleep_ms > RESUME_THRESHOLD_MS) {
+		diag_verbose("resumed after %llds of suspend: renewing now",
+			     (long long)((asleep - l->asleep_ms) / 1000));
+		if (l->in_flight)
+			client_cancel(&l->sup.client);
+		l->in_flight = false;
+		scheduler_renew_all(&l->sched, clock_now_ms(), false);
+		supervisor_check_soon(&l->sup);
+		pump_soon(l);
+	}
+	l->asleep_ms = asleep;
+}
+
+/* A pipe or socket on stdout reports an error once its reader is gone:
+ * then there is nobody to tell, and the loop ends as on SIGTERM. */
+static void watch_stdout(struct renew_loop *l)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		eloop_watch(&l->loop, STDOUT_FILENO, 0, on_stdout_closed, l);
+}
+
+/* --- the way out --- */
+
+static void on_deleted(void *context, struct result *result)
+{
+	struct renew_loop *l = context;
+
+	(void)result;
+	l->deleting_done = true;
+}
+
+/* Runs one deletion to completion, or until a second stop signal. */
+static bool run_delete(struct renew_loop *l, const struct request *request,
+		       int64_t deadline)
+{
+	l->deleting_done = false;
+	client_start(&l->sup.client, request, deadline, PATIENCE_SCHEDULE,
+		     on_deleted, l);
+	while (!l->deleting_done && !l->stop_again)
+		if (eloop_turn(&l->loop) < 0)
+			break;
+	if (!l->deleting_done) {
+		client_cancel(&l->sup.client);
+		return false;
+	}
+	return true;
+}
+
+static bool may_delete(const struct renew_loop *l, const struct mapping *m)
+{
+	const char *protocol = m->protocol == PROTOCOL_UDP ? "udp" : "tcp";
+
+	if (m->internal_port != 0 || l->inv->unmap_all_on_exit)
+		return true;
+	/* NAT-PMP deletes internal port 0 only together with every other
+	 * mapping of this host for the protocol (RFC 6886 section 3.4) */
+	diag_verbose(
+		"leaving %s 0 to expire: deleting it would delete every %s mapping of this host (--unmap-all-on-exit)",
+		protocol, protocol);
+	return false;
+}
+
+static void delete_mappings(struct renew_loop *l, bool was_in_flight,
+			    size_t in_flight_index)
+{
+	int64_t deadline = clock_now_ms() + SHUTDOWN_DELETE_MS;
 	size_t i;
 
-	if (!loop->connected)
+	if (!l->sup.connected)
 		return;
-	exchange_forget_silence(ex);
-	ex->on_signal = NULL;
-	ex->deadline_ms = clock_now_ms() + SHUTDOWN_BUDGET_MS;
-	ex->max_sends = SHUTDOWN_SENDS;
-	for (i = 0; i < loop->count; i++) {
-		struct mapping *m = &loop->mappings[i];
+	for (i = 0; i < l->sched.count && !l->stop_again; i++) {
+		struct mapping *m = &l->mappings[i];
+		struct request request = {
+			.kind = REQUEST_DELETE,
+			.protocol = m->protocol,
+			.internal_port = m->internal_port,
+		};
 		struct result r;
+		/* a request cut short may have made it on the gateway */
+		bool maybe = was_in_flight && i == in_flight_index;
 
-		if (!m->established)
+		if ((!m->established && !maybe) || !may_delete(l, m))
 			continue;
-		/* internal port 0 can only be deleted with all of the host's
-		 * mappings of its protocol: that is what this request does */
-		client_map(&loop->client, m->protocol, m->internal_port, 0, 0,
-			   &r);
+		if (!run_delete(l, &request, deadline))
+			break;
+		r = l->sup.client.result;
 		if (r.failure != FAILURE_NONE) {
-			emit_failure(loop, &r);
+			reporter_failure(&l->rep, &r);
+			if (failure_is_silence(r.failure))
+				break; /* the others would wait in vain too */
 			continue;
 		}
 		m->established = false;
-		r.event = "unmapped";
-		r.time = time(NULL);
-		output_result(&loop->output, &r);
+		reporter_unmapped(&l->rep, &r);
 	}
 }
 
-static int loop_init(struct loop *loop, const struct invocation *inv)
+static void shut_down(struct renew_loop *l)
 {
+	bool was_in_flight = l->in_flight && l->action.kind == ACTION_MAP;
+	size_t index = l->action.index;
+
+	notify_send("STOPPING=1");
+	if (l->in_flight)
+		client_cancel(&l->sup.client);
+	l->in_flight = false;
+	eloop_timer_stop(&l->loop, &l->pump_timer);
+	eloop_timer_stop(&l->loop, &l->wake_timer);
+	if (!l->inv->keep)
+		delete_mappings(l, was_in_flight, index);
+	hook_end_all(&l->rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
+}
+
+/* --- setting up --- */
+
+static int make_mappings(struct renew_loop *l)
+{
+	const struct invocation *inv = l->inv;
 	int64_t now = clock_now_ms();
 	unsigned protocol;
 	size_t i, n = 0;
 
-	memset(loop, 0, sizeof(*loop));
-	loop->inv = inv;
-	loop->output.json = inv->json;
-	loop->announce_fd = -1;
-	loop->route_fd = -1;
-	loop->client.exchange.fd = -1;
-	loop->mappings = calloc(inv->spec_count * 2, sizeof(*loop->mappings));
-	if (!loop->mappings)
+	l->mappings = calloc(inv->spec_count * 2 + 1, sizeof(*l->mappings));
+	if (!l->mappings)
 		return -1;
 	for (i = 0; i < inv->spec_count; i++)
 		for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
 		     protocol <<= 1)
 			if (inv->specs[i].protocols & protocol)
-				mapping_init(&loop->mappings[n++], protocol,
+				mapping_init(&l->mappings[n++], protocol,
 					     inv->specs[i].internal_port,
 					     inv->specs[i].external_port,
 					     inv->lifetime, now);
-	loop->count = n;
-	if (hook_runner_init(&loop->hooks, inv->on_change, n) < 0)
-		return -1;
-	loop->signal_fd = signals_open();
-	if (loop->signal_fd < 0)
-		return -1;
-	if (!inv->gateway_given)
-		loop->route_fd = gateway_watch_open();
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	scheduler_init(&l->sched, l->mappings, n);
 	return 0;
+}
+
+static int loop_init(struct renew_loop *l, const struct invocation *inv)
+{
+	memset(l, 0, sizeof(*l));
+	l->inv = inv;
+	l->signal_fd = -1;
+	if (eloop_init(&l->loop) < 0 || make_mappings(l) < 0 ||
+	    reporter_init(&l->rep, &l->loop, inv, l->sched.count) < 0)
+		return -1;
+	eloop_timer_init(&l->pump_timer, pump, l);
+	eloop_timer_init(&l->wake_timer, pump, l);
+	eloop_timer_init(&l->ready_timer, on_ready_deadline, l);
+	l->signal_fd = signals_open();
+	if (l->signal_fd < 0 ||
+	    eloop_watch(&l->loop, l->signal_fd, POLLIN, on_signal, l) < 0)
+		return -1;
+	watch_stdout(l);
+	l->loop.on_wake = on_wake;
+	l->loop.wake_context = l;
+	l->asleep_ms = clock_asleep_ms();
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	eloop_timer_at(&l->loop, &l->ready_timer,
+		       clock_now_ms() + READY_AT_THE_LATEST_MS);
+	return 0;
+}
+
+static void loop_free(struct renew_loop *l)
+{
+	supervisor_stop(&l->sup);
+	reporter_free(&l->rep);
+	free(l->mappings);
+	eloop_free(&l->loop);
 }
 
 static int run_renew_loop(const struct invocation *inv)
 {
-	struct loop loop;
+	struct renew_loop l;
+	int status = EXIT_OK;
 
-	if (loop_init(&loop, inv) < 0) {
+	if (loop_init(&l, inv) < 0 ||
+	    supervisor_start(&l.sup, &l.loop, inv, &supervisor_events, &l) <
+		    0) {
 		diag_error("renew-loop: cannot start: %s", strerror(errno));
+		loop_free(&l);
 		return EXIT_SYSTEM;
 	}
-	while (!loop.stopping) {
-		int64_t next;
-
-		take_signals(&loop);
-		if (loop.stopping)
+	update_status(&l);
+	pump_soon(&l);
+	while (!l.stopping) {
+		if (eloop_turn(&l.loop) < 0) {
+			diag_error("renew-loop: cannot wait for events: %s",
+				   strerror(errno));
+			status = EXIT_SYSTEM;
 			break;
-		expire(&loop);
-		next = next_deadline(&loop);
-		if (next <= clock_now_ms())
-			run_due(&loop);
-		else
-			wait_for_events(&loop, next);
+		}
 	}
-	notify_send("STOPPING=1");
-	if (!inv->keep)
-		delete_mappings(&loop);
-	disconnect(&loop);
-	hook_runner_free(&loop.hooks);
-	free(loop.mappings);
-	return EXIT_OK;
+	shut_down(&l);
+	loop_free(&l);
+	return status;
 }
 
 const struct command command_renew_loop = {
@@ -556,17 +607,24 @@ const struct command command_renew_loop = {
 	.run = run_renew_loop,
 	.summary = "keep port mappings alive until stopped",
 	.usage =
-		"usage: natpmp [options] renew-loop [--on-change CMD] [--keep] SPEC...\n"
+		"usage: natpmp [options] renew-loop [--on-change CMD] [--hook-timeout DURATION]\n"
+		"                                   [--keep | --unmap-all-on-exit] SPEC...\n"
 		"\n"
 		"Creates each mapping, then renews it at half the granted lifetime, recreates\n"
-		"it after a gateway restart, and follows address and route changes. Prints\n"
-		"one timestamped line (or JSON object) per event. SIGINT or SIGTERM deletes\n"
-		"the mappings and exits 0; SIGHUP renews now; SIGUSR1 prints the state.\n"
+		"it after a gateway restart, and follows address, route and link changes.\n"
+		"Prints one timestamped line (or JSON object) per event. SIGINT or SIGTERM\n"
+		"deletes the mappings and exits 0; SIGHUP renews now; SIGUSR1 prints the state.\n"
 		"\n"
 		"  -l, --lifetime DURATION   requested lifetime (default 7200s)\n"
 		"  --on-change CMD           run /bin/sh -c CMD when a mapping is made, changes\n"
 		"                            port or address, or is lost; facts in NATPMP_*\n"
-		"  --keep                    on exit, leave the mappings to expire\n",
-	.options = CLI_OPTION_LIFETIME | CLI_OPTION_ON_CHANGE | CLI_OPTION_KEEP,
+		"  --hook-timeout DURATION   end a hook still running after this (default 60s)\n"
+		"  --keep                    on exit, leave the mappings to expire\n"
+		"  --unmap-all-on-exit       on exit, delete internal-port-0 mappings too, with\n"
+		"                            a request that deletes all of this host's mappings\n"
+		"                            of that protocol\n",
+	.options = CLI_OPTION_LIFETIME | CLI_OPTION_ON_CHANGE |
+		   CLI_OPTION_KEEP | CLI_OPTION_HOOK_TIMEOUT |
+		   CLI_OPTION_UNMAP_ALL_ON_EXIT,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -10,11 +10,15 @@ static void unmap(struct session *session, unsigned protocols,
 
 	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
 	     protocol <<= 1) {
+		struct request request = {
+			.kind = REQUEST_DELETE,
+			.protocol = protocol,
+			.internal_port = internal_port,
+		};
 		struct result result;
 		if (!(protocols & protocol))
 			continue;
-		client_map(&session->client, protocol, internal_port, 0, 0,
-			   &result);
+		session_run(session, &request, &result);
 		session_report(session, &result);
 	}
 }

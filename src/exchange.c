@@ -1,11 +1,12 @@
 /* exchange.c - one request at a time to the gateway, retransmitted on the
- * RFC 6886 section 3.1 schedule: 250 ms, doubling, 9 sends, 127.75 s. */
+ * protocol's schedule, as a state machine the event loop drives: a send
+ * timer, a readable socket, and a callback when the request is over. */
 #include "exchange.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,67 +16,116 @@
 
 #define PROGRESS_AFTER_MS 1000
 #define PROGRESS_EVERY_MS 1000
+#define SERVER_PORT 5351
 
-int64_t exchange_send_offset_ms(int n)
+static void on_send_timer(void *context);
+static void on_progress_timer(void *context);
+static void on_readable(void *context, int fd, short revents);
+
+int64_t exchange_send_offset_ms(const struct retry_schedule *schedule, int n)
 {
-	/* sends at 0, 0.25, 0.75, 1.75 ... s: the waits double from 250 ms */
-	return EXCHANGE_FIRST_WAIT_MS * ((INT64_C(1) << (n - 1)) - 1);
+	int64_t offset = 0, wait = 0;
+	int i;
+
+	for (i = 1; i < n; i++) {
+		wait = schedule->next_wait_ms(wait, 0);
+		offset += wait;
+	}
+	return offset;
 }
 
-int64_t exchange_give_up_offset_ms(int sends)
+int64_t exchange_give_up_offset_ms(const struct retry_schedule *schedule)
 {
-	/* after the last send, wait as long again as the doubling says:
-	 * 64 s after the 9th, 127.75 s in all */
-	return exchange_send_offset_ms(sends + 1);
+	return exchange_send_offset_ms(schedule, schedule->max_sends + 1);
 }
 
-int exchange_open(struct exchange *ex, const struct sockaddr_in *gateway)
+int exchange_probe_source(const struct ip_endpoint *gateway,
+			  struct ip_address *source)
 {
-	socklen_t length = sizeof(ex->local);
-	char address[INET_ADDRSTRLEN];
+	struct sockaddr_storage address, local;
+	socklen_t length = ip_endpoint_to_sockaddr(gateway, &address);
+	socklen_t local_length = sizeof(local);
+	struct ip_endpoint endpoint;
+	int fd, rc = -1, saved;
+
+	fd = socket(gateway->address.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&address, length) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&local, &local_length) == 0 &&
+	    ip_endpoint_from_sockaddr((struct sockaddr *)&local, local_length,
+				      &endpoint) == 0) {
+		*source = endpoint.address;
+		rc = 0;
+	}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int exchange_open(struct exchange *ex, struct eloop *loop,
+		  const struct ip_endpoint *gateway)
+{
+	struct sockaddr_storage address, local;
+	socklen_t length, local_length = sizeof(local);
 
 	memset(ex, 0, sizeof(*ex));
 	ex->fd = -1;
+	ex->loop = loop;
 	ex->gateway = *gateway;
-	ex->deadline_ms = EXCHANGE_NO_DEADLINE;
-	ex->max_sends = EXCHANGE_RFC_SENDS;
-	inet_ntop(AF_INET, &gateway->sin_addr, address, sizeof(address));
-	if (ntohs(gateway->sin_port) == 5351)
-		snprintf(ex->gateway_text, sizeof(ex->gateway_text), "%s",
-			 address);
-	else
-		snprintf(ex->gateway_text, sizeof(ex->gateway_text), "%s:%u",
-			 address, (unsigned)ntohs(gateway->sin_port));
+	ip_endpoint_format(gateway, SERVER_PORT, ex->gateway_text,
+			   sizeof(ex->gateway_text));
+	eloop_timer_init(&ex->send_timer, on_send_timer, ex);
+	eloop_timer_init(&ex->progress_timer, on_progress_timer, ex);
 
 	/* connected: the kernel then drops datagrams from anyone but the
 	 * gateway and reports its ICMP port unreachable as ECONNREFUSED */
-	ex->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (ex->fd < 0)
+	length = ip_endpoint_to_sockaddr(gateway, &address);
+	ex->fd = socket(gateway->address.family,
+			SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ex->fd < 0 || length == 0)
 		goto fail;
-	if (connect(ex->fd, (const struct sockaddr *)gateway,
-		    sizeof(*gateway)) < 0)
-		goto fail;
-	if (getsockname(ex->fd, (struct sockaddr *)&ex->local, &length) < 0)
+	if (connect(ex->fd, (const struct sockaddr *)&address, length) < 0 ||
+	    getsockname(ex->fd, (struct sockaddr *)&local, &local_length) < 0 ||
+	    ip_endpoint_from_sockaddr((struct sockaddr *)&local, local_length,
+				      &ex->local) < 0 ||
+	    eloop_watch(loop, ex->fd, POLLIN, on_readable, ex) < 0)
 		goto fail;
 	return 0;
 fail:
-	ex->error_number = errno;
+	ex->error_number = errno ? errno : EAFNOSUPPORT;
 	if (ex->fd >= 0)
 		close(ex->fd);
 	ex->fd = -1;
 	return -1;
 }
 
+static void stop_waiting(struct exchange *ex)
+{
+	eloop_timer_stop(ex->loop, &ex->send_timer);
+	eloop_timer_stop(ex->loop, &ex->progress_timer);
+	if (ex->progress)
+		diag_progress_clear();
+	ex->busy = false;
+	ex->waited_ms = clock_now_ms() - ex->started_ms;
+}
+
 void exchange_close(struct exchange *ex)
 {
-	if (ex->fd >= 0)
-		close(ex->fd);
+	if (ex->fd < 0)
+		return;
+	if (ex->busy)
+		stop_waiting(ex);
+	eloop_unwatch(ex->loop, ex->fd);
+	close(ex->fd);
 	ex->fd = -1;
 }
 
-void exchange_forget_silence(struct exchange *ex)
+static void finish(struct exchange *ex, enum exchange_status status)
 {
-	ex->silence = EXCHANGE_ANSWERED;
+	stop_waiting(ex);
+	ex->done(ex->context, status);
 }
 
 /* Errors that say the path to the gateway is down for now: keep to the
@@ -84,92 +134,89 @@ static bool is_transient(int error)
 {
 	return error == EHOSTUNREACH || error == ENETUNREACH ||
 	       error == EHOSTDOWN || error == ENETDOWN || error == EAGAIN ||
-	       error == EWOULDBLOCK || error == ENOBUFS || error == EINTR;
+	       error == EWOULDBLOCK || error == ENOBUFS || error == EINTR ||
+	       error == EADDRNOTAVAIL || error == EPERM;
 }
 
-/* Sends one copy of the request; false, with *status set, when that ends
- * the exchange. */
-static bool send_request(struct exchange *ex, const uint8_t *request,
-			 size_t length, const char *label,
-			 enum exchange_status *status)
+/* Arms the send timer for the next send (or the give-up), never past the
+ * caller's deadline. */
+static void arm(struct exchange *ex)
 {
+	int64_t at = ex->next_send_ms < ex->deadline_ms ? ex->next_send_ms
+							: ex->deadline_ms;
+
+	eloop_timer_at(ex->loop, &ex->send_timer, at);
+}
+
+/* Sends one copy; false when that ended the request. */
+static bool send_once(struct exchange *ex)
+{
+	int max = ex->schedule->max_sends;
+
 	ex->sends++;
-	diag_verbose("send %d/%d to %s: %s (%zu bytes)", ex->sends,
-		     ex->max_sends, ex->gateway_text, label, length);
-	if (send(ex->fd, request, length, 0) >= 0)
+	ex->round_sends++;
+	if (max)
+		diag_verbose("send %d/%d to %s: %s (%zu bytes)", ex->sends, max,
+			     ex->gateway_text, ex->label, ex->length);
+	else
+		diag_verbose("send %d to %s: %s (%zu bytes)", ex->sends,
+			     ex->gateway_text, ex->label, ex->length);
+	ex->last_wait_ms = ex->schedule->next_wait_ms(ex->last_wait_ms,
+						      (uint32_t)random());
+	ex->next_send_ms += ex->last_wait_ms;
+	if (send(ex->fd, ex->request, ex->length, 0) >= 0)
 		return true;
 	ex->error_number = errno;
 	if (is_transient(errno)) {
 		diag_verbose("send failed: %s", strerror(errno));
 		return true;
 	}
-	*status = errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
-					: EXCHANGE_SYSTEM_ERROR;
+	finish(ex, errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
+					 : EXCHANGE_SYSTEM_ERROR);
 	return false;
 }
 
-static bool from_gateway(const struct exchange *ex,
-			 const struct sockaddr_in *from, socklen_t length)
+static void on_send_timer(void *context)
 {
-	/* RFC 6886 sections 3.2 and 3.3: MUST check the source address */
-	return length >= sizeof(*from) && from->sin_family == AF_INET &&
-	       from->sin_addr.s_addr == ex->gateway.sin_addr.s_addr &&
-	       from->sin_port == ex->gateway.sin_port;
+	struct exchange *ex = context;
+	int max = ex->schedule->max_sends;
+
+	if (clock_now_ms() >= ex->deadline_ms) {
+		ex->deadline_reached = true;
+		finish(ex, EXCHANGE_TIMEOUT);
+		return;
+	}
+	if (max && ex->round_sends >= max) {
+		finish(ex, EXCHANGE_TIMEOUT); /* the schedule's last wait */
+		return;
+	}
+	if (send_once(ex))
+		arm(ex);
 }
 
-/* Reads every queued datagram; true, with *status set, once the wait is
- * over: an accepted answer, ICMP port unreachable or a local error. */
-static bool drain(struct exchange *ex, exchange_match_fn match, void *context,
-		  enum exchange_status *status)
+static void on_progress_timer(void *context)
 {
-	for (;;) {
-		uint8_t datagram[EXCHANGE_DATAGRAM_MAX];
-		struct sockaddr_in from;
-		socklen_t from_length = sizeof(from);
-		char note[256] = "";
-		ssize_t n;
+	struct exchange *ex = context;
+	long long waited =
+		(long long)((clock_now_ms() - ex->started_ms) / 1000);
 
-		n = recvfrom(ex->fd, datagram, sizeof(datagram),
-			     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
-			     &from_length);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return false;
-			ex->error_number = errno;
-			if (is_transient(errno)) {
-				diag_verbose("receive: %s", strerror(errno));
-				continue;
-			}
-			*status = errno == ECONNREFUSED
-					  ? EXCHANGE_PORT_UNREACHABLE
-					  : EXCHANGE_SYSTEM_ERROR;
-			return true;
-		}
-		if (!from_gateway(ex, &from, from_length)) {
-			ex->ignored++;
-			diag_verbose("ignored %zd bytes: not from the gateway",
-				     n);
-			continue;
-		}
-		if ((size_t)n > sizeof(datagram)) {
-			ex->ignored++;
-			diag_verbose("ignored %zd bytes: far too long", n);
-			continue;
-		}
-		if (match(datagram, (size_t)n, context, note, sizeof(note))) {
-			diag_verbose("received %zd bytes: %s", n, note);
-			*status = EXCHANGE_ANSWERED;
-			return true;
-		}
-		ex->ignored++;
-		diag_verbose("ignored %zd bytes: %s", n, note);
-	}
+	if (ex->schedule->max_sends)
+		diag_progress(
+			"no answer from gateway %s yet: attempt %d of %d, %llds waited",
+			ex->gateway_text, ex->sends, ex->schedule->max_sends,
+			waited);
+	else
+		diag_progress(
+			"no answer from gateway %s yet: attempt %d, %llds waited",
+			ex->gateway_text, ex->sends, waited);
+	eloop_timer_at(ex->loop, &ex->progress_timer,
+		       clock_now_ms() + PROGRESS_EVERY_MS);
 }
 
 /* Whatever is queued before a request is sent answers an earlier one. */
 static void discard_queued(struct exchange *ex)
 {
-	uint8_t datagram[EXCHANGE_DATAGRAM_MAX];
+	uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
 	ssize_t n;
 
 	while ((n = recv(ex->fd, datagram, sizeof(datagram),
@@ -182,84 +229,131 @@ static void discard_queued(struct exchange *ex)
 	}
 }
 
-static int64_t min64(int64_t a, int64_t b)
+void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
+		    const char *label, const struct retry_schedule *schedule,
+		    int64_t deadline_ms, exchange_match_fn match,
+		    exchange_done_fn done, void *context)
 {
-	return a < b ? a : b;
-}
+	int64_t now = clock_now_ms();
 
-static void show_progress(const struct exchange *ex, int64_t waited_ms)
-{
-	diag_progress(
-		"no answer from gateway %s yet: attempt %d of %d, %llds waited",
-		ex->gateway_text, ex->sends, ex->max_sends,
-		(long long)(waited_ms / 1000));
-}
-
-enum exchange_status exchange_run(struct exchange *ex, const uint8_t *request,
-				  size_t length, const char *label,
-				  exchange_match_fn match, void *context)
-{
-	int64_t start, give_up, next_send, next_progress;
-	enum exchange_status status;
-
-	ex->skipped = ex->remember_silence && ex->silence != EXCHANGE_ANSWERED;
-	if (ex->skipped)
-		return ex->silence;
-	ex->sends = 0;
+	if (length > sizeof(ex->request))
+		length = sizeof(ex->request);
+	memcpy(ex->request, request, length);
+	ex->length = length;
+	snprintf(ex->label, sizeof(ex->label), "%s", label);
+	ex->schedule = schedule;
+	ex->deadline_ms = deadline_ms;
+	ex->match = match;
+	ex->done = done;
+	ex->context = context;
+	ex->busy = true;
+	ex->started_ms = ex->next_send_ms = now;
+	ex->last_wait_ms = 0;
+	ex->sends = ex->round_sends = 0;
 	ex->ignored = 0;
 	ex->error_number = 0;
-	start = clock_now_ms();
-	give_up = min64(start + exchange_give_up_offset_ms(ex->max_sends),
-			ex->deadline_ms);
-	next_send = start;
-	next_progress = start + PROGRESS_AFTER_MS;
-
+	ex->waited_ms = 0;
+	ex->deadline_reached = false;
 	discard_queued(ex);
-	for (;;) {
-		int64_t now = clock_now_ms(), wake;
-		struct pollfd pfd = { .fd = ex->fd, .events = POLLIN };
-
-		if (now >= give_up) {
-			status = EXCHANGE_TIMEOUT;
-			break;
-		}
-		if (ex->sends < ex->max_sends && now >= next_send) {
-			if (!send_request(ex, request, length, label, &status))
-				break;
-			next_send =
-				start + exchange_send_offset_ms(ex->sends + 1);
-			continue;
-		}
-		if (ex->progress && now >= next_progress) {
-			show_progress(ex, now - start);
-			next_progress = now + PROGRESS_EVERY_MS;
-		}
-		wake = give_up;
-		if (ex->sends < ex->max_sends)
-			wake = min64(wake, next_send);
-		if (ex->progress)
-			wake = min64(wake, next_progress);
-		if (poll(&pfd, 1, (int)min64(wake - now, 60000)) < 0) {
-			if (errno != EINTR) {
-				ex->error_number = errno;
-				status = EXCHANGE_SYSTEM_ERROR;
-				break;
-			}
-			/* a signal: the caller may want the wait to end */
-			if (ex->on_signal &&
-			    ex->on_signal(ex->on_signal_context)) {
-				status = EXCHANGE_INTERRUPTED;
-				break;
-			}
-			continue;
-		}
-		if (pfd.revents && drain(ex, match, context, &status))
-			break;
-	}
 	if (ex->progress)
-		diag_progress_clear();
-	ex->waited_ms = clock_now_ms() - start;
-	if (status == EXCHANGE_TIMEOUT || status == EXCHANGE_PORT_UNREACHABLE)
-		ex->silence = status;
-	return status;
+		eloop_timer_at(ex->loop, &ex->progress_timer,
+			       now + PROGRESS_AFTER_MS);
+	if (send_once(ex))
+		arm(ex);
+}
+
+void exchange_cancel(struct exchange *ex)
+{
+	if (ex->busy)
+		stop_waiting(ex);
+}
+
+void exchange_kick(struct exchange *ex)
+{
+	if (!ex->busy)
+		return;
+	ex->next_send_ms = clock_now_ms();
+	ex->last_wait_ms = 0;
+	ex->round_sends = 0;
+	if (send_once(ex))
+		arm(ex);
+}
+
+static bool from_gateway(const struct exchange *ex,
+			 const struct sockaddr_storage *from, socklen_t length)
+{
+	struct ip_endpoint source;
+
+	/* RFC 6886 sections 3.2 and 3.3, RFC 6887 section 8.3: MUST check
+	 * the source address */
+	return ip_endpoint_from_sockaddr((const struct sockaddr *)from, length,
+					 &source) == 0 &&
+	       ip_endpoint_equal(&source, &ex->gateway);
+}
+
+/* Judges one datagram; true once the request is over. */
+static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
+			  ssize_t n, const struct sockaddr_storage *from,
+			  socklen_t from_length)
+{
+	char note[256] = "";
+	size_t length = (size_t)n;
+
+	if (!ex->busy) {
+		diag_verbose("ignored %zd bytes: no request in flight", n);
+		return false;
+	}
+	if (!from_gateway(ex, from, from_length)) {
+		diag_verbose("ignored %zd bytes from another address", n);
+		ex->ignored++;
+		return false;
+	}
+	if (length > PROTOCOL_DATAGRAM_MAX) {
+		diag_verbose("ignored %zd bytes from %s: too long", n,
+			     ex->gateway_text);
+		ex->ignored++;
+		return false;
+	}
+	if (ex->match(ex->context, datagram, length, note, sizeof(note))) {
+		diag_verbose("received %zd bytes: %s", n, note);
+		finish(ex, EXCHANGE_ANSWERED);
+		return true;
+	}
+	diag_verbose("ignored %zd bytes from %s: %s", n, ex->gateway_text,
+		     note);
+	ex->ignored++;
+	return false;
+}
+
+static void on_readable(void *context, int fd, short revents)
+{
+	struct exchange *ex = context;
+
+	(void)revents;
+	for (;;) {
+		uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
+		struct sockaddr_storage from;
+		socklen_t from_length = sizeof(from);
+		ssize_t n = recvfrom(fd, datagram, sizeof(datagram),
+				     MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &from_length);
+
+		if (n >= 0) {
+			if (take_datagram(ex, datagram, n, &from, from_length))
+				return;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (!ex->busy)
+			continue; /* a late ICMP error for an earlier request */
+		ex->error_number = errno;
+		if (is_transient(errno)) {
+			diag_verbose("receive: %s", strerror(errno));
+			continue;
+		}
+		finish(ex, errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
+						 : EXCHANGE_SYSTEM_ERROR);
+		return;
+	}
 }

@@ -131,8 +131,13 @@ int gateway_route_to(const struct ip_address *gateway,
 	    ask_kernel(ip_address_v4(gateway), &answer, error, size) < 0)
 		return -1;
 	fill_interface(route, answer.interface);
-	snprintf(route->origin, sizeof(route->origin), "named gateway dev %s",
-		 route->interface_name);
+	{
+		char text[IP_ADDRESS_TEXT_SIZE];
+		snprintf(route->origin, sizeof(route->origin),
+			 "named gateway %s dev %s",
+			 ip_address_format(gateway, text, sizeof(text)),
+			 route->interface_name);
+	}
 	return 0;
 }
 

@@ -1,51 +1,72 @@
-/* hook.h - run the user's --on-change command when a mapping changes, with
- * the facts in the environment only. Hooks never block the caller; those
- * of one mapping run one at a time, in order. */
+/* hook.h - run the user's --on-change command when a mapping changes,
+ * with the facts in the environment only. A hook never blocks the loop;
+ * those of one mapping run one at a time, and while one runs, later
+ * events wait with the newest state winning. Each runs in its own process
+ * group, ended (TERM, then KILL) when it outlives --hook-timeout or when
+ * natpmp exits. */
 #ifndef NATPMP_HOOK_H
 #define NATPMP_HOOK_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define HOOK_QUEUE_MAX 8
+#include "eloop.h"
+#include "ip_address.h"
+
+/* after TERM, a hook has this long before KILL */
+#define HOOK_KILL_GRACE_MS 2000
 
 struct hook_event {
 	const char *event; /* "mapped", "changed", "lost" */
 	unsigned protocol;
 	uint16_t internal_port;
 	uint16_t external_port;
-	bool external_address_known;
-	struct in_addr external_address;
+	struct ip_address external_address; /* unset: unknown */
+	struct ip_address internal_address;
 	uint32_t lifetime;
-	struct in_addr gateway;
+	struct ip_endpoint gateway;
 };
 
-/* One per mapping: the hook running now and those waiting behind it. */
+struct hook_runner;
+
+/* One per mapping: the hook running now and the event waiting for it. */
 struct hook_lane {
-	pid_t running; /* 0: none */
+	struct hook_runner *runner;
+	pid_t running;	 /* 0: none; also its process group */
+	bool terminated; /* TERM sent, KILL due at the timer */
 	struct hook_event current;
-	struct hook_event queue[HOOK_QUEUE_MAX];
-	size_t queued;
+	bool waiting;
+	struct hook_event next;
+	struct eloop_timer timer;
 };
 
 struct hook_runner {
+	struct eloop *loop;
 	const char *command; /* NULL: no hook */
+	int64_t timeout_ms;
 	struct hook_lane *lanes;
 	size_t lane_count;
 };
 
-int hook_runner_init(struct hook_runner *runner, const char *command,
+int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
+		     const char *command, int64_t timeout_ms,
 		     size_t lane_count);
 void hook_runner_free(struct hook_runner *runner);
 
-/* Runs the hook for lane's mapping now, or after the ones before it. */
+/* Runs the hook for lane's mapping now, or once the running one is done. */
 void hook_queue(struct hook_runner *runner, size_t lane,
 		const struct hook_event *event);
 
 /* Collects finished hooks, reports their exit status, starts the next. */
 void hook_reap(struct hook_runner *runner);
+
+/* How many hooks are running. */
+size_t hook_running(const struct hook_runner *runner);
+
+/* At exit: forgets waiting events, ends every running hook's process
+ * group with TERM, and with KILL after grace_ms, and reaps them. */
+void hook_end_all(struct hook_runner *runner, int64_t grace_ms);
 
 #endif

@@ -1,7 +1,12 @@
 /* main.c - natpmp: a NAT-PMP (RFC 6886) client. Parses the command line
  * and runs one subcommand from the table below. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -91,6 +96,26 @@ static int run_help(const struct invocation *invocation)
 	return print_help_for(command);
 }
 
+/* A descriptor 0-2 closed by whoever started us would be taken by the
+ * first socket opened, and results written "to stdout" would go to the
+ * gateway. Fill the holes with /dev/null first: stdout read-only, so that
+ * writing results fails (exit 74) instead of vanishing. */
+static void fill_standard_descriptors(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int opened;
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		opened = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
+		if (opened >= 0 && opened != fd) {
+			dup2(opened, fd);
+			close(opened);
+		}
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	struct invocation invocation;
@@ -98,6 +123,9 @@ int main(int argc, char *argv[])
 	int64_t start = clock_now_ms();
 	int status;
 
+	fill_standard_descriptors();
+	/* a reader that went away is an output error, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
 	if (cli_parse(argc, (const char *const *)argv, commands, COMMAND_COUNT,
 		      getenv("NATPMP_GATEWAY"), &invocation, error,
 		      sizeof(error)) < 0) {
@@ -117,9 +145,9 @@ int main(int argc, char *argv[])
 	}
 	cli_free(&invocation);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		diag_error("cannot write the results: output error");
+		diag_error("cannot write the results: %s", strerror(errno));
 		if (status == EXIT_OK)
-			status = EXIT_SYSTEM;
+			status = EXIT_OUTPUT;
 	}
 	return status;
 }

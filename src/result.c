@@ -37,3 +37,9 @@ const char *failure_code(enum failure failure)
 	}
 	return "system-error";
 }
+
+bool failure_is_silence(enum failure failure)
+{
+	return failure == FAILURE_TIMEOUT ||
+	       failure == FAILURE_PORT_UNREACHABLE;
+}

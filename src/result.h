@@ -1,12 +1,14 @@
 /* result.h - the outcome of one operation (address, one mapping, one
- * deletion, or a renew-loop event): what both printers print. */
+ * deletion, or a renew-loop event) in protocol- and family-neutral terms:
+ * what both printers print and what decides the exit status. */
 #ifndef NATPMP_RESULT_H
 #define NATPMP_RESULT_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "ip_address.h"
 
 enum result_kind {
 	RESULT_SETUP, /* finding or reaching the gateway, before any request */
@@ -20,11 +22,12 @@ enum failure {
 	FAILURE_NONE,
 	FAILURE_TIMEOUT,	  /* no reply in time */
 	FAILURE_PORT_UNREACHABLE, /* ICMP port unreachable */
-	FAILURE_UNSUPPORTED,	  /* result 1 or 5 */
-	FAILURE_NOT_AUTHORIZED,	  /* result 2 */
-	FAILURE_NETWORK,	  /* result 3 */
-	FAILURE_OUT_OF_RESOURCES, /* result 4 */
-	FAILURE_BAD_RESULT,	  /* result outside 0-5 */
+	FAILURE_UNSUPPORTED,	  /* the gateway does not speak this protocol or
+				this request */
+	FAILURE_NOT_AUTHORIZED,	  /* refused */
+	FAILURE_NETWORK,	  /* the gateway has no working uplink yet */
+	FAILURE_OUT_OF_RESOURCES, /* no more mappings for now */
+	FAILURE_BAD_RESULT,	  /* an unknown result, or nothing granted */
 	FAILURE_NO_GATEWAY,
 	FAILURE_SYSTEM,
 };
@@ -34,13 +37,13 @@ enum failure {
 struct result {
 	enum result_kind kind;
 	bool gateway_known;
-	struct sockaddr_in gateway;
+	struct ip_endpoint gateway;
 	unsigned protocol; /* PROTOCOL_UDP or PROTOCOL_TCP; map and unmap */
 	bool all;	   /* unmap of every mapping of the protocol */
-	struct in_addr internal_address;
+	struct ip_address internal_address;
 	uint16_t internal_port;
-	bool external_address_known;
-	struct in_addr external_address;
+	/* unset (AF_UNSPEC) while unknown; never 0.0.0.0 */
+	struct ip_address external_address;
 	uint16_t external_port;
 	uint32_t lifetime;
 	bool epoch_known;
@@ -52,10 +55,14 @@ struct result {
 	/* renew-loop events only: NULL for the one-shot commands */
 	const char *event;
 	time_t time;
+	const char *interface; /* gateway-changed: the interface's name */
 };
 
 int failure_exit_status(enum failure failure);
 /* Stable short code for JSON "error". */
 const char *failure_code(enum failure failure);
+/* Whether the gateway said nothing useful (silence, ICMP), as opposed to
+ * an answer that refused. */
+bool failure_is_silence(enum failure failure);
 
 #endif

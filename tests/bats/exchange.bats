@@ -89,8 +89,10 @@ request_times() {
 	run --separate-stderr natpmp -g "$GW" -v address
 	[ "$status" -eq 0 ]
 	[ "$output" = "44.1.2.3" ]
-	[[ "${stderr_lines[0]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ send\ 1/9\ to\ 127\.0\.0\.1:[0-9]+:\ address\ request\ \(2\ bytes\)$ ]]
-	[[ "${stderr_lines[1]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ received\ 12\ bytes:\ address\ reply:\ result\ 0\ \(success\),\ epoch\ [0-9]+,\ external\ address\ 44\.1\.2\.3$ ]]
+	# the gateway first, then each datagram out and in
+	[[ "${stderr_lines[0]}" == "natpmp: ["*" ms] using the named gateway 127.0.0.1"* ]]
+	[[ "${stderr_lines[1]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ send\ 1/9\ to\ 127\.0\.0\.1:[0-9]+:\ address\ request\ \(2\ bytes\)$ ]]
+	[[ "${stderr_lines[2]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ received\ 12\ bytes:\ address\ reply:\ result\ 0\ \(success\),\ epoch\ [0-9]+,\ external\ address\ 44\.1\.2\.3$ ]]
 }
 
 # bats test_tags=timing

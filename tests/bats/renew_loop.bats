@@ -177,7 +177,7 @@ gw_times_ms() {
 	loop_wait_for ' renewed tcp '
 	kill -USR1 "$LOOP_PID"
 	wait_until grep -q 'state: tcp 8080: external port 8080, lifetime 3600s' "$LOOP_ERR"
-	grep -q "natpmp: state: gateway $GW, external address 44.1.2.3" "$LOOP_ERR"
+	grep -q "natpmp: state: gateway $GW (interface lo, source 127.0.0.1), external address 44.1.2.3" "$LOOP_ERR"
 }
 
 @test "-j prints one JSON event per line with time, event and the mapping" {

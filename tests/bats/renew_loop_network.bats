@@ -72,7 +72,7 @@ start_lan_loop() {
 	start_lan_loop -l 1h renew-loop 8080
 	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.1\.1\.1:8080 ' 1
 	ip -n "$NS_LAN" route replace default via 10.77.0.3
-	wait_until file_has "$LOOP_OUT" ' gateway-changed 10\.77\.0\.3$' 1
+	wait_until file_has "$LOOP_OUT" ' gateway-changed 10\.77\.0\.3 interface veth-lan source 10\.77\.0\.2$' 1
 	wait_until file_has "$LOOP_OUT" ' changed tcp 44\.3\.3\.3:8080 -> 10\.77\.0\.2:8080 lifetime 3600s$' 1
 	run netns_ctl 10.77.0.3 mappings
 	[ "$output" = "ok 1" ]

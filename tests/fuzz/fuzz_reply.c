@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "wire.h"
+#include "wire_natpmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -110,17 +110,17 @@ static void test_durations(void)
 
 static void test_gateways(void)
 {
-	struct sockaddr_in gw;
+	struct ip_endpoint gw;
 
 	CHECK_EQ(cli_parse_gateway("10.2.0.1", "gateway", &gw, error,
 				   sizeof(error)),
 		 0);
-	CHECK_EQ(ntohl(gw.sin_addr.s_addr), 0x0a020001);
-	CHECK_EQ(ntohs(gw.sin_port), 5351);
+	CHECK_EQ(ip_address_v4(&gw.address), 0x0a020001);
+	CHECK_EQ(gw.port, 5351);
 	CHECK_EQ(cli_parse_gateway("127.0.0.1:40000", "gateway", &gw, error,
 				   sizeof(error)),
 		 0);
-	CHECK_EQ(ntohs(gw.sin_port), 40000);
+	CHECK_EQ(gw.port, 40000);
 	CHECK_EQ(cli_parse_gateway("foo", "gateway", &gw, error, sizeof(error)),
 		 -1);
 	CHECK_STR_CONTAINS(error, "invalid gateway 'foo': not an IPv4 address");
@@ -156,14 +156,16 @@ static const struct command *const commands[] = {
 	&command_address,
 	&command_map,
 	&command_unmap,
+	&command_renew_loop,
 };
 
 static int parse(const char *env, struct invocation *inv, int argc,
 		 const char *const argv[])
 {
 	error[0] = '\0';
-	return cli_parse(argc, argv, commands, 3, env, inv, error,
-			 sizeof(error));
+	return cli_parse(argc, argv, commands,
+			 sizeof(commands) / sizeof(commands[0]), env, inv,
+			 error, sizeof(error));
 }
 
 #define ARGV(...) ((const char *const[]){ "natpmp", __VA_ARGS__ })
@@ -183,7 +185,7 @@ static void test_options_anywhere(void)
 	CHECK(inv.command == &command_map);
 	CHECK_EQ(inv.lifetime, 60);
 	CHECK(inv.quiet && inv.json && !inv.verbose);
-	CHECK_EQ(ntohs(inv.gateway.sin_port), 5000);
+	CHECK_EQ(inv.gateway.port, 5000);
 	CHECK_EQ(inv.spec_count, 2);
 	CHECK_EQ(inv.specs[1].protocols, PROTOCOL_BOTH);
 	cli_free(&inv);
@@ -197,6 +199,17 @@ static void test_options_anywhere(void)
 	CHECK_EQ(inv.lifetime, CLI_DEFAULT_LIFETIME);
 	cli_free(&inv);
 
+	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "0/both"), 0);
+	CHECK_EQ(inv.hook_timeout_ms, 60000);
+	CHECK(!inv.unmap_all_on_exit);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "0/both", "--hook-timeout",
+		       "1.5", "--unmap-all-on-exit"),
+		 0);
+	CHECK_EQ(inv.hook_timeout_ms, 1500);
+	CHECK(inv.unmap_all_on_exit);
+	cli_free(&inv);
+
 	CHECK_EQ(PARSE(NULL, &inv, "map", "--", "8080"), 0);
 	CHECK_EQ(inv.spec_count, 1);
 	cli_free(&inv);
@@ -208,10 +221,10 @@ static void test_gateway_sources(void)
 
 	CHECK_EQ(PARSE("10.0.0.1", &inv, "address"), 0);
 	CHECK(inv.gateway_given);
-	CHECK_EQ(ntohl(inv.gateway.sin_addr.s_addr), 0x0a000001);
+	CHECK_EQ(ip_address_v4(&inv.gateway.address), 0x0a000001);
 	cli_free(&inv);
 	CHECK_EQ(PARSE("garbage", &inv, "-g", "10.0.0.2", "address"), 0);
-	CHECK_EQ(ntohl(inv.gateway.sin_addr.s_addr), 0x0a000002);
+	CHECK_EQ(ip_address_v4(&inv.gateway.address), 0x0a000002);
 	cli_free(&inv);
 	CHECK_EQ(PARSE("garbage", &inv, "address"), -1);
 	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY 'garbage'");
@@ -254,6 +267,16 @@ static void test_usage_errors(void)
 	BAD("address takes no arguments (got 'x')", "address", "x");
 	BAD("invalid gateway 'foo'", "address", "-g", "foo");
 	BAD("invalid lifetime '0'", "map", "80", "-l", "0");
+	BAD("invalid hook timeout 'soon'", "renew-loop", "80", "--hook-timeout",
+	    "soon");
+	BAD("invalid hook timeout '0'", "renew-loop", "80", "--hook-timeout",
+	    "0");
+	BAD("option --hook-timeout does not apply to map", "map", "80",
+	    "--hook-timeout", "5");
+	BAD("options --keep and --unmap-all-on-exit contradict each other",
+	    "renew-loop", "0/udp", "--keep", "--unmap-all-on-exit");
+	BAD("option --unmap-all-on-exit does not apply to map", "map", "80",
+	    "--unmap-all-on-exit");
 	/* --help wins over missing operands, and names the command */
 	CHECK_EQ(PARSE(NULL, &inv, "map", "--help"), 0);
 	CHECK(inv.help && inv.command == &command_map);

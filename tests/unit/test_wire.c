@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "wire.h"
+#include "wire_natpmp.h"
 
 static const struct natpmp_request map_tcp_8080 = {
 	.opcode = NATPMP_OP_MAP_TCP,
@@ -109,9 +109,9 @@ static void test_reject_foreign_replies(void)
 					  &decoded) != NATPMP_REPLY_ACCEPTED);
 
 	memcpy(copy, map_reply, 16);
-	copy[0] = 2; /* a PCP-format answer */
+	copy[0] = 2; /* starts like PCP, but is no PCP response: junk */
 	CHECK_EQ(natpmp_reply_decode(copy, 16, &map_tcp_8080, &decoded),
-		 NATPMP_REPLY_PCP_FORMAT);
+		 NATPMP_REPLY_BAD_VERSION);
 	copy[0] = 1;
 	CHECK_EQ(natpmp_reply_decode(copy, 16, &map_tcp_8080, &decoded),
 		 NATPMP_REPLY_BAD_VERSION);

@@ -1,7 +1,7 @@
-/* wire.h - NAT-PMP packet encoding and decoding (RFC 6886 section 3).
+/* wire_natpmp.h - NAT-PMP packet encoding and decoding (RFC 6886 section 3).
  * Pure functions over (buffer, length): no sockets, no errno, no output. */
-#ifndef NATPMP_WIRE_H
-#define NATPMP_WIRE_H
+#ifndef NATPMP_WIRE_NATPMP_H
+#define NATPMP_WIRE_NATPMP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,7 +10,6 @@
 #define NATPMP_SERVER_PORT 5351
 #define NATPMP_ANNOUNCE_PORT 5350
 #define NATPMP_VERSION 0
-#define PCP_VERSION 2
 #define NATPMP_OP_RESPONSE_BIT 128
 
 enum natpmp_opcode {
@@ -62,7 +61,7 @@ struct natpmp_reply {
 enum natpmp_verdict {
 	NATPMP_REPLY_ACCEPTED,
 	NATPMP_REPLY_TOO_SHORT,
-	NATPMP_REPLY_PCP_FORMAT,
+	NATPMP_REPLY_PCP_FORMAT, /* a well-formed PCP response */
 	NATPMP_REPLY_BAD_VERSION,
 	NATPMP_REPLY_NOT_A_RESPONSE,
 	NATPMP_REPLY_WRONG_OPCODE,

@@ -1,34 +1,12 @@
-/* wire.c - NAT-PMP packet encoding and decoding (RFC 6886 section 3).
+/* wire_natpmp.c - NAT-PMP packet encoding and decoding (RFC 6886 section 3).
  * Byte by byte over (buffer, length); nothing here touches the network. */
-#include "wire.h"
+#include "wire_natpmp.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
+#include "wire_bytes.h"
+#include "wire_pcp.h"
 
 size_t natpmp_request_encode(const struct natpmp_request *request,
 			     uint8_t *buffer, size_t size)
@@ -44,12 +22,13 @@ size_t natpmp_request_encode(const struct natpmp_request *request,
 		return 0;
 	buffer[0] = NATPMP_VERSION;
 	buffer[1] = (uint8_t)request->opcode;
-	put16(buffer + 2, 0); /* reserved, MUST be zero (section 3.3) */
-	put16(buffer + 4, request->internal_port);
+	wire_put16(buffer + 2, 0); /* reserved, MUST be zero (section 3.3) */
+	wire_put16(buffer + 4, request->internal_port);
 	/* section 3.4: a deletion MUST suggest external port 0 */
-	put16(buffer + 6,
-	      request->lifetime == 0 ? 0 : request->suggested_external_port);
-	put32(buffer + 8, request->lifetime);
+	wire_put16(buffer + 6, request->lifetime == 0
+				       ? 0
+				       : request->suggested_external_port);
+	wire_put32(buffer + 8, request->lifetime);
 	return NATPMP_MAP_REQUEST_SIZE;
 }
 
@@ -71,8 +50,16 @@ static enum natpmp_verdict decode(const uint8_t *d, size_t length,
 
 	if (length < 4)
 		return NATPMP_REPLY_TOO_SHORT;
-	if (d[0] == PCP_VERSION)
-		return NATPMP_REPLY_PCP_FORMAT;
+	if (d[0] == PCP_VERSION) {
+		/* a gateway that speaks PCP, not NAT-PMP, answers in its own
+		 * format (RFC 6887 Appendix A); junk merely starting with 2
+		 * is not that */
+		struct pcp_response_header header;
+		return pcp_response_header_decode(d, length, &header) ==
+				       PCP_ACCEPTED
+			       ? NATPMP_REPLY_PCP_FORMAT
+			       : NATPMP_REPLY_BAD_VERSION;
+	}
 	if (d[0] != NATPMP_VERSION)
 		return NATPMP_REPLY_BAD_VERSION;
 	if (!(d[1] & NATPMP_OP_RESPONSE_BIT))
@@ -81,30 +68,30 @@ static enum natpmp_verdict decode(const uint8_t *d, size_t length,
 		return NATPMP_REPLY_WRONG_OPCODE;
 
 	reply->opcode = opcode;
-	reply->result = get16(d + 2);
+	reply->result = wire_get16(d + 2);
 	if (length == full) {
 		reply->has_epoch = true;
-		reply->epoch = get32(d + 4);
+		reply->epoch = wire_get32(d + 4);
 		if (!is_map) {
 			reply->has_address = true;
-			reply->external_address = get32(d + 8);
+			reply->external_address = wire_get32(d + 8);
 			return NATPMP_REPLY_ACCEPTED;
 		}
 		reply->has_mapping = true;
-		reply->internal_port = get16(d + 8);
-		reply->external_port = get16(d + 10);
-		reply->lifetime = get32(d + 12);
+		reply->internal_port = wire_get16(d + 8);
+		reply->external_port = wire_get16(d + 10);
+		reply->lifetime = wire_get32(d + 12);
 		return NATPMP_REPLY_ACCEPTED;
 	}
 	if (reply->result == NATPMP_RESULT_SUCCESS)
 		return NATPMP_REPLY_BAD_LENGTH;
 	if (length == NATPMP_SHORT_ERROR_SIZE) {
 		reply->has_epoch = true;
-		reply->epoch = get32(d + 4);
+		reply->epoch = wire_get32(d + 4);
 		return NATPMP_REPLY_ACCEPTED;
 	}
 	if (is_map && length == NATPMP_MAP_REQUEST_SIZE) {
-		reply->internal_port = get16(d + 4);
+		reply->internal_port = wire_get16(d + 4);
 		return NATPMP_REPLY_ACCEPTED;
 	}
 	return NATPMP_REPLY_BAD_LENGTH;
@@ -155,7 +142,7 @@ const char *natpmp_verdict_text(enum natpmp_verdict verdict)
 	switch (verdict) {
 	case NATPMP_REPLY_ACCEPTED: return "accepted";
 	case NATPMP_REPLY_TOO_SHORT: return "too short";
-	case NATPMP_REPLY_PCP_FORMAT: return "PCP format (version 2)";
+	case NATPMP_REPLY_PCP_FORMAT: return "a PCP response (version 2)";
 	case NATPMP_REPLY_BAD_VERSION: return "unknown version";
 	case NATPMP_REPLY_NOT_A_RESPONSE: return "not a response";
 	case NATPMP_REPLY_WRONG_OPCODE: return "answers another request type";

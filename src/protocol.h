@@ -1,0 +1,87 @@
+/* protocol.h - the seam between the engine and a port-mapping protocol.
+ * The engine asks for an address, a mapping or a deletion in neutral
+ * terms; a backend (protocol_natpmp.c today, PCP beside it next) turns
+ * that into a datagram, judges what comes back, and says how long to wait
+ * between retransmissions. Announcements are heard in every format
+ * whatever the protocol spoken, so they are decoded in announce.c. */
+#ifndef NATPMP_PROTOCOL_H
+#define NATPMP_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "epoch.h"
+#include "ip_address.h"
+#include "result.h"
+
+#define PROTOCOL_DATAGRAM_MAX 1100
+
+enum request_kind {
+	REQUEST_ADDRESS, /* the gateway's external address */
+	REQUEST_MAP,	 /* create or renew a mapping */
+	REQUEST_DELETE,	 /* delete one, or with internal port 0 all */
+};
+
+struct request {
+	enum request_kind kind;
+	unsigned protocol;	 /* PROTOCOL_UDP or PROTOCOL_TCP */
+	uint16_t internal_port;	 /* map and delete */
+	uint16_t suggested_port; /* map: the external port to ask for */
+	uint32_t lifetime;	 /* map: seconds */
+};
+
+/* What the gateway answered, in neutral terms. */
+struct reply {
+	enum failure failure; /* FAILURE_NONE: it granted the request */
+	unsigned code;	      /* the protocol's own result code */
+	bool has_epoch;
+	uint32_t epoch;
+	struct ip_address external_address; /* address replies */
+	uint16_t external_port;		    /* map replies */
+	uint32_t lifetime;
+};
+
+enum reply_verdict {
+	REPLY_IGNORED,	      /* not the answer: keep waiting */
+	REPLY_ANSWER,	      /* the answer to the request in flight */
+	REPLY_OTHER_PROTOCOL, /* the gateway answered in another protocol */
+};
+
+/* How long to wait for a reply before sending again. */
+struct retry_schedule {
+	int max_sends; /* after the last, wait once more, then give up; 0:
+			  send until the caller's patience runs out */
+	/* the wait after a send, given the wait after the previous one (0
+	 * for the first send) and a random number for schedules that jitter */
+	int64_t (*next_wait_ms)(int64_t previous_wait_ms, uint32_t random);
+};
+
+struct protocol {
+	const char *name;	/* for people: "NAT-PMP" */
+	const char *other_name; /* the protocol REPLY_OTHER_PROTOCOL means */
+	const struct retry_schedule *schedule;
+	/* Returns the datagram's length, or 0 if size is too small. */
+	size_t (*encode)(const struct request *request, uint8_t *buffer,
+			 size_t size);
+	/* Judges a datagram from the gateway; note gets one line for -v. */
+	enum reply_verdict (*decode)(const struct request *request,
+				     const uint8_t *datagram, size_t length,
+				     struct reply *reply, char *note,
+				     size_t note_size);
+	/* One line for -v and the progress line: "map tcp request: ..." */
+	void (*describe)(const struct request *request, char *text,
+			 size_t size);
+	/* Why a reply that is not a success failed, for people, naming the
+	 * gateway (gateway_text). */
+	void (*explain)(const struct request *request,
+			const struct reply *reply, const char *gateway_text,
+			char *message, size_t size);
+	/* The restart test this protocol's epochs are judged by. */
+	bool (*observe_epoch)(struct epoch_tracker *tracker, uint32_t epoch,
+			      int64_t now_ms);
+};
+
+extern const struct protocol protocol_natpmp;
+
+#endif

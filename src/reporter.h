@@ -1,0 +1,53 @@
+/* reporter.h - renew-loop's voice: each event as a line of text or a JSON
+ * object on stdout, errors on stderr too, the --on-change hook for the
+ * events a program must hear of, and readiness and status for systemd. */
+#ifndef NATPMP_REPORTER_H
+#define NATPMP_REPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "client.h"
+#include "eloop.h"
+#include "hook.h"
+#include "output.h"
+#include "scheduler.h"
+
+struct reporter {
+	struct output output;
+	bool quiet_renewals;
+	struct hook_runner hooks;
+	bool ready;
+	char status[160]; /* the last STATUS= sent */
+};
+
+int reporter_init(struct reporter *r, struct eloop *loop,
+		  const struct invocation *inv, size_t mapping_count);
+void reporter_free(struct reporter *r);
+
+/* A mapping event (mapped, renewed, changed, lost); with run_hook the
+ * hook hears of it too. client is the gateway's, or NULL. */
+void reporter_mapping(struct reporter *r, const struct scheduler *s,
+		      size_t index, const char *event, bool run_hook,
+		      const struct client *client);
+/* A mapping deleted on the way out. */
+void reporter_unmapped(struct reporter *r, struct result *result);
+/* A failed request or setup, as an "error" event. */
+void reporter_failure(struct reporter *r, struct result *failure);
+/* gateway-reset, gateway-changed, network-changed. */
+void reporter_gateway(struct reporter *r, const char *event,
+		      const struct client *client, const char *interface);
+/* address-changed, to address. */
+void reporter_address(struct reporter *r, const struct client *client,
+		      const struct ip_address *address);
+
+/* STATUS= with the mappings active, when it changed; READY=1 once. */
+void reporter_status(struct reporter *r, const struct scheduler *s,
+		     const struct client *client);
+void reporter_ready(struct reporter *r);
+
+/* stdout can no longer be written because its reader went away. */
+bool reporter_output_gone(const struct reporter *r);
+
+#endif

@@ -1,0 +1,286 @@
+/* scheduler.c - renew-loop's schedule: one list of mappings and the
+ * address, what to send next and with what patience, grants, failures,
+ * expiries, restarts and network changes. No clock, no I/O. */
+#include "scheduler.h"
+
+#include <string.h>
+
+void mapping_init(struct mapping *m, unsigned protocol, uint16_t internal_port,
+		  uint16_t suggested_port, uint32_t requested_lifetime,
+		  int64_t now_ms)
+{
+	memset(m, 0, sizeof(*m));
+	m->protocol = protocol;
+	m->internal_port = internal_port;
+	m->suggested_port = suggested_port;
+	m->requested_lifetime = requested_lifetime;
+	m->due_ms = now_ms;
+}
+
+void scheduler_init(struct scheduler *s, struct mapping *mappings, size_t count)
+{
+	memset(s, 0, sizeof(*s));
+	s->mappings = mappings;
+	s->count = count;
+	s->address_wanted = true;
+}
+
+int64_t scheduler_retry_ms(unsigned failures)
+{
+	int64_t wait = SCHEDULER_RETRY_FIRST_MS;
+
+	while (failures > 1 && wait < SCHEDULER_RETRY_MAX_MS) {
+		wait *= 2;
+		failures--;
+	}
+	return wait < SCHEDULER_RETRY_MAX_MS ? wait : SCHEDULER_RETRY_MAX_MS;
+}
+
+static bool address_due(const struct scheduler *s, int64_t now_ms)
+{
+	return s->address_wanted && s->address_due_ms <= now_ms;
+}
+
+/* The index of the next mapping to send for, or count: established ones
+ * by earliest expiry, else the first new one. */
+static size_t pick_mapping(const struct scheduler *s, int64_t now_ms,
+			   bool established)
+{
+	size_t i, best = s->count;
+
+	for (i = 0; i < s->count; i++) {
+		const struct mapping *m = &s->mappings[i];
+		if (m->established != established || m->due_ms > now_ms)
+			continue;
+		if (!established)
+			return i;
+		if (best == s->count ||
+		    m->expires_at_ms < s->mappings[best].expires_at_ms)
+			best = i;
+	}
+	return best;
+}
+
+static void limit(struct action *a, int64_t at_ms, enum patience why)
+{
+	if (at_ms < a->deadline_ms) {
+		a->deadline_ms = at_ms;
+		a->patience = why;
+	}
+}
+
+/* No request may make an established mapping miss its renewal: wait at
+ * most until the next one comes due. */
+static void yield_to_renewals(const struct scheduler *s, struct action *a,
+			      int64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		const struct mapping *m = &s->mappings[i];
+		if (a->kind == ACTION_MAP && i == a->index)
+			continue;
+		if (m->established && m->due_ms > now_ms)
+			limit(a, m->due_ms, PATIENCE_YIELD);
+	}
+}
+
+struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
+			     int64_t timeout_ms)
+{
+	struct action a = { .kind = ACTION_NONE,
+			    .deadline_ms = EXCHANGE_NO_DEADLINE,
+			    .patience = PATIENCE_SCHEDULE };
+	size_t index = pick_mapping(s, now_ms, true);
+
+	if (index < s->count) {
+		a.kind = ACTION_MAP;
+	} else if (!s->address_known && address_due(s, now_ms)) {
+		a.kind = ACTION_ADDRESS;
+	} else if ((index = pick_mapping(s, now_ms, false)) < s->count) {
+		a.kind = ACTION_MAP;
+	} else if (address_due(s, now_ms)) {
+		a.kind = ACTION_ADDRESS;
+	} else {
+		return a;
+	}
+	a.index = index;
+	if (timeout_ms >= 0)
+		limit(&a, now_ms + timeout_ms, PATIENCE_TIMEOUT);
+	if (a.kind == ACTION_MAP && s->mappings[index].established)
+		limit(&a, s->mappings[index].expires_at_ms, PATIENCE_EXPIRY);
+	yield_to_renewals(s, &a, now_ms);
+	return a;
+}
+
+int64_t scheduler_wake_ms(const struct scheduler *s, bool sending)
+{
+	int64_t next =
+		sending && s->address_wanted ? s->address_due_ms : INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		const struct mapping *m = &s->mappings[i];
+		if (sending && m->due_ms < next)
+			next = m->due_ms;
+		if (m->established && m->expires_at_ms < next)
+			next = m->expires_at_ms;
+	}
+	return next;
+}
+
+enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
+				     const struct result *r, int64_t now_ms)
+{
+	struct mapping *m = &s->mappings[index];
+	enum mapping_event event = MAPPING_RENEWED;
+
+	if (!m->established)
+		event = MAPPING_MAPPED;
+	else if (r->external_port != m->external_port ||
+		 !ip_address_equal(&r->external_address,
+				   &m->external_address) ||
+		 !ip_address_equal(&r->internal_address, &m->internal_address))
+		event = MAPPING_CHANGED;
+	else if (r->lifetime != m->lifetime)
+		event = MAPPING_LIFETIME_CHANGED;
+
+	/* a renewal (not a first grant) is when the address may have moved
+	 * without an announcement: ask for it again after this round */
+	if (m->established &&
+	    now_ms - s->address_asked_ms >= SCHEDULER_ADDRESS_FRESH_MS) {
+		s->address_wanted = true;
+		s->address_due_ms = now_ms;
+	}
+	m->established = true;
+	m->tried = true;
+	m->external_port = r->external_port;
+	m->suggested_port = r->external_port;
+	m->external_address = r->external_address;
+	m->internal_address = r->internal_address;
+	m->lifetime = r->lifetime;
+	m->failures = 0;
+	m->granted_ms = now_ms;
+	m->expires_at_ms = now_ms + (int64_t)r->lifetime * 1000;
+	m->due_ms = now_ms + (int64_t)r->lifetime * 500;
+	return event;
+}
+
+void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms)
+{
+	struct mapping *m = &s->mappings[index];
+
+	m->tried = true;
+	m->failures++;
+	m->due_ms = now_ms + scheduler_retry_ms(m->failures);
+}
+
+void scheduler_address_learned(struct scheduler *s, int64_t now_ms)
+{
+	s->address_known = true;
+	s->address_wanted = false;
+	s->address_failures = 0;
+	s->address_asked_ms = now_ms;
+}
+
+void scheduler_address_failed(struct scheduler *s, int64_t now_ms)
+{
+	s->address_failures++;
+	if (s->address_known) {
+		s->address_wanted = false; /* asked again after renewals */
+		return;
+	}
+	s->address_due_ms = now_ms + scheduler_retry_ms(s->address_failures);
+}
+
+bool scheduler_expire_next(struct scheduler *s, int64_t now_ms, size_t *index)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		struct mapping *m = &s->mappings[i];
+		if (m->established && m->expires_at_ms <= now_ms) {
+			m->established = false;
+			if (m->due_ms > now_ms && !m->failures)
+				m->due_ms = now_ms;
+			*index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool mapping_address_changed(struct mapping *m,
+			     const struct ip_address *address)
+{
+	if (!m->established || ip_address_equal(&m->external_address, address))
+		return false;
+	m->external_address = *address;
+	return true;
+}
+
+void scheduler_gateway_reset(struct scheduler *s, int64_t now_ms,
+			     unsigned (*random_fn)(void))
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		struct mapping *m = &s->mappings[i];
+		int64_t window = SCHEDULER_RESET_SPREAD_MS;
+		if (m->established && (m->expires_at_ms - now_ms) / 2 < window)
+			window = (m->expires_at_ms - now_ms) / 2;
+		if (window < 0)
+			window = 0;
+		m->failures = 0;
+		m->due_ms = now_ms +
+			    (int64_t)(random_fn() % (unsigned)(window + 1));
+	}
+	s->address_wanted = true;
+	s->address_due_ms = now_ms;
+	s->address_failures = 0;
+}
+
+void scheduler_renew_all(struct scheduler *s, int64_t now_ms, bool new_network)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		s->mappings[i].due_ms = now_ms;
+		s->mappings[i].failures = 0;
+	}
+	s->address_wanted = true;
+	s->address_due_ms = now_ms;
+	s->address_failures = 0;
+	if (new_network)
+		s->address_known = false;
+}
+
+void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++)
+		if (s->mappings[i].failures && s->mappings[i].due_ms > now_ms)
+			s->mappings[i].due_ms = now_ms;
+	if (s->address_wanted && s->address_failures)
+		s->address_due_ms = now_ms;
+}
+
+size_t scheduler_established(const struct scheduler *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->count; i++)
+		n += s->mappings[i].established;
+	return n;
+}
+
+bool scheduler_all_tried(const struct scheduler *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++)
+		if (!s->mappings[i].tried)
+			return false;
+	return true;
+}

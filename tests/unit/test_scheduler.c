@@ -1,0 +1,210 @@
+/* test_scheduler.c - renew-loop's decisions: what goes next and how long
+ * it may wait, renewal at half the grant, back-off after failures, loss at
+ * expiry (and never "renewed" after one), restarts and network changes. */
+#include "check.h"
+#include "cli.h"
+#include "scheduler.h"
+
+static struct result grant(uint16_t port, uint32_t lifetime, uint32_t external,
+			   uint32_t internal)
+{
+	struct result r = { .kind = RESULT_MAP };
+
+	r.external_port = port;
+	r.lifetime = lifetime;
+	if (external)
+		ip_address_set_v4(&r.external_address, external);
+	ip_address_set_v4(&r.internal_address, internal);
+	return r;
+}
+
+#define EXT 0x2c010203u /* 44.1.2.3 */
+#define LAN 0x0a000002u /* 10.0.0.2 */
+
+static void test_grants_and_events(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(51413, 60, EXT, LAN);
+
+	mapping_init(&m[0], PROTOCOL_UDP, 0, 0, 60, 1000);
+	scheduler_init(&s, m, 1);
+	CHECK_EQ(m[0].due_ms, 1000); /* created at once */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 2000), MAPPING_MAPPED);
+	CHECK_EQ(m[0].due_ms, 2000 + 30000); /* half the granted lifetime */
+	CHECK_EQ(m[0].expires_at_ms, 2000 + 60000);
+	CHECK_EQ(m[0].suggested_port, 51413); /* asks for the granted port */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 32000), MAPPING_RENEWED);
+	r.lifetime = 45;
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 62000), MAPPING_LIFETIME_CHANGED);
+	CHECK_EQ(m[0].due_ms, 62000 + 22500);
+	r.external_port = 40000;
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 84500), MAPPING_CHANGED);
+	ip_address_set_v4(&r.external_address, EXT + 1);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 107000), MAPPING_CHANGED);
+	ip_address_set_v4(&r.internal_address, LAN + 1); /* a new DHCP lease */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 129500), MAPPING_CHANGED);
+	CHECK(scheduler_all_tried(&s));
+}
+
+static void test_back_off(void)
+{
+	static const long long expected[] = { 1000,  2000,  4000,  8000,
+					      16000, 32000, 64000, 64000 };
+	struct mapping m[1];
+	struct scheduler s;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(scheduler_retry_ms(i + 1), expected[i]);
+	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 7200, 0);
+	scheduler_init(&s, m, 1);
+	CHECK(!scheduler_all_tried(&s));
+	scheduler_failed(&s, 0, 5000);
+	CHECK(scheduler_all_tried(&s)); /* a failure counts as tried */
+	CHECK_EQ(m[0].due_ms, 6000);
+	scheduler_failed(&s, 0, 6000);
+	CHECK_EQ(m[0].due_ms, 8000);
+}
+
+static void test_expiry_means_lost_then_mapped(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct result r = grant(8080, 4, EXT, LAN);
+	size_t index = 99;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 4, 0);
+	mapping_init(&m[1], PROTOCOL_TCP, 8081, 8081, 4, 0);
+	scheduler_init(&s, m, 2);
+	scheduler_granted(&s, 0, &r, 0);
+	CHECK_EQ(scheduler_wake_ms(&s, true), 0);     /* m[1] is due */
+	CHECK_EQ(scheduler_wake_ms(&s, false), 4000); /* only m[0]'s end */
+	scheduler_failed(&s, 0, 2000);
+	CHECK(!scheduler_expire_next(&s, 3999, &index));
+	CHECK(scheduler_expire_next(&s, 4000, &index));
+	CHECK_EQ(index, 0);
+	CHECK(!m[0].established);
+	CHECK(!scheduler_expire_next(&s, 4000, &index)); /* once only */
+	/* the next grant after a lapse is a new mapping, not a renewal */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 5000), MAPPING_MAPPED);
+}
+
+static void test_order(void)
+{
+	struct mapping m[3];
+	struct scheduler s;
+	struct result r = grant(80, 100, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
+	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 100, 0);
+	mapping_init(&m[2], PROTOCOL_TCP, 82, 82, 100, 0);
+	scheduler_init(&s, m, 3);
+	/* first the address, so the first events can show it */
+	a = scheduler_next(&s, 0, -1);
+	CHECK_EQ(a.kind, ACTION_ADDRESS);
+	CHECK_EQ(a.deadline_ms, EXCHANGE_NO_DEADLINE);
+	CHECK_EQ(a.patience, PATIENCE_SCHEDULE);
+	scheduler_address_learned(&s, 10);
+	/* then new mappings in the order given */
+	a = scheduler_next(&s, 10, -1);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK_EQ(a.index, 0);
+	scheduler_granted(&s, 0, &r, 20);
+	a = scheduler_next(&s, 20, -1);
+	CHECK_EQ(a.index, 1);
+	/* a new mapping's wait gives way to an established one's renewal */
+	CHECK_EQ(a.deadline_ms, 20 + 50000);
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	r.lifetime = 60;
+	scheduler_granted(&s, 1, &r, 30); /* renewal due at 30030 */
+	/* renewals come before new mappings, the soonest to expire first */
+	a = scheduler_next(&s, 50020, -1);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK_EQ(a.index, 1);
+	CHECK_EQ(a.deadline_ms, 60030); /* never past its own expiry */
+	CHECK_EQ(a.patience, PATIENCE_EXPIRY);
+	/* --timeout is the shorter limit here */
+	a = scheduler_next(&s, 50020, 1000);
+	CHECK_EQ(a.deadline_ms, 51020);
+	CHECK_EQ(a.patience, PATIENCE_TIMEOUT);
+	CHECK(scheduler_all_tried(&s) == false); /* m[2] never tried */
+}
+
+static void test_address_refresh(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(80, 100, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
+	scheduler_init(&s, m, 1);
+	scheduler_address_learned(&s, 0);
+	scheduler_granted(&s, 0, &r, 0); /* a first grant asks nothing more */
+	CHECK_EQ(scheduler_next(&s, 0, -1).kind, ACTION_NONE);
+	scheduler_granted(&s, 0, &r, 50000); /* a renewal does */
+	a = scheduler_next(&s, 50000, -1);
+	CHECK_EQ(a.kind, ACTION_ADDRESS);
+	CHECK_EQ(a.deadline_ms, 100000); /* not past the next renewal */
+	/* a known address that fails to refresh waits for the next round */
+	scheduler_address_failed(&s, 50100);
+	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_NONE);
+	/* an unknown one is retried with back-off */
+	scheduler_renew_all(&s, 60000, true);
+	CHECK(!s.address_known);
+	a = scheduler_next(&s, 60000, -1);
+	CHECK_EQ(a.kind, ACTION_MAP); /* the renewal first... */
+	scheduler_granted(&s, 0, &r, 60000);
+	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_ADDRESS);
+	scheduler_address_failed(&s, 60000);
+	CHECK_EQ(scheduler_next(&s, 60500, -1).kind, ACTION_NONE);
+	CHECK_EQ(scheduler_next(&s, 61000, -1).kind, ACTION_ADDRESS);
+}
+
+static unsigned fixed_random;
+static unsigned next_random(void)
+{
+	return fixed_random;
+}
+
+static void test_reset_and_alive(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct result long_grant = grant(80, 7200, EXT, LAN);
+	struct result short_grant = grant(81, 4, EXT, LAN);
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 7200, 0);
+	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 4, 0);
+	scheduler_init(&s, m, 2);
+	scheduler_granted(&s, 0, &long_grant, 0);
+	scheduler_granted(&s, 1, &short_grant, 0);
+	fixed_random = 4999;
+	scheduler_gateway_reset(&s, 1000, next_random);
+	/* RFC 6886 section 3.7: within 0-5 s */
+	CHECK_EQ(m[0].due_ms, 1000 + 4999);
+	/* but within half of what is left of a short grant (3 s) */
+	CHECK_EQ(m[1].due_ms, 1000 + 4999 % 1501);
+	CHECK(m[1].due_ms < m[1].expires_at_ms);
+
+	scheduler_failed(&s, 0, 2000);
+	scheduler_gateway_alive(&s, 2500);
+	CHECK_EQ(m[0].due_ms, 2500);
+	scheduler_renew_all(&s, 3000, false);
+	CHECK_EQ(m[0].due_ms, 3000);
+	CHECK_EQ(m[0].failures, 0);
+	CHECK_EQ(scheduler_established(&s), 2);
+}
+
+int main(void)
+{
+	test_grants_and_events();
+	test_back_off();
+	test_expiry_means_lost_then_mapped();
+	test_order();
+	test_address_refresh();
+	test_reset_and_alive();
+	return check_report("test_scheduler");
+}
