@@ -68,7 +68,7 @@ static void describe_silence(struct client *c)
 	case PATIENCE_YIELD:
 		set_message(
 			r, FAILURE_TIMEOUT,
-			"no reply from gateway %s in %s (%d %s), giving way to a renewal%s",
+			"no reply from gateway %s in %s (%d %s), giving way to other requests%s",
 			ex->gateway_text, waited, ex->sends, plural(ex->sends),
 			why);
 		break;

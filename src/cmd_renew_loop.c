@@ -126,14 +126,15 @@ static void learned_address(struct renew_loop *l,
 	struct result r;
 	size_t i;
 
-	if (ip_address_equal(&l->address, address))
-		return;
-	if (ip_address_is_set(&l->address))
-		reporter_address(&l->rep, gateway_client(l), address);
-	l->address = *address;
-	memset(&r, 0, sizeof(r));
-	r.external_address = *address;
-	output_address_warning(&r);
+	if (!ip_address_equal(&l->address, address)) {
+		if (ip_address_is_set(&l->address))
+			reporter_address(&l->rep, gateway_client(l), address);
+		l->address = *address;
+		memset(&r, 0, sizeof(r));
+		r.external_address = *address;
+		output_address_warning(&r);
+	}
+	/* also for a mapping granted while the address was unknown */
 	for (i = 0; i < l->sched.count; i++)
 		if (mapping_address_changed(&l->mappings[i], address))
 			reporter_mapping(&l->rep, &l->sched, i, "changed", true,
@@ -467,8 +468,7 @@ static bool may_delete(const struct renew_loop *l, const struct mapping *m)
 	return false;
 }
 
-static void delete_mappings(struct renew_loop *l, bool was_in_flight,
-			    size_t in_flight_index)
+static void delete_mappings(struct renew_loop *l)
 {
 	int64_t deadline = clock_now_ms() + SHUTDOWN_DELETE_MS;
 	size_t i;
@@ -483,10 +483,8 @@ static void delete_mappings(struct renew_loop *l, bool was_in_flight,
 			.internal_port = m->internal_port,
 		};
 		struct result r;
-		/* a request cut short may have made it on the gateway */
-		bool maybe = was_in_flight && i == in_flight_index;
 
-		if ((!m->established && !maybe) || !may_delete(l, m))
+		if (!m->established || !may_delete(l, m))
 			continue;
 		if (!run_delete(l, &request, deadline))
 			break;
@@ -504,9 +502,6 @@ static void delete_mappings(struct renew_loop *l, bool was_in_flight,
 
 static void shut_down(struct renew_loop *l)
 {
-	bool was_in_flight = l->in_flight && l->action.kind == ACTION_MAP;
-	size_t index = l->action.index;
-
 	notify_send("STOPPING=1");
 	if (l->in_flight)
 		client_cancel(&l->sup.client);
@@ -514,7 +509,7 @@ static void shut_down(struct renew_loop *l)
 	eloop_timer_stop(&l->loop, &l->pump_timer);
 	eloop_timer_stop(&l->loop, &l->wake_timer);
 	if (!l->inv->keep)
-		delete_mappings(l, was_in_flight, index);
+		delete_mappings(l);
 	hook_end_all(&l->rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
 }
 

@@ -69,8 +69,10 @@ static void limit(struct action *a, int64_t at_ms, enum patience why)
 	}
 }
 
-/* No request may make an established mapping miss its renewal: wait at
- * most until the next one comes due. */
+/* No request may make another established mapping miss its renewal:
+ * wait at most until the next one comes due, and for one already due and
+ * waiting its turn, half of what is left of its grant. Nor may it keep a
+ * mapping never tried yet waiting for long. */
 static void yield_to_renewals(const struct scheduler *s, struct action *a,
 			      int64_t now_ms)
 {
@@ -80,8 +82,19 @@ static void yield_to_renewals(const struct scheduler *s, struct action *a,
 		const struct mapping *m = &s->mappings[i];
 		if (a->kind == ACTION_MAP && i == a->index)
 			continue;
-		if (m->established && m->due_ms > now_ms)
+		if (!m->established) {
+			/* one silent request must not keep the others from
+			 * ever being tried */
+			if (!m->tried)
+				limit(a, now_ms + SCHEDULER_TURN_MS,
+				      PATIENCE_YIELD);
+			continue;
+		}
+		if (m->due_ms > now_ms)
 			limit(a, m->due_ms, PATIENCE_YIELD);
+		else
+			limit(a, now_ms + (m->expires_at_ms - now_ms) / 2,
+			      PATIENCE_YIELD);
 	}
 }
 
@@ -91,12 +104,12 @@ struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
 	struct action a = { .kind = ACTION_NONE,
 			    .deadline_ms = EXCHANGE_NO_DEADLINE,
 			    .patience = PATIENCE_SCHEDULE };
-	size_t index = pick_mapping(s, now_ms, true);
+	size_t index = s->count;
 
-	if (index < s->count) {
-		a.kind = ACTION_MAP;
-	} else if (!s->address_known && address_due(s, now_ms)) {
+	if (!s->address_known && address_due(s, now_ms)) {
 		a.kind = ACTION_ADDRESS;
+	} else if ((index = pick_mapping(s, now_ms, true)) < s->count) {
+		a.kind = ACTION_MAP;
 	} else if ((index = pick_mapping(s, now_ms, false)) < s->count) {
 		a.kind = ACTION_MAP;
 	} else if (address_due(s, now_ms)) {
@@ -147,13 +160,14 @@ enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 
 	/* a renewal (not a first grant) is when the address may have moved
 	 * without an announcement: ask for it again after this round */
-	if (m->established &&
+	if (m->established && !s->address_wanted &&
 	    now_ms - s->address_asked_ms >= SCHEDULER_ADDRESS_FRESH_MS) {
 		s->address_wanted = true;
 		s->address_due_ms = now_ms;
 	}
 	m->established = true;
 	m->tried = true;
+	m->recreating = false;
 	m->external_port = r->external_port;
 	m->suggested_port = r->external_port;
 	m->external_address = r->external_address;
@@ -201,6 +215,7 @@ bool scheduler_expire_next(struct scheduler *s, int64_t now_ms, size_t *index)
 		struct mapping *m = &s->mappings[i];
 		if (m->established && m->expires_at_ms <= now_ms) {
 			m->established = false;
+			m->recreating = false;
 			if (m->due_ms > now_ms && !m->failures)
 				m->due_ms = now_ms;
 			*index = i;
@@ -213,7 +228,8 @@ bool scheduler_expire_next(struct scheduler *s, int64_t now_ms, size_t *index)
 bool mapping_address_changed(struct mapping *m,
 			     const struct ip_address *address)
 {
-	if (!m->established || ip_address_equal(&m->external_address, address))
+	if (!m->established || m->recreating ||
+	    ip_address_equal(&m->external_address, address))
 		return false;
 	m->external_address = *address;
 	return true;
@@ -232,6 +248,7 @@ void scheduler_gateway_reset(struct scheduler *s, int64_t now_ms,
 		if (window < 0)
 			window = 0;
 		m->failures = 0;
+		m->recreating = m->established;
 		m->due_ms = now_ms +
 			    (int64_t)(random_fn() % (unsigned)(window + 1));
 	}
@@ -247,6 +264,8 @@ void scheduler_renew_all(struct scheduler *s, int64_t now_ms, bool new_network)
 	for (i = 0; i < s->count; i++) {
 		s->mappings[i].due_ms = now_ms;
 		s->mappings[i].failures = 0;
+		if (new_network)
+			s->mappings[i].recreating = s->mappings[i].established;
 	}
 	s->address_wanted = true;
 	s->address_due_ms = now_ms;

@@ -16,6 +16,8 @@
 #define SCHEDULER_RETRY_FIRST_MS 1000
 #define SCHEDULER_RETRY_MAX_MS 64000
 #define SCHEDULER_RESET_SPREAD_MS 5000
+/* a request that mappings never tried yet wait behind gives way after */
+#define SCHEDULER_TURN_MS 4000
 /* an address asked this recently is not asked again for another renewal */
 #define SCHEDULER_ADDRESS_FRESH_MS 5000
 
@@ -43,6 +45,9 @@ struct mapping {
 	int64_t due_ms;	       /* when to send its next request */
 	unsigned failures;     /* in a row */
 	bool tried;	       /* has had an answer or a failure */
+	/* being re-created after a restart or a network change: what its
+	 * grant brings is compared with what it had, in one event */
+	bool recreating;
 };
 
 struct scheduler {
@@ -73,11 +78,14 @@ void mapping_init(struct mapping *m, unsigned protocol, uint16_t internal_port,
 		  uint16_t suggested_port, uint32_t requested_lifetime,
 		  int64_t now_ms);
 
-/* The request to send now, if any: renewals of established mappings
- * first (the soonest to run out first), then the address while unknown,
- * then new mappings in order, then an address refresh. Its deadline never
- * passes the mapping's expiry, nor the next renewal due of another
- * established mapping, nor now + timeout_ms (-1: none). */
+/* The request to send now, if any: the address while unknown (so events
+ * can show it), then renewals of established mappings (the soonest to run
+ * out first), then new mappings in order, then an address refresh. Its deadline never
+ * passes the mapping's expiry, nor now + timeout_ms (-1: none), nor the
+ * point where another mapping must have its turn: an established one's
+ * when its renewal comes due, or, if it is already due, once half of what
+ * is left of its grant has passed; one never tried yet after
+ * SCHEDULER_TURN_MS. */
 struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
 			     int64_t timeout_ms);
 
@@ -102,7 +110,8 @@ void scheduler_address_failed(struct scheduler *s, int64_t now_ms);
 bool scheduler_expire_next(struct scheduler *s, int64_t now_ms, size_t *index);
 
 /* A new external address for an established mapping; true if it changed
- * (an unknown address becoming known counts). */
+ * (an unknown address becoming known counts). A mapping being re-created
+ * waits for its grant instead. */
 bool mapping_address_changed(struct mapping *m,
 			     const struct ip_address *address);
 

@@ -110,23 +110,78 @@ gw_times_ms() {
 	[ "$(loop_count ' lost ')" -eq 0 ]
 }
 
-@test "a gateway silent for 10 s is recovered from without intervention" {
-	start_gateway
-	start_loop -g "$GW" -t 1 -l 4 renew-loop 8080
-	loop_wait_for ' mapped tcp '
+# Milliseconds from the start of the test until a line matching a pattern
+# first appears in the loop's output (polled every 20 ms).
+ms_until_line() {
+	local pattern=$1 count=${2:-1}
+	WAIT_LIMIT=${WAIT_LIMIT:-10} loop_wait_for "$pattern" "$count"
+	echo $(($(now_ms) - TEST_START_MS))
+}
+
+# bats test_tags=timing
+@test "a mapping that runs out unrenewed is lost within 1 s of expiry, then mapped again" {
+	start_gateway --max-lifetime 4
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	TEST_START_MS=$(now_ms)
+	start_loop -g "$GW" renew-loop 8080 --on-change \
+		"echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'"
+	local mapped_at lost_at
+	mapped_at=$(ms_until_line ' mapped tcp ')
 	gw_ctl silent on >/dev/null
-	local silence_started
-	silence_started=$(now_ms)
-	WAIT_LIMIT=8 loop_wait_for ' lost tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 0s$'
-	grep -q "map 8080/tcp: no reply from gateway $GW within the 1 s timeout" "$LOOP_ERR"
-	# the outage lasts 10 s in all
-	while [ $(($(now_ms) - silence_started)) -lt 10000 ]; do
-		sleep 0.2
-	done
+	lost_at=$(ms_until_line ' lost tcp 44\.1\.2\.3:8080 -> 127\.0\.0\.1:8080 lifetime 0s$')
+	echo "mapped at $mapped_at ms, lost at $lost_at ms (expiry at $((mapped_at + 4000)))"
+	[ "$lost_at" -ge $((mapped_at + 3900)) ]
+	[ "$lost_at" -le $((mapped_at + 5000)) ]
+	wait_until file_has "$hook_log" '^lost 8080$' 1
+	# one error per attempt, naming the request that was really sent
+	grep -q "natpmp: map 8080/tcp: no reply from gateway $GW before the mapping ran out" "$LOOP_ERR"
 	gw_ctl silent off >/dev/null
-	# back within one retry interval (half of 4 s) plus a request
-	WAIT_LIMIT=5 loop_wait_for ' mapped tcp ' 2
+	WAIT_LIMIT=8 loop_wait_for ' mapped tcp ' 2
+	wait_until file_has "$hook_log" '^mapped 8080$' 2
+	# never "renewed" after a lapse: the next grant is a new mapping
+	[ "$(sed -n '/ lost /,$p' "$LOOP_OUT" | grep -E ' (mapped|renewed) ' | head -1 | cut -d' ' -f2)" = mapped ]
 	kill -0 "$LOOP_PID"
+}
+
+# bats test_tags=timing
+@test "every mapping of a silent gateway is reported lost on time, not after the RFC schedule" {
+	start_gateway --max-lifetime 4
+	TEST_START_MS=$(now_ms)
+	start_loop -g "$GW" -l 4 renew-loop 8080 8081 8082/udp
+	local mapped_at lost_at
+	mapped_at=$(ms_until_line ' mapped ' 3)
+	gw_ctl silent on >/dev/null
+	lost_at=$(ms_until_line ' lost ' 3)
+	echo "all mapped by $mapped_at ms, all lost by $lost_at ms"
+	[ "$lost_at" -le $((mapped_at + 5000)) ]
+}
+
+# bats test_tags=timing
+@test "after a failure, retries back off from 1 s, doubling" {
+	start_gateway --map-result 2
+	start_loop -g "$GW" -j -l 60 renew-loop 8080
+	gw_wait_for 'recv .*op=map-tcp' 4
+	WAIT_LIMIT=10 gw_wait_for 'recv .*op=map-tcp' 4
+	mapfile -t times < <(gw_times_ms 'recv .*op=map-tcp')
+	local gap1=$((times[1] - times[0])) gap2=$((times[2] - times[1])) gap3=$((times[3] - times[2]))
+	echo "gaps: $gap1, $gap2, $gap3 ms (expected 1000, 2000, 4000)"
+	[ "$gap1" -ge 950 ] && [ "$gap1" -le 1250 ]
+	[ "$gap2" -ge 1950 ] && [ "$gap2" -le 2250 ]
+	[ "$gap3" -ge 3950 ] && [ "$gap3" -le 4250 ]
+	# one error event per failed attempt
+	[ "$(grep -c '"event":"error"' "$LOOP_OUT")" -ge 4 ]
+	grep '"event":"error"' "$LOOP_OUT" | head -1 | jq -e '.error == "not-authorized" and .internal_port == 8080'
+}
+
+@test "a mapping the gateway never answers does not starve the others" {
+	start_gateway --max-lifetime 4
+	gw_ctl ignore-port 9999 >/dev/null
+	start_loop -g "$GW" -l 4 renew-loop 9999 8080
+	# 8080 is mapped, then renewed again and again while 9999 goes unanswered
+	WAIT_LIMIT=10 loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 ' 3
+	[ "$(loop_count ' lost tcp 44\.1\.2\.3:8080 ')" -eq 0 ]
+	[ "$(loop_count ' mapped tcp [^ ]*:9999 ')" -eq 0 ]
+	grep -q 'natpmp: map 9999/tcp: no reply from gateway .*giving way to other requests' "$LOOP_ERR"
 }
 
 @test "SIGTERM deletes the mappings and exits 0" {
@@ -156,6 +211,29 @@ gw_times_ms() {
 	echo "took $elapsed ms"
 	[ "$status" -eq 0 ]
 	[ "$elapsed" -lt 2600 ]
+}
+
+# bats test_tags=timing
+@test "while a request waits unanswered, SIGUSR1 and SIGHUP are acted on and SIGTERM ends the loop" {
+	start_gateway --silent
+	start_loop -g "$GW" renew-loop 8080
+	gw_wait_for 'recv .*op=address' 2
+	kill -USR1 "$LOOP_PID"
+	wait_until grep -qE 'natpmp: state: waiting for the reply to the address request: attempt [0-9]+' "$LOOP_ERR"
+	grep -q 'natpmp: state: tcp 8080: not mapped' "$LOOP_ERR"
+	# the schedule is at its 1.75 s wait by now; SIGHUP sends at once
+	sleep 1
+	local before
+	before=$(gw_count 'recv .*op=address')
+	kill -HUP "$LOOP_PID"
+	wait_until gw_has 'recv .*op=address' $((before + 1))
+	local start elapsed status=0
+	start=$(now_ms)
+	signal_loop TERM || status=$?
+	elapsed=$(($(now_ms) - start))
+	echo "took $elapsed ms"
+	[ "$status" -eq 0 ]
+	[ "$elapsed" -lt 2000 ]
 }
 
 @test "--keep leaves the mappings to expire" {
@@ -212,8 +290,9 @@ gw_times_ms() {
 @test "the hook gets the facts in its environment, once per change" {
 	start_gateway --external 44.7.7.7
 	local hook_log=$BATS_TEST_TMPDIR/hook.log
-	start_loop -g "$GW" -l 2 renew-loop 0/udp --on-change \
-		"env | grep -E '^NATPMP_(EVENT|PROTOCOL|INTERNAL_PORT|EXTERNAL_PORT|EXTERNAL_ADDRESS|LIFETIME|GATEWAY)=' | sort >> '$hook_log'; echo --- >> '$hook_log'"
+	# systemd's socket is natpmp's, not the hook's: it is not passed on
+	NOTIFY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock start_loop -g "$GW" -l 2 renew-loop 0/udp --on-change \
+		"env | grep -E '^(NATPMP_(EVENT|PROTOCOL|INTERNAL_PORT|INTERNAL_ADDRESS|EXTERNAL_PORT|EXTERNAL_ADDRESS|LIFETIME|GATEWAY|GATEWAY_PORT)|NOTIFY_SOCKET)=' | sort >> '$hook_log'; echo --- >> '$hook_log'"
 	gw_wait_for 'recv .*op=map-udp' 3
 	wait_until grep -q -- --- "$hook_log"
 	diff -u - <(sed -n '1,/^---$/p' "$hook_log") <<-EOF
@@ -221,6 +300,8 @@ gw_times_ms() {
 		NATPMP_EXTERNAL_ADDRESS=44.7.7.7
 		NATPMP_EXTERNAL_PORT=$(gw_log 'reply .*op=map-udp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
 		NATPMP_GATEWAY=127.0.0.1
+		NATPMP_GATEWAY_PORT=$GW_PORT
+		NATPMP_INTERNAL_ADDRESS=127.0.0.1
 		NATPMP_INTERNAL_PORT=0
 		NATPMP_LIFETIME=2
 		NATPMP_PROTOCOL=udp
@@ -264,13 +345,14 @@ gw_times_ms() {
 }
 
 # bats test_tags=timing
-@test "a slow hook never delays renewals, and hooks of a mapping run in order" {
+@test "a slow hook never delays renewals; events queued behind it collapse to the newest" {
 	start_gateway
 	local hook_log=$BATS_TEST_TMPDIR/hook.log
 	start_loop -g "$GW" -l 2 renew-loop 8080 --on-change \
-		"echo \"start \$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'; sleep 1.5; echo end >> '$hook_log'"
+		"echo \"start \$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'; sleep 3; echo end >> '$hook_log'"
 	loop_wait_for ' mapped '
 	local port
+	# both changes come while the first hook still sleeps
 	for port in 41001 41002; do
 		gw_ctl forget >/dev/null
 		gw_ctl grant-port "$port" >/dev/null
@@ -278,14 +360,58 @@ gw_times_ms() {
 	done
 	# renewals went on every second while the first hook slept
 	[ "$(gw_count 'recv .*op=map-tcp')" -ge 3 ]
-	WAIT_LIMIT=8 wait_until file_has "$hook_log" '^end$' 3
+	WAIT_LIMIT=8 wait_until file_has "$hook_log" '^end$' 2
+	sleep 0.5 # a third hook would have started by now
 	run cat "$hook_log"
+	# 41001 was overtaken by 41002 while the first hook ran
 	[ "${lines[0]}" = "start mapped 8080" ]
 	[ "${lines[1]}" = "end" ]
-	[ "${lines[2]}" = "start changed 41001" ]
+	[ "${lines[2]}" = "start changed 41002" ]
 	[ "${lines[3]}" = "end" ]
-	[ "${lines[4]}" = "start changed 41002" ]
-	[ "${lines[5]}" = "end" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+# True while the process whose pid is in a file exists and is no zombie.
+pid_in_file_alive() {
+	local pid state
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+pid_in_file_gone() {
+	! pid_in_file_alive "$1"
+}
+
+@test "a hook that outlives --hook-timeout is ended with its whole process group, and later events still get theirs" {
+	start_gateway
+	local hook_log=$BATS_TEST_TMPDIR/hook.log pid_file=$BATS_TEST_TMPDIR/child.pid
+	# the hook leaves a child behind in its group: both must go
+	start_loop -g "$GW" -l 60 renew-loop 8080 --hook-timeout 1 --on-change \
+		"echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'; if [ \"\$NATPMP_EVENT\" = mapped ]; then sleep 30 & echo \$! > '$pid_file'; sleep 30; fi"
+	wait_until file_has "$hook_log" '^mapped 8080$' 1
+	wait_until pid_in_file_alive "$pid_file"
+	wait_until grep -q 'natpmp: warning: --on-change hook for mapped 8080/tcp still running after 1s: ending it' "$LOOP_ERR"
+	wait_until pid_in_file_gone "$pid_file"
+	gw_ctl forget >/dev/null
+	gw_ctl grant-port 41000 >/dev/null
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$hook_log" '^changed 41000$' 1
+}
+
+@test "hooks still running at exit are ended, and the loop still exits at once" {
+	start_gateway
+	local pid_file=$BATS_TEST_TMPDIR/child.pid
+	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change \
+		"sleep 60 & echo \$! > '$pid_file'; wait"
+	wait_until pid_in_file_alive "$pid_file"
+	local start elapsed status=0
+	start=$(now_ms)
+	signal_loop TERM || status=$?
+	elapsed=$(($(now_ms) - start))
+	[ "$status" -eq 0 ]
+	[ "$elapsed" -lt 2000 ]
+	wait_until pid_in_file_gone "$pid_file"
 }
 
 @test "a failing hook's exit status is reported on stderr" {
@@ -335,19 +461,123 @@ gw_times_ms() {
 	[ "$cpu_after" -eq "$cpu_before" ]
 }
 
+# Starts a listener for sd_notify messages; sets NOTES and LISTENER.
+start_notify_listener() {
+	local socket=$BATS_TEST_TMPDIR/notify.sock
+	NOTES=$BATS_TEST_TMPDIR/notes
+	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" &
+	LISTENER=$!
+	wait_until test -S "$socket"
+	NOTIFY_SOCKET_PATH=$socket
+}
+
 @test "under systemd it reports READY=1 once every mapping is made" {
 	start_gateway
-	local socket=$BATS_TEST_TMPDIR/notify.sock notes=$BATS_TEST_TMPDIR/notes
-	"$BUILD/tests/notify_listen" "$socket" >"$notes" &
-	local listener=$!
-	wait_until test -S "$socket"
-	export NOTIFY_SOCKET=$socket
-	start_loop -g "$GW" -l 60 renew-loop 8080 8081
-	unset NOTIFY_SOCKET
-	wait_until grep -q '^READY=1$' "$notes"
-	grep -q '^STATUS=2 of 2 mappings active via' "$notes"
-	[ "$(grep -c '^READY=1$' "$notes")" -eq 1 ]
+	start_notify_listener
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 8080 8081
+	wait_until grep -q '^READY=1$' "$NOTES"
+	wait_until grep -q '^STATUS=2 of 2 mappings active via' "$NOTES"
+	[ "$(grep -c '^READY=1$' "$NOTES")" -eq 1 ]
 	signal_loop TERM
-	wait_until grep -q '^STOPPING=1$' "$notes"
-	kill "$listener"
+	wait_until grep -q '^STOPPING=1$' "$NOTES"
+	kill "$LISTENER"
+}
+
+@test "READY=1 comes once every mapping was tried, even when one is refused" {
+	start_gateway --map-result 2
+	start_notify_listener
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 8080
+	WAIT_LIMIT=3 wait_until grep -q '^READY=1$' "$NOTES"
+	grep -q '^STATUS=0 of 1 mappings active via' "$NOTES"
+	kill "$LISTENER"
+}
+
+# bats test_tags=timing
+@test "READY=1 comes within 10 s even when the gateway is silent from the start" {
+	start_gateway --silent
+	start_notify_listener
+	local start elapsed
+	start=$(now_ms)
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" renew-loop 8080 8081 8082
+	WAIT_LIMIT=12 wait_until grep -q '^READY=1$' "$NOTES"
+	elapsed=$(($(now_ms) - start))
+	echo "READY after $elapsed ms"
+	[ "$elapsed" -le 10500 ]
+	grep -q '^STATUS=0 of 3 mappings active via' "$NOTES"
+	kill "$LISTENER"
+}
+
+@test "on exit an internal-port-0 mapping is left to expire: delete-all would take the host's other mappings" {
+	start_gateway --random-port
+	natpmp -q -g "$GW" map 9090/udp # another program's mapping
+	start_loop -g "$GW" -l 60 renew-loop 0/udp 8080/udp
+	loop_wait_for ' mapped ' 2
+	signal_loop TERM
+	[ "$(gw_count 'recv .*op=map-udp internal=8080 suggested=0 lifetime=0$')" -eq 1 ]
+	[ "$(gw_count 'recv .*op=map-udp internal=0 suggested=0 lifetime=0$')" -eq 0 ]
+	# the other program's mapping and the port-0 one are still there
+	gw_holds 2
+}
+
+@test "--unmap-all-on-exit deletes an internal-port-0 mapping with delete-all" {
+	start_gateway --random-port
+	start_loop -g "$GW" -l 60 renew-loop 0/udp --unmap-all-on-exit
+	loop_wait_for ' mapped '
+	signal_loop TERM
+	[ "$(gw_count 'recv .*op=map-udp internal=0 suggested=0 lifetime=0$')" -eq 1 ]
+	gw_holds 0
+	grep -qE ' unmapped udp all$' "$LOOP_OUT"
+}
+
+@test "a reader that goes away ends the loop as SIGTERM does: mappings deleted, exit 0" {
+	start_gateway
+	start_notify_listener
+	local status
+	# head exits after the first event; natpmp must notice, not die of SIGPIPE
+	# shellcheck disable=SC2016 # the inner shell expands its arguments
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH timeout 10 bash -c \
+		'"$1" -g "$2" -l 60 renew-loop 8080 2>"$3" | head -1 >/dev/null; exit "${PIPESTATUS[0]}"' \
+		_ "$NATPMP" "$GW" "$BATS_TEST_TMPDIR/err" && status=0 || status=$?
+	[ "$status" -eq 0 ]
+	[ "$(gw_count 'recv .*op=map-tcp internal=8080 suggested=0 lifetime=0$')" -eq 1 ]
+	wait_until grep -q '^STOPPING=1$' "$NOTES"
+	kill "$LISTENER"
+}
+
+@test "deadlines live on CLOCK_BOOTTIME, so time asleep counts" {
+	start_gateway
+	start_loop -g "$GW" -l 60 renew-loop 8080
+	loop_wait_for ' mapped '
+	local fd info found=no
+	for fd in /proc/"$LOOP_PID"/fd/*; do
+		[ "$(readlink "$fd")" = "anon_inode:[timerfd]" ] || continue
+		info=/proc/$LOOP_PID/fdinfo/${fd##*/}
+		# clock 7 is CLOCK_BOOTTIME; flag 1 an absolute deadline
+		grep -q '^clockid: 7$' "$info" && grep -q '^settime flags: 01$' "$info" && found=yes
+	done
+	[ "$found" = yes ]
+}
+
+@test "0.0.0.0 from the gateway means no address yet: shown as ?, and no change is reported for it" {
+	start_gateway --external 0.0.0.0
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change \
+		"echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_ADDRESS\" >> '$hook_log'"
+	loop_wait_for ' mapped tcp \?:8080 -> 127\.0\.0\.1:8080 lifetime 60s$'
+	wait_until file_has "$hook_log" '^mapped $' 1
+	# the address appears: the mapping changes once, to it
+	gw_ctl external 44.5.5.5 >/dev/null
+	kill -HUP "$LOOP_PID"
+	loop_wait_for ' changed tcp 44\.5\.5\.5:8080 '
+	wait_until file_has "$hook_log" '^changed 44\.5\.5\.5$' 1
+	# and flickers back to 0.0.0.0: nothing changes for that
+	gw_ctl external 0.0.0.0 >/dev/null
+	kill -HUP "$LOOP_PID"
+	loop_wait_for ' renewed tcp 44\.5\.5\.5:8080 '
+	gw_ctl external 44.5.5.5 >/dev/null
+	kill -HUP "$LOOP_PID"
+	loop_wait_for ' renewed tcp 44\.5\.5\.5:8080 ' 2
+	[ "$(loop_count ' (changed|address-changed) ')" -eq 1 ]
+	[ "$(loop_count '0\.0\.0\.0')" -eq 0 ]
+	[ "$(wc -l <"$hook_log")" -eq 2 ]
 }

@@ -77,3 +77,98 @@ start_lan_loop() {
 	run netns_ctl 10.77.0.3 mappings
 	[ "$output" = "ok 1" ]
 }
+
+# Milliseconds on the test's clock at which a file first has a line that
+# matches (polled every 20 ms).
+ms_when() {
+	WAIT_LIMIT=${WAIT_LIMIT:-5} wait_until file_has "$1" "$2" "${3:-1}"
+	now_ms
+}
+
+@test "a restart announced in PCP format is noticed while a request waits for its answer" {
+	netns_start_gateway 10.77.0.1 --epoch 5000
+	start_lan_loop -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	# the gateway stops answering; SIGHUP sends a renewal that now waits
+	netns_ctl 10.77.0.1 silent on
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'drop from=.*silent' 2
+	netns_ctl 10.77.0.1 restart
+	netns_ctl 10.77.0.1 announce-pcp
+	local sent at
+	sent=$(now_ms)
+	at=$(ms_when "$LOOP_OUT" ' gateway-reset 10\.77\.0\.1 ')
+	echo "gateway-reset $((at - sent)) ms after the announcement"
+	[ $((at - sent)) -lt 1000 ]
+	netns_ctl 10.77.0.1 silent off
+	# recreated after the RFC's random 0-5 s
+	WAIT_LIMIT=8 wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'reply .*op=map-tcp .*lifetime=3600$' 2
+	run netns_ctl 10.77.0.1 mappings
+	[ "$output" = "ok 1" ]
+}
+
+@test "a new source address is noticed within 2 s and the mappings re-created from it" {
+	netns_start_gateway 10.77.0.1
+	start_lan_loop -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.1\.2\.3:8080 -> 10\.77\.0\.2:8080 ' 1
+	# a new DHCP lease: the old address goes, another comes
+	local changed at
+	changed=$(now_ms)
+	ip -n "$NS_LAN" addr flush dev veth-lan
+	ip -n "$NS_LAN" addr add 10.77.0.5/24 dev veth-lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	at=$(ms_when "$LOOP_OUT" ' network-changed 10\.77\.0\.1 interface veth-lan source 10\.77\.0\.5')
+	echo "noticed after $((at - changed)) ms"
+	[ $((at - changed)) -le 2000 ]
+	# the old mapping still holds 8080 on the gateway: another port is fine
+	wait_until file_has "$LOOP_OUT" ' changed tcp 44\.1\.2\.3:[0-9]+ -> 10\.77\.0\.5:8080 lifetime 3600s$' 1
+	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'recv from=10\.77\.0\.5:[0-9]+ len=12 op=map-tcp internal=8080' 1
+}
+
+@test "a default route that appears after start is used within 2 s" {
+	ip -n "$NS_LAN" route del default
+	netns_start_gateway 10.77.0.1
+	start_lan_loop -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_ERR" 'natpmp: no default route' 1
+	local added at
+	added=$(now_ms)
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	at=$(ms_when "$LOOP_OUT" ' mapped tcp 44\.1\.2\.3:8080 -> 10\.77\.0\.2:8080 ')
+	echo "mapped $((at - added)) ms after the route appeared"
+	[ $((at - added)) -le 2000 ]
+}
+
+# The link goes down and comes back (a cable, a Wi-Fi roam); the default
+# route comes back with it, as a DHCP client would put it.
+bounce_link() {
+	ip -n "$NS_LAN" link set veth-lan down
+	sleep 0.3
+	ip -n "$NS_LAN" link set veth-lan up
+	ip -n "$NS_LAN" route replace default via 10.77.0.1
+}
+
+@test "a link that goes down and up makes the loop re-create its mappings within 2 s" {
+	netns_start_gateway 10.77.0.1
+	start_lan_loop -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	local before back at
+	before=$(grep -c 'recv .*op=map-tcp' "$BATS_TEST_TMPDIR/gw1.log")
+	bounce_link
+	back=$(now_ms)
+	at=$(ms_when "$LOOP_OUT" ' network-changed 10\.77\.0\.1 interface veth-lan source 10\.77\.0\.2')
+	[ $((at - back)) -le 2000 ]
+	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'recv .*op=map-tcp' $((before + 1))
+}
+
+@test "with --gateway the network is watched too" {
+	netns_start_gateway 10.77.0.1
+	start_lan_loop -g 10.77.0.1 -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	local before back at
+	before=$(grep -c 'recv .*op=map-tcp' "$BATS_TEST_TMPDIR/gw1.log")
+	bounce_link
+	back=$(now_ms)
+	at=$(ms_when "$LOOP_OUT" ' network-changed 10\.77\.0\.1 interface veth-lan ')
+	[ $((at - back)) -le 2000 ]
+	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'recv .*op=map-tcp' $((before + 1))
+}

@@ -34,7 +34,7 @@ struct pending {
 	bool used;
 	int64_t due_ms;
 	struct sockaddr_in to;
-	uint8_t data[16];
+	uint8_t data[24];
 	size_t length;
 	bool announcement;
 };
@@ -47,7 +47,8 @@ static struct {
 	int64_t epoch_base_ms; /* monotonic time at which SSSoE was 0 */
 	uint64_t rng;
 	long drop, answered, close_after;
-	bool silent, short_errors, random_port;
+	bool silent, short_errors, random_port, pcp_only;
+	unsigned ignore_port; /* map requests for this internal port: dropped */
 	int result, address_result, map_result; /* -1: none */
 	unsigned grant_port, max_lifetime, delay_ms, garbage, foreign;
 	long grant_lifetime; /* -1: none */
@@ -55,6 +56,7 @@ static struct {
 	struct mapping mappings[MAX_MAPPINGS];
 	struct pending pending[MAX_PENDING];
 	int announce_left;
+	bool announce_pcp; /* announce in PCP format (RFC 6887 section 14.1) */
 	int64_t announce_next_ms, announce_gap_ms;
 	int64_t start_ms;
 } gw;
@@ -173,6 +175,10 @@ static bool client_would_accept(const uint8_t *d, size_t length,
 	size_t full = op == 0 ? 12 : 16;
 	uint16_t internal = op == 0 ? 0 : get16(request + 4);
 
+	/* a well-formed PCP response ends a NAT-PMP request too */
+	if (length >= 24 && length <= 1100 && length % 4 == 0 && d[0] == 2 &&
+	    (d[1] & 128))
+		return true;
 	if (length < 4 || d[0] != 0 || d[1] != (uint8_t)(op | 128))
 		return false;
 	if (length == full)
@@ -487,6 +493,20 @@ static void seal_gateway(void)
 		logf_("seal-error error=%s", strerror(errno));
 }
 
+/* A PCP-only server (RFC 6887 section 9): whatever the version asked, a
+ * 24-byte PCP response with UNSUPP_VERSION. */
+static void answer_unsupp_version(const struct sockaddr_in *from,
+				  const uint8_t *d, size_t length)
+{
+	uint8_t reply[24] = { 2, 0, 0, 1 };
+
+	reply[1] = (uint8_t)(128 | (length >= 2 ? d[1] & 0x7f : 0));
+	put32(reply + 8, sssoe());
+	sendto(gw.fd, reply, sizeof(reply), 0, (const struct sockaddr *)from,
+	       sizeof(*from));
+	logf_("reply to=%s format=pcp result=1", peer_text(from));
+}
+
 static void handle_request(const uint8_t *d, size_t length,
 			   const struct sockaddr_in *from)
 {
@@ -512,6 +532,15 @@ static void handle_request(const uint8_t *d, size_t length,
 		      gw.silent ? "silent" : "drop");
 		if (!gw.silent)
 			gw.drop--;
+		return;
+	}
+	if (gw.pcp_only) {
+		answer_unsupp_version(from, d, length);
+		return;
+	}
+	if (gw.ignore_port && length == 12 && (op == 1 || op == 2) &&
+	    get16(d + 4) == gw.ignore_port) {
+		logf_("drop from=%s reason=ignore-port", peer_text(from));
 		return;
 	}
 	if (d[0] != 0) {
@@ -580,8 +609,9 @@ static int open_gateway(void)
 	return 0;
 }
 
-static void queue_announcements(int count)
+static void queue_announcements(int count, bool pcp)
 {
+	gw.announce_pcp = pcp;
 	gw.announce_left = count;
 	gw.announce_next_ms = now_ms();
 	gw.announce_gap_ms = 250;
@@ -589,12 +619,22 @@ static void queue_announcements(int count)
 
 static void send_due_announcement(void)
 {
-	uint8_t a[12] = { 0, 128, 0, 0 };
+	uint8_t a[24] = { 0, 128, 0, 0 };
+	size_t length = 12;
 	unsigned char loop = 1, ttl = 1;
 	struct in_addr interface = gw.bind.sin_addr;
 
-	put32(a + 4, sssoe());
-	put32(a + 8, gw.external);
+	if (gw.announce_pcp) {
+		/* version 2, R + ANNOUNCE, result 0, lifetime 0, epoch */
+		memset(a, 0, sizeof(a));
+		a[0] = 2;
+		a[1] = 128;
+		put32(a + 8, sssoe());
+		length = 24;
+	} else {
+		put32(a + 4, sssoe());
+		put32(a + 8, gw.external);
+	}
 	if (gw.fd >= 0) {
 		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_IF, &interface,
 			   sizeof(interface));
@@ -602,12 +642,13 @@ static void send_due_announcement(void)
 			   sizeof(loop));
 		setsockopt(gw.fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
 			   sizeof(ttl));
-		if (sendto(gw.fd, a, sizeof(a), 0,
+		if (sendto(gw.fd, a, length, 0,
 			   (struct sockaddr *)&gw.announce_to,
 			   sizeof(gw.announce_to)) < 0)
 			logf_("announce-failed error=%s", strerror(errno));
 	}
-	logf_("announce to=%s epoch=%lu address=%s", peer_text(&gw.announce_to),
+	logf_("announce to=%s format=%s epoch=%lu address=%s",
+	      peer_text(&gw.announce_to), gw.announce_pcp ? "pcp" : "nat-pmp",
 	      (unsigned long)sssoe(), address_text(gw.external));
 	gw.announce_left--;
 	gw.announce_next_ms += gw.announce_gap_ms;
@@ -693,10 +734,18 @@ static const char *control(char *command, char *reply, size_t size)
 			gw.delay_ms = (unsigned)n;
 		else
 			gw.drop = n;
-	} else if (strcmp(word, "announce") == 0) {
+	} else if (strcmp(word, "announce") == 0 ||
+		   strcmp(word, "announce-pcp") == 0) {
 		if (arg && !parse_number(arg, 1, 10, &n))
 			return "announce [COUNT]";
-		queue_announcements(arg ? (int)n : 1);
+		queue_announcements(arg ? (int)n : 1, word[8] == '-');
+	} else if (strcmp(word, "pcp-only") == 0) {
+		if (!arg || !parse_on_off(arg, &gw.pcp_only))
+			return "pcp-only on|off";
+	} else if (strcmp(word, "ignore-port") == 0) {
+		if (!arg || !parse_number(arg, 0, 65535, &n))
+			return "ignore-port PORT";
+		gw.ignore_port = (unsigned)n;
 	} else if (strcmp(word, "close") == 0) {
 		close_gateway();
 	} else if (strcmp(word, "reopen") == 0) {
@@ -894,7 +943,12 @@ static void print_help(void)
 	       "  [--result C] [--address-result C] [--map-result C] [--short-errors]\n"
 	       "  [--grant-port N] [--grant-lifetime N] [--random-port] [--max-lifetime N]\n"
 	       "  [--delay MS] [--garbage N] [--foreign N] [--close-after N]\n"
-	       "  [--announce-to ADDR:PORT]\n"
+	       "  [--announce-to ADDR:PORT] [--pcp-only]\n"
+	       "control: restart forget epoch N silent on|off random-port on|off\n"
+	       "  result|address-result|map-result CODE external ADDR max-lifetime N\n"
+	       "  grant-port N delay MS garbage N foreign N drop N announce [N]\n"
+	       "  announce-pcp [N] pcp-only on|off ignore-port PORT close reopen\n"
+	       "  mappings quit\n"
 	       "fakegw [--bind ADDR] --ctl PORT COMMAND...\n");
 }
 
@@ -907,6 +961,8 @@ static bool parse_flag(const char *o)
 		gw.short_errors = true;
 	else if (strcmp(o, "--random-port") == 0)
 		gw.random_port = true;
+	else if (strcmp(o, "--pcp-only") == 0)
+		gw.pcp_only = true;
 	else
 		return false;
 	return true;

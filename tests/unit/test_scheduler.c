@@ -101,11 +101,12 @@ static void test_order(void)
 	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 100, 0);
 	mapping_init(&m[2], PROTOCOL_TCP, 82, 82, 100, 0);
 	scheduler_init(&s, m, 3);
-	/* first the address, so the first events can show it */
+	/* first the address, so the first events can show it; mappings
+	 * never tried wait at most SCHEDULER_TURN_MS behind it */
 	a = scheduler_next(&s, 0, -1);
 	CHECK_EQ(a.kind, ACTION_ADDRESS);
-	CHECK_EQ(a.deadline_ms, EXCHANGE_NO_DEADLINE);
-	CHECK_EQ(a.patience, PATIENCE_SCHEDULE);
+	CHECK_EQ(a.deadline_ms, SCHEDULER_TURN_MS);
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
 	scheduler_address_learned(&s, 10);
 	/* then new mappings in the order given */
 	a = scheduler_next(&s, 10, -1);
@@ -114,7 +115,12 @@ static void test_order(void)
 	scheduler_granted(&s, 0, &r, 20);
 	a = scheduler_next(&s, 20, -1);
 	CHECK_EQ(a.index, 1);
-	/* a new mapping's wait gives way to an established one's renewal */
+	CHECK_EQ(a.deadline_ms, 20 + SCHEDULER_TURN_MS); /* m[2] waits */
+	scheduler_failed(&s, 2, 25);
+	/* once all were tried, a new mapping's wait gives way to an
+	 * established one's renewal */
+	a = scheduler_next(&s, 30, -1);
+	CHECK_EQ(a.index, 1);
 	CHECK_EQ(a.deadline_ms, 20 + 50000);
 	CHECK_EQ(a.patience, PATIENCE_YIELD);
 	r.lifetime = 60;
@@ -129,7 +135,34 @@ static void test_order(void)
 	a = scheduler_next(&s, 50020, 1000);
 	CHECK_EQ(a.deadline_ms, 51020);
 	CHECK_EQ(a.patience, PATIENCE_TIMEOUT);
-	CHECK(scheduler_all_tried(&s) == false); /* m[2] never tried */
+	CHECK(scheduler_all_tried(&s));
+}
+
+static void test_turns(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct result ten = grant(80, 10, EXT, LAN),
+		      twelve = grant(81, 12, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 10, 0);
+	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 12, 0);
+	scheduler_init(&s, m, 2);
+	scheduler_address_learned(&s, 0);
+	scheduler_granted(&s, 0, &ten, 0);    /* due 5000, expires 10000 */
+	scheduler_granted(&s, 1, &twelve, 0); /* due 6000, expires 12000 */
+	/* both due: the first may wait until half of what is left of the
+	 * other's grant has passed, then gives way */
+	a = scheduler_next(&s, 7000, -1);
+	CHECK_EQ(a.index, 0);
+	CHECK_EQ(a.deadline_ms, 7000 + (12000 - 7000) / 2);
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	scheduler_failed(&s, 0, 9500);
+	a = scheduler_next(&s, 9500, -1);
+	CHECK_EQ(a.index, 1);
+	CHECK_EQ(a.deadline_ms, 10500); /* until the other's retry is due */
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
 }
 
 static void test_address_refresh(void)
@@ -151,16 +184,45 @@ static void test_address_refresh(void)
 	/* a known address that fails to refresh waits for the next round */
 	scheduler_address_failed(&s, 50100);
 	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_NONE);
-	/* an unknown one is retried with back-off */
+	/* on a new network it is unknown: asked first, and retried with
+	 * back-off, the renewal going meanwhile */
 	scheduler_renew_all(&s, 60000, true);
 	CHECK(!s.address_known);
-	a = scheduler_next(&s, 60000, -1);
-	CHECK_EQ(a.kind, ACTION_MAP); /* the renewal first... */
-	scheduler_granted(&s, 0, &r, 60000);
 	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_ADDRESS);
 	scheduler_address_failed(&s, 60000);
+	a = scheduler_next(&s, 60000, -1);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	scheduler_granted(&s, 0, &r, 60000);
 	CHECK_EQ(scheduler_next(&s, 60500, -1).kind, ACTION_NONE);
 	CHECK_EQ(scheduler_next(&s, 61000, -1).kind, ACTION_ADDRESS);
+}
+
+/* After a restart or a network change a mapping is re-created; the new
+ * address reaches it with its grant, in one event, not two. */
+static void test_recreation_reports_once(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(80, 100, EXT, LAN);
+	struct ip_address moved;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
+	scheduler_init(&s, m, 1);
+	scheduler_granted(&s, 0, &r, 0);
+	ip_address_set_v4(&moved, EXT + 7);
+	scheduler_renew_all(&s, 1000, true);
+	CHECK(m[0].recreating);
+	CHECK(!mapping_address_changed(&m[0], &moved));
+	r.external_address = moved;
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 1100), MAPPING_CHANGED);
+	CHECK(!m[0].recreating);
+	/* an established mapping not being re-created takes it at once */
+	ip_address_set_v4(&moved, EXT + 8);
+	CHECK(mapping_address_changed(&m[0], &moved));
+	CHECK(!mapping_address_changed(&m[0], &moved));
+	/* a SIGHUP is a plain renewal, not a re-creation */
+	scheduler_renew_all(&s, 2000, false);
+	CHECK(!m[0].recreating);
 }
 
 static unsigned fixed_random;
@@ -204,7 +266,9 @@ int main(void)
 	test_back_off();
 	test_expiry_means_lost_then_mapped();
 	test_order();
+	test_turns();
 	test_address_refresh();
+	test_recreation_reports_once();
 	test_reset_and_alive();
 	return check_report("test_scheduler");
 }
