@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,11 @@ static int receive_answer(struct netlink *nl, uint32_t sequence, bool dump,
 	ssize_t n = recvfrom(nl->fd, nl->datagram, sizeof(nl->datagram),
 			     MSG_TRUNC, (struct sockaddr *)&from, &from_length);
 
+	if (n < 0 && errno == EINTR)
+		return STILL_TALKING;
 	if (n < 0)
-		return errno == EINTR ? STILL_TALKING
-				      : fail(nl, "no answer from the kernel: %s",
-					     strerror(errno));
+		return fail(nl, "no answer from the kernel: %s",
+			    strerror(errno));
 	if ((size_t)n > sizeof(nl->datagram))
 		return fail(nl, "the kernel's answer is too large to read");
 	if (from.nl_pid != 0)
@@ -169,9 +171,11 @@ static int collect_prefix(void *context, const struct netlink_message *m)
 		return found < 0 ? EBADMSG : 0;
 	if (list->count == list->capacity) {
 		size_t capacity = list->capacity ? 2 * list->capacity : 64;
-		struct route_prefix *items =
-			realloc(list->items, capacity * sizeof(*items));
-		if (!items || capacity < list->capacity)
+		struct route_prefix *items;
+		if (capacity > SIZE_MAX / sizeof(*items))
+			return ENOMEM;
+		items = realloc(list->items, capacity * sizeof(*items));
+		if (!items)
 			return ENOMEM;
 		list->items = items;
 		list->capacity = capacity;
@@ -180,32 +184,34 @@ static int collect_prefix(void *context, const struct netlink_message *m)
 	return 0;
 }
 
+/* Adds the destination prefixes of one dump (type RTM_GETROUTE or
+ * RTM_GETRULE) to list. */
+static int dump_prefixes(struct netlink *nl, uint16_t type,
+			 struct prefix_list *list)
+{
+	uint8_t request[REQUEST_SIZE];
+	size_t length = route_dump_encode(type, list->family, next_sequence(nl),
+					  request, sizeof(request));
+	int status = netlink_talk(nl, request, length, collect_prefix, list);
+
+	if (status > 0)
+		return fail(nl, "cannot list the kernel's routes: %s",
+			    strerror(status));
+	return status;
+}
+
 /* The destination prefixes of every route (all tables, all types) and
  * every policy rule of the family. */
 static int collect_prefixes(struct netlink *nl, struct prefix_list *list)
 {
-	static const uint16_t dumps[] = { RTM_GETROUTE, RTM_GETRULE };
-	uint8_t request[REQUEST_SIZE];
-	int attempt, status = 0;
-	size_t i;
+	int attempt;
 
 	for (attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
 		list->count = 0;
 		nl->interrupted = false;
-		for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-			size_t length =
-				route_dump_encode(dumps[i], list->family,
-						  next_sequence(nl), request,
-						  sizeof(request));
-			status = netlink_talk(nl, request, length,
-					      collect_prefix, list);
-			if (status > 0)
-				return fail(nl,
-					    "cannot list the kernel's routes: %s",
-					    strerror(status));
-			if (status < 0)
-				return -1;
-		}
+		if (dump_prefixes(nl, RTM_GETROUTE, list) < 0 ||
+		    dump_prefixes(nl, RTM_GETRULE, list) < 0)
+			return -1;
 		/* still changing after the last attempt: the lookup itself
 		 * is consistent, only the choice of destination may be less
 		 * good */
@@ -236,10 +242,10 @@ out:
 
 static int take_route(void *context, const struct netlink_message *m)
 {
-	if (m->type != RTM_NEWROUTE)
+	if (m->type != RTM_NEWROUTE ||
+	    route_entry_parse(m->payload, m->length, context) < 0)
 		return EBADMSG;
-	return route_entry_parse(m->payload, m->length, context) < 0 ? EBADMSG
-								       : 0;
+	return 0;
 }
 
 /* One route lookup. Returns 0 with *route, the errno the kernel answered
@@ -298,9 +304,14 @@ static void interface_name(unsigned index, char name[IF_NAMESIZE])
 		snprintf(name, IF_NAMESIZE, "%u", index);
 }
 
-static const char *family_name(int family)
+/* An address as -v shows it next to "dev": without its scope. */
+static const char *plain_address(const struct ip_address *address, char *text,
+				 size_t size)
 {
-	return family == AF_INET ? "IPv4" : "IPv6";
+	struct ip_address unscoped = *address;
+
+	unscoped.scope = 0;
+	return ip_address_format(&unscoped, text, size);
 }
 
 /* The kernel answers a lookup that meets a reject route (or rule) with
@@ -328,45 +339,44 @@ static void explain_refusal(int family, int refusal, char *error, size_t size)
 }
 
 /* A route natpmp can use: unicast, through a gateway of its family. */
-static int check_route(const struct route_entry *used, char *error,
-		       size_t size)
+static int check_route(const struct route_entry *used, char *error, size_t size)
 {
 	char name[IF_NAMESIZE], hop[IP_ADDRESS_TEXT_SIZE];
 
 	interface_name(used->interface, name);
-	if (used->type != RTN_UNICAST) {
+	plain_address(&used->gateway, hop, sizeof(hop));
+	if (used->type != RTN_UNICAST)
 		snprintf(
 			error, size,
 			"the default route is of type %s, which leads nowhere beyond this host: name the gateway with --gateway ADDR",
 			route_type_name(used->type));
-		return -1;
-	}
-	if (!ip_address_is_set(&used->gateway)) {
+	else if (!ip_address_is_set(&used->gateway))
 		snprintf(
 			error, size,
 			"the default route goes through %s, which has no gateway address (a point-to-point link such as a VPN tunnel): name the gateway with --gateway ADDR",
 			name);
-		return -1;
-	}
-	if (used->gateway.family != used->family) {
+	else if (used->family == AF_INET && used->gateway.family != AF_INET)
 		snprintf(
 			error, size,
-			"the default route through %s has an %s next hop, %s, and natpmp needs an %s gateway: name it with --gateway ADDR",
-			name, family_name(used->gateway.family),
-			ip_address_format(&used->gateway, hop, sizeof(hop)),
-			family_name(used->family));
-		return -1;
-	}
-	return 0;
+			"the default route through %s has an IPv6 next hop, %s, and NAT-PMP needs an IPv4 gateway: name it with --gateway ADDR",
+			name, hop);
+	else if (used->gateway.family != used->family)
+		snprintf(
+			error, size,
+			"the default route through %s has an IPv4 next hop, %s: name an IPv6 gateway with --gateway ADDR",
+			name, hop);
+	else
+		return 0;
+	return -1;
 }
 
 /* Which address a mapping can be made for; an IPv6 link-local one never
  * leaves its link. */
 static bool source_usable(const struct ip_address *source)
 {
-	return ip_address_is_set(source) &&
-	       !(source->family == AF_INET6 &&
-		 ip_address_is_link_local(source));
+	if (source->family == AF_INET6 && ip_address_is_link_local(source))
+		return false;
+	return ip_address_is_set(source);
 }
 
 struct address_choice {
@@ -406,12 +416,11 @@ static void best_interface_address(struct netlink *nl, int family,
 					 .interface = interface,
 					 .rank = -1 };
 	uint8_t request[REQUEST_SIZE];
-	size_t length = route_dump_encode(RTM_GETADDR, family,
-					  next_sequence(nl), request,
-					  sizeof(request));
+	size_t length =
+		route_dump_encode(RTM_GETADDR, family, next_sequence(nl),
+				  request, sizeof(request));
 
-	if (netlink_talk(nl, request, length, consider_address, &choice) ==
-		    0 &&
+	if (netlink_talk(nl, request, length, consider_address, &choice) == 0 &&
 	    choice.rank >= 0)
 		*address = choice.address;
 }
@@ -461,25 +470,16 @@ static const char *table_name(uint32_t table, char *text, size_t size)
 	return text;
 }
 
-/* An address as -v shows it next to "dev": without its scope. */
-static const char *plain_address(const struct ip_address *address,
-				 char *text, size_t size)
-{
-	struct ip_address unscoped = *address;
-
-	unscoped.scope = 0;
-	return ip_address_format(&unscoped, text, size);
-}
-
 static void append_source(struct gateway_route *route)
 {
-	char text[IP_ADDRESS_TEXT_SIZE];
 	size_t length = strlen(route->origin);
 
-	if (ip_address_is_set(&route->source))
+	if (ip_address_is_set(&route->source)) {
+		char text[IP_ADDRESS_TEXT_SIZE];
 		snprintf(route->origin + length, sizeof(route->origin) - length,
 			 ", source %s",
 			 plain_address(&route->source, text, sizeof(text)));
+	}
 }
 
 /* origin: "default route 0.0.0.0/0 in table main via 192.0.2.1 dev eth0
@@ -640,7 +640,8 @@ void gateway_watch_read(int fd, unsigned interface, struct network_news *news)
 			continue;
 		/* a datagram cut short ends in a malformed message, which
 		 * counts as a change */
-		route_watch_parse(datagram, min_size((size_t)n, sizeof(datagram)),
+		route_watch_parse(datagram,
+				  min_size((size_t)n, sizeof(datagram)),
 				  interface, news);
 	}
 }

@@ -40,8 +40,8 @@ static size_t address_width(int family)
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
-int netlink_message_next(const uint8_t *datagram, size_t length,
-			 size_t *offset, struct netlink_message *message)
+int netlink_message_next(const uint8_t *datagram, size_t length, size_t *offset,
+			 struct netlink_message *message)
 {
 	struct nlmsghdr header;
 
@@ -77,8 +77,8 @@ int netlink_message_error(const struct netlink_message *message, int *error)
 
 /* The attribute at *offset of a payload; moves *offset past it. Returns
  * 1, 0 at the end, or -1 when it runs past the payload. */
-static int attribute_next(const uint8_t *payload, size_t length,
-			  size_t *offset, struct attribute *a)
+static int attribute_next(const uint8_t *payload, size_t length, size_t *offset,
+			  struct attribute *a)
 {
 	struct rtattr header;
 
@@ -188,8 +188,8 @@ static int parse_multipath(const struct attribute *a, struct route_entry *r)
 		    parse_hop(r->family, a->value + offset, hop.rtnh_len,
 			      &gateway) < 0)
 			return -1;
-		interface = hop.rtnh_ifindex > 0 ? (unsigned)hop.rtnh_ifindex
-						 : 0;
+		interface =
+			hop.rtnh_ifindex > 0 ? (unsigned)hop.rtnh_ifindex : 0;
 		if (!r->interface)
 			r->interface = interface;
 		if (ip_address_is_set(&gateway) &&
@@ -214,8 +214,7 @@ static int route_attribute(struct route_entry *r, const struct attribute *a)
 		return address_from(r->family, a->value, a->length,
 				    &r->destination);
 	case RTA_PREFSRC:
-		return address_from(r->family, a->value, a->length,
-				    &r->source);
+		return address_from(r->family, a->value, a->length, &r->source);
 	case RTA_OIF: return u32_from(a, &r->interface);
 	case RTA_PRIORITY: return u32_from(a, &r->metric);
 	case RTA_TABLE: return u32_from(a, &r->table);
@@ -391,8 +390,8 @@ int route_dump_prefix(const struct netlink_message *message, int family,
 		return 1;
 	}
 	if (message->type == RTM_NEWRULE) {
-		if (rule_entry_parse(message->payload, message->length,
-				     &rule) < 0)
+		if (rule_entry_parse(message->payload, message->length, &rule) <
+		    0)
 			return -1;
 		if (rule.family != family || rule.prefix_length == 0)
 			return 0;
@@ -405,12 +404,18 @@ int route_dump_prefix(const struct netlink_message *message, int family,
 const char *route_type_name(uint8_t type)
 {
 	static const char *const names[] = {
-		[RTN_UNSPEC] = "unspec",	   [RTN_UNICAST] = "unicast",
-		[RTN_LOCAL] = "local",		   [RTN_BROADCAST] = "broadcast",
-		[RTN_ANYCAST] = "anycast",	   [RTN_MULTICAST] = "multicast",
-		[RTN_BLACKHOLE] = "blackhole",	   [RTN_UNREACHABLE] = "unreachable",
-		[RTN_PROHIBIT] = "prohibit",	   [RTN_THROW] = "throw",
-		[RTN_NAT] = "nat",		   [RTN_XRESOLVE] = "xresolve",
+		[RTN_UNSPEC] = "unspec",
+		[RTN_UNICAST] = "unicast",
+		[RTN_LOCAL] = "local",
+		[RTN_BROADCAST] = "broadcast",
+		[RTN_ANYCAST] = "anycast",
+		[RTN_MULTICAST] = "multicast",
+		[RTN_BLACKHOLE] = "blackhole",
+		[RTN_UNREACHABLE] = "unreachable",
+		[RTN_PROHIBIT] = "prohibit",
+		[RTN_THROW] = "throw",
+		[RTN_NAT] = "nat",
+		[RTN_XRESOLVE] = "xresolve",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -503,8 +508,8 @@ static void write_bytes(struct writer *w, const void *bytes, size_t length)
 	w->length += padded;
 }
 
-static void write_attribute(struct writer *w, uint16_t type,
-			    const void *value, size_t length)
+static void write_attribute(struct writer *w, uint16_t type, const void *value,
+			    size_t length)
 {
 	struct rtattr header = { .rta_len = (unsigned short)RTA_LENGTH(length),
 				 .rta_type = type };
@@ -530,8 +535,8 @@ static size_t write_header(struct writer *w, uint16_t type, uint16_t flags,
 	return w->length;
 }
 
-size_t route_lookup_encode(const struct route_lookup *lookup,
-			   uint32_t sequence, uint8_t *buffer, size_t size)
+size_t route_lookup_encode(const struct route_lookup *lookup, uint32_t sequence,
+			   uint8_t *buffer, size_t size)
 {
 	struct writer w = { .buffer = buffer, .size = size };
 	struct rtmsg route;
@@ -547,8 +552,8 @@ size_t route_lookup_encode(const struct route_lookup *lookup,
 	route.rtm_src_len = from ? route.rtm_dst_len : 0;
 	/* without RTM_F_LOOKUP_TABLE the answer says "main" whatever table
 	 * the route is in */
-	route.rtm_flags = RTM_F_LOOKUP_TABLE |
-			  (lookup->fib_match ? RTM_F_FIB_MATCH : 0u);
+	route.rtm_flags =
+		RTM_F_LOOKUP_TABLE | (lookup->fib_match ? RTM_F_FIB_MATCH : 0u);
 	w.length = NLMSG_HDRLEN;
 	write_bytes(&w, &route, sizeof(route));
 	write_attribute(&w, RTA_DST, lookup->destination.bytes, width);

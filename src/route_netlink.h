@@ -24,8 +24,8 @@ struct netlink_message {
 
 /* The message at *offset in a datagram; moves *offset past it. Returns 1,
  * 0 at the end of the datagram, or -1 when the message is malformed. */
-int netlink_message_next(const uint8_t *datagram, size_t length,
-			 size_t *offset, struct netlink_message *message);
+int netlink_message_next(const uint8_t *datagram, size_t length, size_t *offset,
+			 struct netlink_message *message);
 
 /* The error carried by an NLMSG_ERROR or NLMSG_DONE message: sets *error
  * to a positive errno, or 0 for an acknowledgement or a clean end.
@@ -41,8 +41,8 @@ struct route_lookup {
 
 /* An RTM_GETROUTE request for one destination. Returns its length, or 0
  * when size is too small or the destination is not IPv4 or IPv6. */
-size_t route_lookup_encode(const struct route_lookup *lookup,
-			   uint32_t sequence, uint8_t *buffer, size_t size);
+size_t route_lookup_encode(const struct route_lookup *lookup, uint32_t sequence,
+			   uint8_t *buffer, size_t size);
 
 /* A dump request: type is RTM_GETROUTE, RTM_GETRULE or RTM_GETADDR.
  * Returns its length, or 0 when size is too small. */

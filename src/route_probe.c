@@ -42,9 +42,9 @@ struct sweep {
 	size_t width; /* bytes per address: 4 or 16 */
 	const struct range *ranges;
 	size_t range_count;
-	address cursor;	  /* the first address not swept yet */
-	bool swept_all;	  /* the cursor went past the last address */
-	int best_length;  /* of the prefix covering best; INT_MAX: none yet */
+	address cursor;	 /* the first address not swept yet */
+	bool swept_all;	 /* the cursor went past the last address */
+	int best_length; /* of the prefix covering best; INT_MAX: none yet */
 	address best;
 	/* strictly nested prefixes, outermost first: at most one per length */
 	struct open_prefix stack[ROUTE_PROBE_MAX_BYTES * BITS_PER_BYTE];
@@ -76,19 +76,26 @@ static void decrement(uint8_t *a, size_t width)
 			return;
 }
 
+/* The bits of byte i that lie after the first length bits. */
+static uint8_t host_mask(size_t i, int length)
+{
+	int network_bits = length - (int)(i * BITS_PER_BYTE);
+
+	if (network_bits >= BITS_PER_BYTE)
+		return 0;
+	if (network_bits <= 0)
+		return 0xff;
+	return (uint8_t)(0xff >> network_bits);
+}
+
 /* Clears (or with ones, sets) every bit after the first length bits. */
 static void fill_host_bits(uint8_t *a, int length, bool ones)
 {
 	size_t i;
 
-	for (i = 0; i < ROUTE_PROBE_MAX_BYTES; i++) {
-		int kept = length - (int)(i * BITS_PER_BYTE);
-		uint8_t host_mask = kept >= BITS_PER_BYTE ? 0
-				    : kept <= 0	   ? 0xff
-						   : (uint8_t)(0xff >> kept);
-		a[i] = ones ? (uint8_t)(a[i] | host_mask)
-			    : (uint8_t)(a[i] & ~host_mask);
-	}
+	for (i = 0; i < ROUTE_PROBE_MAX_BYTES; i++)
+		a[i] = ones ? (uint8_t)(a[i] | host_mask(i, length))
+			    : (uint8_t)(a[i] & ~host_mask(i, length));
 }
 
 static int by_address_then_length(const void *left, const void *right)
@@ -167,11 +174,11 @@ static void close_before(struct sweep *s, const uint8_t *first)
 
 static void open_prefix(struct sweep *s, const struct route_prefix *p)
 {
-	address before;
 	struct open_prefix *top;
 
 	close_before(s, p->bytes);
 	if (compare(s->cursor, p->bytes, s->width) < 0) {
+		address before;
 		memcpy(before, p->bytes, s->width);
 		decrement(before, s->width);
 		sweep_to(s, before, innermost_length(s));
@@ -211,10 +218,13 @@ int route_probe_pick(int family, struct route_prefix *prefixes, size_t count,
 	if (count > 1)
 		qsort(prefixes, count, sizeof(*prefixes),
 		      by_address_then_length);
-	for (i = 0; i < count; i++)
-		if (i == 0 || by_address_then_length(&prefixes[i - 1],
-						     &prefixes[i]) != 0)
+	for (i = 0; i < count; i++) {
+		bool repeated =
+			i > 0 && by_address_then_length(&prefixes[i - 1],
+							&prefixes[i]) == 0;
+		if (!repeated)
 			open_prefix(&s, &prefixes[i]);
+	}
 	while (s.depth)
 		close_prefix(&s);
 	memset(all_ones, 0xff, sizeof(all_ones));

@@ -80,8 +80,7 @@ static void link_message(struct builder *b, uint16_t type, int index,
 	end(b);
 }
 
-static bool address_is(const struct ip_address *a, int family,
-		       const char *text)
+static bool address_is(const struct ip_address *a, int family, const char *text)
 {
 	struct ip_address expected;
 
@@ -618,8 +617,8 @@ static const uint8_t recorded_route_dump_v4[420] = {
 };
 
 static const uint8_t recorded_dump_done[20] = {
-	0x14, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00,
-	0x73, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x14, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x01, 0x00,
+	0x00, 0x00, 0x73, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
 static const uint8_t recorded_rule_dump_v4[260] = {
@@ -903,16 +902,16 @@ static const uint8_t recorded_carrier_lost[1508] = {
 };
 
 /* Every prefix a recorded dump adds to the set the probe avoids. */
-static size_t dump_prefixes(const uint8_t *datagram, size_t length,
-			    int family, struct route_prefix *prefixes)
+static size_t dump_prefixes(const uint8_t *datagram, size_t length, int family,
+			    struct route_prefix *prefixes)
 {
 	struct netlink_message message;
 	size_t offset = 0, count = 0;
 
 	while (netlink_message_next(datagram, length, &offset, &message) > 0 &&
 	       count < MAX_PREFIXES) {
-		int found = route_dump_prefix(&message, family,
-					      &prefixes[count]);
+		int found =
+			route_dump_prefix(&message, family, &prefixes[count]);
 		CHECK(found >= 0);
 		if (found > 0)
 			count++;
@@ -1032,8 +1031,7 @@ static void test_recorded_dumps(void)
 	CHECK_EQ(destination[1], 0);
 	/* rules: only "to 203.0.113.0/24" has a destination */
 	count = dump_prefixes(recorded_rule_dump_v4,
-			      sizeof(recorded_rule_dump_v4), AF_INET,
-			      prefixes);
+			      sizeof(recorded_rule_dump_v4), AF_INET, prefixes);
 	CHECK_EQ(count, 1);
 	CHECK(has_prefix(prefixes, count, AF_INET, "203.0.113.0", 24));
 	/* the dump ends cleanly */
@@ -1089,8 +1087,8 @@ static void test_recorded_notifications(void)
 	CHECK_EQ(address_entry_parse(message.payload, message.length, &a), 0);
 	CHECK(address_is(&a.address, AF_INET, "198.51.100.7"));
 	memset(&news, 0, sizeof(news));
-	route_watch_parse(recorded_route_added, sizeof(recorded_route_added),
-			  2, &news);
+	route_watch_parse(recorded_route_added, sizeof(recorded_route_added), 2,
+			  &news);
 	CHECK(news.changed);
 	CHECK(!news.interface_down);
 	/* the peer went down: veth-lan is up but has no carrier */

@@ -50,8 +50,8 @@ static struct pick pick(int family, size_t count, ...)
 	for (i = 0; i < count; i++)
 		prefixes[i] = va_arg(ap, struct route_prefix);
 	va_end(ap);
-	result.length = route_probe_pick(family, prefixes, count,
-					 result.destination);
+	result.length =
+		route_probe_pick(family, prefixes, count, result.destination);
 	return result;
 }
 
@@ -84,10 +84,10 @@ static void test_nothing_routed(void)
  * 192.0.2.1 must not make the probe land on the LAN route. */
 static void test_documentation_lan(void)
 {
-	struct pick p = pick(AF_INET, 6, v4(192, 0, 2, 0, 24),
-			     v4(192, 0, 2, 2, 32), v4(192, 0, 2, 255, 32),
-			     v4(127, 0, 0, 0, 8), v4(127, 0, 0, 1, 32),
-			     v4(127, 255, 255, 255, 32));
+	struct pick p =
+		pick(AF_INET, 6, v4(192, 0, 2, 0, 24), v4(192, 0, 2, 2, 32),
+		     v4(192, 0, 2, 255, 32), v4(127, 0, 0, 0, 8),
+		     v4(127, 0, 0, 1, 32), v4(127, 255, 255, 255, 32));
 
 	CHECK_EQ(p.length, 0);
 	CHECK(is_v4(&p, 1, 0, 0, 0));
@@ -117,9 +117,8 @@ static void test_gap_between_routes(void)
  * halves; the VPN server keeps a host route via the old gateway. */
 static void test_def1(void)
 {
-	struct pick p = pick(AF_INET, 4, v4(0, 0, 0, 0, 1),
-			     v4(128, 0, 0, 0, 1), v4(1, 0, 0, 9, 32),
-			     v4(10, 8, 0, 0, 24));
+	struct pick p = pick(AF_INET, 4, v4(0, 0, 0, 0, 1), v4(128, 0, 0, 0, 1),
+			     v4(1, 0, 0, 9, 32), v4(10, 8, 0, 0, 24));
 
 	CHECK_EQ(p.length, 1);
 	CHECK(is_v4(&p, 1, 0, 0, 0));
@@ -193,9 +192,9 @@ static void test_never_outside_the_internet(void)
 
 static void test_nested_prefixes(void)
 {
-	struct pick p = pick(AF_INET, 5, v4(1, 0, 0, 0, 8), v4(1, 1, 0, 0, 16),
-			     v4(1, 1, 2, 0, 24), v4(1, 1, 2, 3, 32),
-			     v4(2, 0, 0, 0, 7));
+	struct pick p =
+		pick(AF_INET, 5, v4(1, 0, 0, 0, 8), v4(1, 1, 0, 0, 16),
+		     v4(1, 1, 2, 0, 24), v4(1, 1, 2, 3, 32), v4(2, 0, 0, 0, 7));
 
 	CHECK_EQ(p.length, 0);
 	CHECK(is_v4(&p, 4, 0, 0, 0));
@@ -210,9 +209,9 @@ static void test_nested_prefixes(void)
  * repeats, a default (length 0), a length too long for the family. */
 static void test_untidy_input(void)
 {
-	struct pick p = pick(AF_INET, 5, v4(1, 2, 3, 4, 8), v4(1, 0, 0, 0, 8),
-			     v4(1, 0, 0, 0, 8), v4(9, 9, 9, 9, 0),
-			     v4(2, 0, 0, 0, 33));
+	struct pick p =
+		pick(AF_INET, 5, v4(1, 2, 3, 4, 8), v4(1, 0, 0, 0, 8),
+		     v4(1, 0, 0, 0, 8), v4(9, 9, 9, 9, 0), v4(2, 0, 0, 0, 33));
 
 	CHECK_EQ(p.length, 0);
 	CHECK(is_v4(&p, 2, 0, 0, 0));
@@ -222,10 +221,10 @@ static void test_untidy_input(void)
 /* An IPv6 host: its /64 on-link, link-local, multicast, loopback. */
 static void test_ipv6_host(void)
 {
-	struct pick p =
-		pick(AF_INET6, 6, v6(0x2001, 0x0db8, 0, 64),
-		     v6(0x2001, 0x0db8, 2, 128), v6(0xfe80, 0, 0, 64),
-		     v6(0xff00, 0, 0, 8), v6(0, 0, 1, 128), v6(0x2000, 0, 5, 128));
+	struct pick p = pick(AF_INET6, 6, v6(0x2001, 0x0db8, 0, 64),
+			     v6(0x2001, 0x0db8, 2, 128), v6(0xfe80, 0, 0, 64),
+			     v6(0xff00, 0, 0, 8), v6(0, 0, 1, 128),
+			     v6(0x2000, 0, 5, 128));
 
 	CHECK_EQ(p.length, 0);
 	CHECK(is_v6(&p, 0x2000, 0));
