@@ -7,12 +7,54 @@
 load helpers
 load netns
 
+DISCOVER=$BUILD/tests/discover
+
 setup() {
 	netns_create
 }
 
 teardown() {
+	stop_watch
 	netns_destroy
+}
+
+# The test tool that prints what gateway discovery finds, on the LAN host.
+lan_discover() {
+	ip netns exec "$NS_LAN" "$DISCOVER" "$@"
+}
+
+# natpmp address, as users run it (no -g, no -t), on a LAN numbered HOST
+# whose router ROUTER runs the fake gateway: discovery must find it.
+lan_reaches_its_router() {
+	local host=$1 router=$2
+	netns_wire_net "$host" "$router"
+	ip -n "$NS_LAN" route add default via "$router"
+	netns_start_gateway "$router" --external 44.5.6.7
+	run --separate-stderr lan_natpmp address
+	[ "$status" -eq 0 ]
+	[ "$output" = "44.5.6.7" ]
+	[ "$(gw_count "recv from=${host%/*}:[0-9]+ len=2 op=address")" -eq 1 ]
+}
+
+# Starts the network watch on the LAN host for INTERFACE, printing into
+# $WATCH_LOG, and waits until it listens.
+start_watch() {
+	WATCH_LOG=$BATS_TEST_TMPDIR/watch.log
+	lan_discover --watch "$1" >"$WATCH_LOG" 2>&1 3>&- &
+	WATCH_PID=$!
+	wait_until grep -q '^watching$' "$WATCH_LOG"
+}
+
+stop_watch() {
+	if [ -n "${WATCH_PID:-}" ]; then
+		kill "$WATCH_PID" 2>/dev/null || true
+		wait "$WATCH_PID" 2>/dev/null || true
+	fi
+	WATCH_PID=
+}
+
+watch_saw() {
+	grep -q "$1" "$WATCH_LOG"
 }
 
 @test "without --gateway, natpmp asks the default route's gateway" {
@@ -45,13 +87,14 @@ teardown() {
 	[ "$output" = "44.3.3.3" ]
 }
 
-@test "-v says which gateway discovery found" {
+@test "-v names the route, table, gateway, interface, metric and source address" {
 	netns_wire_lan
-	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip -n "$NS_LAN" route add default via 10.77.0.1 metric 100
 	netns_start_gateway 10.77.0.1
 	run --separate-stderr lan_natpmp -v -t 3 address
 	[ "$status" -eq 0 ]
-	[[ "${stderr_lines[0]}" == *"gateway 10.77.0.1, from the default route dev veth-lan" ]]
+	[[ "${stderr_lines[0]}" =~ ^natpmp:\ \[\ *[0-9]+\ ms\]\ (.*)$ ]]
+	[ "${BASH_REMATCH[1]}" = "gateway 10.77.0.1, from the default route 0.0.0.0/0 in table main via 10.77.0.1 dev veth-lan metric 100, source 10.77.0.2" ]
 }
 
 @test "NATPMP_GATEWAY is used instead of discovery" {
@@ -85,4 +128,159 @@ teardown() {
 	[ "$status" -eq 68 ]
 	[ "${#lines[@]}" -eq 1 ]
 	echo "$output" | jq -e '.error == "no-gateway" and .gateway == null and (.message | test("no default route"))'
+}
+
+@test "a LAN numbered from TEST-NET-1 whose router is 192.0.2.1 is an ordinary LAN" {
+	lan_reaches_its_router 192.0.2.2/24 192.0.2.1
+}
+
+@test "a LAN numbered from TEST-NET-2 finds its router" {
+	lan_reaches_its_router 198.51.100.7/24 198.51.100.1
+}
+
+@test "a private 10.x LAN finds its router" {
+	lan_reaches_its_router 10.20.30.40/24 10.20.30.254
+}
+
+@test "of several default routes the lowest metric wins, as in the kernel" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1 metric 200
+	ip -n "$NS_LAN" route add default via 10.77.0.3 metric 50
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3
+	run --separate-stderr lan_natpmp -t 3 address
+	[ "$status" -eq 0 ]
+	[ "$output" = "44.3.3.3" ]
+}
+
+@test "rules on the source address route as the host's own connections do" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip -n "$NS_LAN" route add default via 10.77.0.3 table 100
+	ip -n "$NS_LAN" rule add from 10.77.0.2 lookup 100 priority 100
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3
+	run --separate-stderr lan_natpmp -v -t 3 address
+	[ "$status" -eq 0 ]
+	[ "$output" = "44.3.3.3" ]
+	[[ "${stderr_lines[0]}" == *"from the default route 0.0.0.0/0 in table 100 via 10.77.0.3 dev veth-lan metric 0, source 10.77.0.2" ]]
+}
+
+@test "OpenVPN's def1 routes override the default route they leave in place" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip -n "$NS_LAN" route add 0.0.0.0/1 via 10.77.0.3
+	ip -n "$NS_LAN" route add 128.0.0.0/1 via 10.77.0.3
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3
+	run --separate-stderr lan_natpmp -v -t 3 address
+	[ "$status" -eq 0 ]
+	[ "$output" = "44.3.3.3" ]
+	[[ "${stderr_lines[0]}" == *"gateway 10.77.0.3, from the route 0.0.0.0/1 in table main via 10.77.0.3 dev veth-lan metric 0, source 10.77.0.2" ]]
+}
+
+@test "wg-quick's tunnel table wins over the LAN's router, and its interface is named" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip link add wg0 netns "$NS_LAN" type veth peer name wg-peer0 netns "$NS_GW"
+	ip -n "$NS_LAN" addr add 10.2.0.2/32 dev wg0
+	ip -n "$NS_LAN" link set wg0 up
+	ip -n "$NS_LAN" route add default dev wg0 table 51820
+	ip -n "$NS_LAN" rule add not fwmark 51820 table 51820
+	ip -n "$NS_LAN" rule add table main suppress_prefixlength 0
+	run --separate-stderr lan_natpmp -t 1 address
+	[ "$status" -eq 68 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: the default route goes through wg0, which has no gateway address (a point-to-point link such as a VPN tunnel): name the gateway with --gateway ADDR" ]
+}
+
+@test "a default route that rejects traffic is named by its type" {
+	local type
+	for type in unreachable blackhole prohibit; do
+		ip -n "$NS_LAN" route replace "$type" default
+		run --separate-stderr lan_natpmp -t 1 address
+		[ "$status" -eq 68 ]
+		[ "$stderr" = "natpmp: the default route is of type $type, which leads nowhere beyond this host: name the gateway with --gateway ADDR" ]
+	done
+}
+
+@test "IPv6: a default route via a link-local router gives it with its interface, and the global source" {
+	ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	netns_wire_lan
+	ip -n "$NS_LAN" addr add 2001:db8:77::2/64 dev veth-lan
+	ip -n "$NS_GW" addr add fe80::1/64 dev veth-gw nodad
+	ip -n "$NS_LAN" route add default via fe80::1 dev veth-lan
+	run --separate-stderr lan_discover -6
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "gateway fe80::1%veth-lan" ]
+	[ "${lines[1]}" = "interface veth-lan" ]
+	[ "${lines[2]}" = "source 2001:db8:77::2" ]
+	[ "${lines[3]}" = "origin default route ::/0 in table main via fe80::1 dev veth-lan metric 1024, source 2001:db8:77::2" ]
+}
+
+@test "IPv6: no default route is a clear error" {
+	netns_wire_lan
+	run --separate-stderr lan_discover -6
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "discover: no IPv6 default route: connect to a network, or name the gateway with --gateway ADDR" ]
+}
+
+@test "a named gateway gets the interface and source address the kernel would use" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip link add wg0 netns "$NS_LAN" type veth peer name wg-peer0 netns "$NS_GW"
+	ip -n "$NS_LAN" addr add 10.2.0.2/24 dev wg0
+	ip -n "$NS_LAN" link set wg0 up
+	run --separate-stderr lan_discover --to 10.2.0.1
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "interface wg0" ]
+	[ "${lines[2]}" = "source 10.2.0.2" ]
+	[ "${lines[3]}" = "origin named gateway 10.2.0.1 dev wg0, source 10.2.0.2" ]
+}
+
+@test "the network watch reports a new route, address or rule of either family" {
+	netns_quiet_lan
+	netns_wire_lan
+	local change
+	for change in "route add 203.0.113.0/24 via 10.77.0.1" \
+		"addr add 10.77.0.9/24 dev veth-lan" \
+		"rule add to 198.51.100.0/24 lookup 100" \
+		"-6 rule add to 2001:db8::/32 lookup 100" \
+		"-6 route add unreachable 2001:db8::/32"; do
+		start_watch veth-lan
+		# shellcheck disable=SC2086 # the change is ip's arguments
+		ip -n "$NS_LAN" $change
+		wait_until watch_saw '^changed$'
+		stop_watch
+	done
+}
+
+@test "the network watch says when the interface in use loses its carrier" {
+	netns_quiet_lan
+	netns_wire_lan
+	start_watch veth-lan
+	ip -n "$NS_GW" link set veth-gw down
+	wait_until watch_saw '^changed interface-down$'
+}
+
+@test "the network watch says when the interface in use is set down or removed" {
+	netns_quiet_lan
+	netns_wire_lan
+	start_watch veth-lan
+	ip -n "$NS_LAN" link set veth-lan down
+	wait_until watch_saw '^changed interface-down$'
+	stop_watch
+	ip -n "$NS_LAN" link set veth-lan up
+	start_watch veth-lan
+	ip -n "$NS_LAN" link del veth-lan
+	wait_until watch_saw '^changed interface-down$'
+}
+
+@test "another interface going down is a change, not the interface in use going down" {
+	netns_quiet_lan
+	netns_wire_lan
+	ip link add other0 netns "$NS_LAN" type veth peer name other1 netns "$NS_GW"
+	ip -n "$NS_LAN" link set other0 up
+	start_watch veth-lan
+	ip -n "$NS_LAN" link set other0 down
+	wait_until watch_saw '^changed'
+	run watch_saw 'interface-down'
+	[ "$status" -ne 0 ]
 }

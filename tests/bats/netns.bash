@@ -62,3 +62,25 @@ lan_natpmp() {
 	# shellcheck disable=SC2086 # a wrapper is a command with arguments
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY ${NATPMP_WRAPPER:-} "$NATPMP" "$@"
 }
+
+# netns_wire_net HOST/LENGTH ROUTER...: netns_wire_lan on another network:
+# the LAN host at HOST, the gateway namespace answering at each ROUTER
+# address (same prefix length) behind veth-gw.
+netns_wire_net() {
+	local host=$1 length=${1##*/} router
+	shift
+	ip link add veth-lan netns "$NS_LAN" type veth peer name veth-gw netns "$NS_GW"
+	ip -n "$NS_LAN" addr add "$host" dev veth-lan
+	for router in "$@"; do
+		ip -n "$NS_GW" addr add "$router/$length" dev veth-gw
+	done
+	ip -n "$NS_LAN" link set veth-lan up
+	ip -n "$NS_GW" link set veth-gw up
+}
+
+# For tests that must see every network event they cause and no other:
+# no IPv6 on interfaces created from now on in the LAN namespace, so no
+# address configuration runs in the background.
+netns_quiet_lan() {
+	ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+}
