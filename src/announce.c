@@ -23,11 +23,10 @@ bool announce_decode(const uint8_t *d, size_t length, struct announcement *a,
 	struct natpmp_reply reply;
 	struct pcp_response_header header;
 	enum natpmp_verdict verdict;
-	enum pcp_verdict pcp;
 
 	memset(a, 0, sizeof(*a));
 	if (length >= 1 && d[0] == PCP_VERSION) {
-		pcp = pcp_announce_decode(d, length, &header);
+		enum pcp_verdict pcp = pcp_announce_decode(d, length, &header);
 		if (pcp != PCP_ACCEPTED) {
 			*why = pcp_verdict_text(pcp);
 			return false;

@@ -195,9 +195,8 @@ static void on_announced(void *context, const struct announcement *a)
 	int64_t now = clock_now_ms();
 	bool reset;
 
-	reset = a->format == ANNOUNCE_PCP
-			? epoch_observe_pcp(&l->sup.client.epoch, a->epoch, now)
-			: epoch_observe(&l->sup.client.epoch, a->epoch, now);
+	reset = epoch_observe_announcement(&l->sup.client.epoch, a->epoch, now,
+					   a->format == ANNOUNCE_PCP);
 	diag_verbose("%s announcement from gateway %s: epoch %lu",
 		     a->format == ANNOUNCE_PCP ? "PCP" : "NAT-PMP",
 		     ex->gateway_text, (unsigned long)a->epoch);
@@ -335,20 +334,22 @@ static void print_state(struct renew_loop *l)
 {
 	const struct exchange *ex = &l->sup.client.exchange;
 	int64_t now = clock_now_ms();
-	char address[IP_ADDRESS_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE];
+	char address[IP_ADDRESS_TEXT_SIZE];
 	size_t i;
 
 	report_expiries(l, now);
 	ip_address_format(&l->address, address, sizeof(address));
-	if (l->sup.connected)
+	if (l->sup.connected) {
+		char source[IP_ADDRESS_TEXT_SIZE];
 		diag_error(
 			"state: gateway %s (interface %s, source %s), external address %s, epoch %lu",
 			ex->gateway_text, l->sup.route.interface_name,
 			ip_address_format(&ex->local.address, source,
 					  sizeof(source)),
 			address, (unsigned long)l->sup.client.epoch.sssoe);
-	else
+	} else {
 		diag_error("state: no gateway (%s)", l->sup.last_failure);
+	}
 	for (i = 0; i < l->sched.count; i++)
 		print_mapping_state(&l->mappings[i], now);
 	if (l->sup.connected && ex->busy)

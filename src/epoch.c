@@ -49,22 +49,31 @@ bool epoch_observe(struct epoch_tracker *tracker, uint32_t sssoe,
 bool epoch_observe_pcp(struct epoch_tracker *tracker, uint32_t epoch,
 		       int64_t now_ms)
 {
-	int64_t client_ms, server_ms;
 	bool reset = false;
 
 	if (tracker->known) {
-		client_ms = elapsed_since(tracker, now_ms);
-		server_ms = ((int64_t)epoch - tracker->sssoe) * 1000;
-		if (server_ms < -PCP_BACKWARD_SLACK_MS)
-			reset = true;
-		else if (client_ms + PCP_DRIFT_SLACK_MS <
-				 server_ms - server_ms / 16 ||
-			 server_ms + PCP_DRIFT_SLACK_MS <
-				 client_ms - client_ms / 16)
-			reset = true;
+		int64_t client_ms = elapsed_since(tracker, now_ms);
+		int64_t server_ms = ((int64_t)epoch - tracker->sssoe) * 1000;
+		bool back = server_ms < -PCP_BACKWARD_SLACK_MS;
+		bool fast = client_ms + PCP_DRIFT_SLACK_MS <
+			    server_ms - server_ms / 16;
+		bool slow = server_ms + PCP_DRIFT_SLACK_MS <
+			    client_ms - client_ms / 16;
+		reset = back || fast || slow;
 	}
 	record(tracker, epoch, now_ms);
 	return reset;
+}
+
+bool epoch_observe_announcement(struct epoch_tracker *tracker, uint32_t epoch,
+				int64_t now_ms, bool pcp)
+{
+	bool known = tracker->known;
+	uint32_t previous = tracker->sssoe;
+	bool reset = pcp ? epoch_observe_pcp(tracker, epoch, now_ms)
+			 : epoch_observe(tracker, epoch, now_ms);
+
+	return reset || (known && (epoch == 0 || epoch < previous));
 }
 
 void epoch_forget(struct epoch_tracker *tracker)

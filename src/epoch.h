@@ -31,6 +31,14 @@ bool epoch_is_reset(const struct epoch_tracker *tracker, uint32_t sssoe,
 bool epoch_observe_pcp(struct epoch_tracker *tracker, uint32_t epoch,
 		       int64_t now_ms);
 
+/* Records the epoch of an unsolicited announcement (pcp: in PCP format).
+ * Besides the rule of its protocol, an epoch of 0 or one lower than the
+ * last seen is a restart: a gateway announces when it starts, and the
+ * slack the rules leave for reordered responses would hide a daemon
+ * restarted within seconds of its previous start. */
+bool epoch_observe_announcement(struct epoch_tracker *tracker, uint32_t epoch,
+				int64_t now_ms, bool pcp);
+
 /* Forgets the gateway's epoch, e.g. when talking to another gateway. */
 void epoch_forget(struct epoch_tracker *tracker);
 

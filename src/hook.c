@@ -237,7 +237,7 @@ size_t hook_running(const struct hook_runner *runner)
 
 static void pause_briefly(void)
 {
-	struct timespec ten_ms = { .tv_nsec = 10 * 1000 * 1000 };
+	struct timespec ten_ms = { .tv_nsec = 10L * 1000 * 1000 };
 
 	nanosleep(&ten_ms, NULL);
 }

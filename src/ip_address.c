@@ -83,16 +83,14 @@ bool ip_endpoint_equal(const struct ip_endpoint *a, const struct ip_endpoint *b)
 const char *ip_address_format(const struct ip_address *a, char *text,
 			      size_t size)
 {
-	char name[IF_NAMESIZE];
-	size_t length;
-
 	if (!ip_address_is_set(a) ||
 	    !inet_ntop(a->family, a->bytes, text, (socklen_t)size)) {
 		snprintf(text, size, "?");
 		return text;
 	}
 	if (a->family == AF_INET6 && a->scope) {
-		length = strlen(text);
+		char name[IF_NAMESIZE];
+		size_t length = strlen(text);
 		if (!if_indextoname(a->scope, name))
 			snprintf(name, sizeof(name), "%lu",
 				 (unsigned long)a->scope);

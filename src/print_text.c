@@ -21,15 +21,17 @@ static void print_address_port(FILE *out, const struct ip_address *address,
 
 static void print_gateway(FILE *out, const struct result *r)
 {
-	char text[IP_ENDPOINT_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE];
+	char text[IP_ENDPOINT_TEXT_SIZE];
 
 	fputs(ip_endpoint_format(&r->gateway, NATPMP_SERVER_PORT, text,
 				 sizeof(text)),
 	      out);
-	if (r->interface)
+	if (r->interface) {
+		char source[IP_ADDRESS_TEXT_SIZE];
 		fprintf(out, " interface %s source %s", r->interface,
 			ip_address_format(&r->internal_address, source,
 					  sizeof(source)));
+	}
 	if (r->epoch_known)
 		fprintf(out, " epoch %lu", (unsigned long)r->epoch);
 }

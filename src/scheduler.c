@@ -98,25 +98,31 @@ static void yield_to_renewals(const struct scheduler *s, struct action *a,
 	}
 }
 
+static enum action_kind choose(const struct scheduler *s, int64_t now_ms,
+			       size_t *index)
+{
+	*index = s->count;
+	if (!s->address_known && address_due(s, now_ms))
+		return ACTION_ADDRESS;
+	*index = pick_mapping(s, now_ms, true);
+	if (*index == s->count)
+		*index = pick_mapping(s, now_ms, false);
+	if (*index < s->count)
+		return ACTION_MAP;
+	return address_due(s, now_ms) ? ACTION_ADDRESS : ACTION_NONE;
+}
+
 struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
 			     int64_t timeout_ms)
 {
 	struct action a = { .kind = ACTION_NONE,
 			    .deadline_ms = EXCHANGE_NO_DEADLINE,
 			    .patience = PATIENCE_SCHEDULE };
-	size_t index = s->count;
+	size_t index;
 
-	if (!s->address_known && address_due(s, now_ms)) {
-		a.kind = ACTION_ADDRESS;
-	} else if ((index = pick_mapping(s, now_ms, true)) < s->count) {
-		a.kind = ACTION_MAP;
-	} else if ((index = pick_mapping(s, now_ms, false)) < s->count) {
-		a.kind = ACTION_MAP;
-	} else if (address_due(s, now_ms)) {
-		a.kind = ACTION_ADDRESS;
-	} else {
+	a.kind = choose(s, now_ms, &index);
+	if (a.kind == ACTION_NONE)
 		return a;
-	}
 	a.index = index;
 	if (timeout_ms >= 0)
 		limit(&a, now_ms + timeout_ms, PATIENCE_TIMEOUT);

@@ -90,10 +90,9 @@ static void on_done(void *context, struct result *result)
  * failure, and why. */
 static void fail_from_silence(struct session *s, struct result *r)
 {
-	char label[64];
-
 	r->failure = s->silence.failure;
 	if (s->silence.failure == FAILURE_TIMEOUT) {
+		char label[64];
 		result_label(&s->silence, label, sizeof(label));
 		/* the precision only keeps the compiler sure it fits */
 		snprintf(r->message, sizeof(r->message),

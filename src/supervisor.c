@@ -165,7 +165,6 @@ static void check(struct supervisor *s)
 	struct ip_endpoint to;
 	struct ip_address source;
 	struct result failure;
-	char text[IP_ENDPOINT_TEXT_SIZE];
 	bool bounced = false;
 
 	eloop_timer_stop(s->loop, &s->settle_timer);
@@ -174,6 +173,7 @@ static void check(struct supervisor *s)
 		return;
 	}
 	if (exchange_probe_source(&to, &source) < 0) {
+		char text[IP_ENDPOINT_TEXT_SIZE];
 		memset(&failure, 0, sizeof(failure));
 		snprintf(failure.message, sizeof(failure.message),
 			 "cannot reach gateway %s: %s",

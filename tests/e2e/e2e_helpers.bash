@@ -301,6 +301,11 @@ udp_kept_more_than() {
 	[ "$(udp_kept_by_gateway)" -gt "$1" ]
 }
 
+# True once miniupnpd's forwarding (DNAT) chain holds a rule again.
+miniupnpd_has_rule() {
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -ge 1 ]
+}
+
 # Number of rules in one of miniupnpd's chains on the gateway.
 miniupnpd_rule_count() {
 	in_gw nft -j list chain inet filter "$1" |

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "command.h"
@@ -47,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	char error[CLI_ERROR_SIZE];
 	struct port_spec spec;
-	struct sockaddr_in gateway;
+	struct ip_endpoint gateway;
 	uint32_t lifetime;
 	int64_t timeout;
 
@@ -64,7 +65,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cli_parse_timeout(text, &timeout, error, sizeof(error)) == 0 &&
 	    timeout <= 0)
 		__builtin_trap();
-	cli_parse_gateway(text, "gateway", &gateway, error, sizeof(error));
+	if (cli_parse_gateway(text, "gateway", &gateway, error,
+			      sizeof(error)) == 0 &&
+	    (gateway.address.family != AF_INET || gateway.port == 0))
+		__builtin_trap();
+	/* whatever parses as an address formats and parses back the same */
+	{
+		struct ip_address address, again;
+		char formatted[IP_ADDRESS_TEXT_SIZE];
+		if (ip_address_parse(text, &address) == 0 &&
+		    (ip_address_parse(ip_address_format(&address, formatted,
+							sizeof(formatted)),
+				      &again) != 0 ||
+		     !ip_address_equal(&address, &again)))
+			__builtin_trap();
+	}
 	parse_argv(text, size);
 	free(text);
 	return 0;

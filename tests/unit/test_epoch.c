@@ -3,6 +3,41 @@
 #include "check.h"
 #include "epoch.h"
 
+/* RFC 6887 section 8.5: back by more than 1 s, or the clocks' progress
+ * differing by more than 2 s plus 1/16, is a loss of state. */
+static void test_pcp_rule(void)
+{
+	struct epoch_tracker t = { 0 };
+
+	CHECK(!epoch_observe_pcp(&t, 100, 0)); /* first sight */
+	CHECK(!epoch_observe_pcp(&t, 99, 0));  /* reordered, 1 s back */
+	CHECK(epoch_observe_pcp(&t, 97, 0));   /* 2 s back: restarted */
+	CHECK(!epoch_observe_pcp(&t, 197, 100000));
+	/* 100 s for us, 80 s for the server: slower than 15/16 less 2 s */
+	CHECK(epoch_observe_pcp(&t, 277, 200000));
+	/* 100 s for us, 110 s for the server: faster than 2 s plus 1/16 */
+	CHECK(epoch_observe_pcp(&t, 387, 300000));
+	/* 100 s for us, 104 s for the server: within */
+	CHECK(!epoch_observe_pcp(&t, 491, 400000));
+}
+
+/* An announcement of epoch 0, or of one gone back at all, is a restart,
+ * even within the rules' slack. */
+static void test_announcements(void)
+{
+	struct epoch_tracker t = { 0 };
+
+	CHECK(!epoch_observe_announcement(&t, 0, 0, true)); /* nothing known */
+	epoch_forget(&t);
+	CHECK(!epoch_observe(&t, 1, 0));
+	CHECK(epoch_observe_announcement(&t, 0, 1200, true));
+	CHECK(!epoch_observe(&t, 5, 5000));
+	CHECK(epoch_observe_announcement(&t, 4, 5000, false));
+	/* an address change announced with a running epoch is no restart */
+	CHECK(!epoch_observe_announcement(&t, 10, 11000, false));
+	CHECK(!epoch_observe_announcement(&t, 15, 16000, true));
+}
+
 int main(void)
 {
 	struct epoch_tracker t = { 0 };
@@ -23,5 +58,7 @@ int main(void)
 	CHECK(!epoch_observe(&t, 10 + 3600 * 7 / 8 + 1, 235000 + 3600000));
 	/* our clock reading going backwards never produces a false reset */
 	CHECK(!epoch_is_reset(&t, t.sssoe, t.local_ms - 5000));
+	test_pcp_rule();
+	test_announcements();
 	return check_report("test_epoch");
 }
