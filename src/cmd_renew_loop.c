@@ -95,8 +95,11 @@ static void check_output(struct renew_loop *l)
 static void update_status(struct renew_loop *l)
 {
 	reporter_status(&l->rep, &l->sched, gateway_client(l));
-	if (scheduler_all_tried(&l->sched))
+	if (scheduler_all_tried(&l->sched)) {
 		reporter_ready(&l->rep);
+		/* no reason left to wake at the deadline */
+		eloop_timer_stop(&l->loop, &l->ready_timer);
+	}
 	check_output(l);
 }
 

@@ -459,6 +459,15 @@ pid_in_file_gone() {
 	echo "context switches: $before -> $after, CPU ticks: $cpu_before -> $cpu_after"
 	[ "$after" -eq "$before" ]
 	[ "$cpu_after" -eq "$cpu_before" ]
+	# and nothing is due before the first renewal, half an hour away: the
+	# kernel shows the loop's one timer and when it fires next
+	local fd seconds
+	for fd in /proc/"$LOOP_PID"/fd/*; do
+		[ "$(readlink "$fd")" = "anon_inode:[timerfd]" ] || continue
+		seconds=$(sed -n 's/^it_value: (\([0-9]*\),.*/\1/p' "/proc/$LOOP_PID/fdinfo/${fd##*/}")
+	done
+	echo "next wake-up in $seconds s"
+	[ "$seconds" -ge 1790 ] && [ "$seconds" -le 1800 ]
 }
 
 # Starts a listener for sd_notify messages; sets NOTES and LISTENER.
