@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 /* deleting on the way out, and ending hooks: bounded in total */
 #define SHUTDOWN_DELETE_MS 1500
 #define SHUTDOWN_HOOK_GRACE_MS 400
+#define SHUTDOWN_OUTPUT_GRACE_MS 300
 /* systemd hears READY=1 by then even if the gateway stays silent */
 #define READY_AT_THE_LATEST_MS 10000
 /* a jump of boot time over monotonic time this large is a suspend */
@@ -49,7 +49,10 @@ struct renew_loop {
 	bool stopping;
 	bool stop_again; /* a second SIGINT or SIGTERM while deleting */
 	bool output_warned;
+	bool stdout_watched;
+	short stdout_events;
 	struct ip_address address; /* the external address last reported */
+	struct ip_endpoint last_gateway; /* where the mappings are */
 	/* the request in flight */
 	bool in_flight;
 	struct action action;
@@ -66,6 +69,16 @@ static const char *const event_names[] = {
 static struct client *gateway_client(struct renew_loop *l)
 {
 	return l->sup.connected ? &l->sup.client : NULL;
+}
+
+/* A mapping event, at the gateway in use. */
+static void report(struct renew_loop *l, size_t index, const char *event,
+		   bool run_hook)
+{
+	const struct client *c = gateway_client(l);
+
+	reporter_mapping(&l->rep, &l->sched, index, event, run_hook,
+			 c ? &c->exchange.gateway : NULL, c ? &c->epoch : NULL);
 }
 
 static unsigned random_number(void)
@@ -108,8 +121,7 @@ static void report_expiries(struct renew_loop *l, int64_t now)
 	size_t index;
 
 	while (scheduler_expire_next(&l->sched, now, &index)) {
-		reporter_mapping(&l->rep, &l->sched, index, "lost", true,
-				 gateway_client(l));
+		report(l, index, "lost", true);
 		update_status(l);
 	}
 }
@@ -129,6 +141,10 @@ static void learned_address(struct renew_loop *l,
 	struct result r;
 	size_t i;
 
+	/* later grants carry it, whoever told it: a reply or an
+	 * announcement */
+	if (l->sup.connected)
+		l->sup.client.external_address = *address;
 	if (!ip_address_equal(&l->address, address)) {
 		if (ip_address_is_set(&l->address))
 			reporter_address(&l->rep, gateway_client(l), address);
@@ -140,8 +156,7 @@ static void learned_address(struct renew_loop *l,
 	/* also for a mapping granted while the address was unknown */
 	for (i = 0; i < l->sched.count; i++)
 		if (mapping_address_changed(&l->mappings[i], address))
-			reporter_mapping(&l->rep, &l->sched, i, "changed", true,
-					 gateway_client(l));
+			report(l, i, "changed", true);
 }
 
 static void took_mapping(struct renew_loop *l, struct result *r, int64_t now)
@@ -155,9 +170,8 @@ static void took_mapping(struct renew_loop *l, struct result *r, int64_t now)
 		return;
 	}
 	event = scheduler_granted(&l->sched, index, r, now);
-	reporter_mapping(&l->rep, &l->sched, index, event_names[event],
-			 event == MAPPING_MAPPED || event == MAPPING_CHANGED,
-			 gateway_client(l));
+	report(l, index, event_names[event],
+	       event == MAPPING_MAPPED || event == MAPPING_CHANGED);
 }
 
 static void took_address(struct renew_loop *l, struct result *r, int64_t now)
@@ -184,8 +198,11 @@ static void on_result(void *context, struct result *r)
 		took_address(l, r, now);
 	else
 		took_mapping(l, r, now);
-	/* a silent gateway may mean the host moved: look again */
-	if (failure_is_silence(r->failure))
+	/* a silent gateway may mean the host moved: look again (a request
+	 * that only gave way to another proves nothing) */
+	if (failure_is_silence(r->failure) &&
+	    !(l->action.patience == PATIENCE_YIELD &&
+	      l->sup.client.exchange.deadline_reached))
 		supervisor_check_soon(&l->sup);
 	update_status(l);
 	pump_soon(l);
@@ -218,6 +235,18 @@ static void on_announced(void *context, const struct announcement *a)
 	pump_soon(l);
 }
 
+/* The mappings made at another gateway, or for another address of this
+ * host, forward nothing to us now: they are lost, where they were. */
+static void lose_everything(struct renew_loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->sched.count; i++)
+		if (scheduler_lose(&l->sched, i))
+			reporter_mapping(&l->rep, &l->sched, i, "lost", true,
+					 &l->last_gateway, NULL);
+}
+
 static void on_connected(void *context, enum network_change change)
 {
 	struct renew_loop *l = context;
@@ -229,8 +258,11 @@ static void on_connected(void *context, enum network_change change)
 					 ? "gateway-changed"
 					 : "network-changed",
 				 &l->sup.client, l->sup.route.interface_name);
+		if (change != NETWORK_MOVED)
+			lose_everything(l);
 		scheduler_renew_all(&l->sched, clock_now_ms(), true);
 	}
+	l->last_gateway = l->sup.client.exchange.gateway;
 	update_status(l);
 	pump_soon(l);
 }
@@ -390,14 +422,57 @@ static void on_signal(void *context, int fd, short revents)
 	take_signals(context);
 }
 
-static void on_stdout_closed(void *context, int fd, short revents)
+/* stdout: its reader went away (an error or hang-up), or it can take
+ * more of the queued events. */
+static void on_stdout(void *context, int fd, short revents)
 {
 	struct renew_loop *l = context;
 
-	(void)revents;
-	diag_verbose("stdout was closed: stopping");
-	eloop_unwatch(&l->loop, fd);
-	l->stopping = true;
+	if (revents & (POLLERR | POLLHUP)) {
+		eloop_unwatch(&l->loop, fd);
+		l->stdout_watched = false;
+		l->rep.output.failed = true;
+		l->rep.output.error_number = EPIPE;
+		output_queue_free(&l->rep.output);
+	} else if (revents & POLLOUT) {
+		output_flush(&l->rep.output, fd);
+	}
+	check_output(l);
+}
+
+/* Before each sleep: wait for stdout to take more only while events
+ * wait for it, and always hear of its reader going away. */
+static void watch_stdout(void *context)
+{
+	struct renew_loop *l = context;
+	short events = output_pending(&l->rep.output) ? POLLOUT : 0;
+
+	if (l->rep.output.failed) {
+		if (l->stdout_watched)
+			eloop_unwatch(&l->loop, STDOUT_FILENO);
+		l->stdout_watched = false;
+		return;
+	}
+	if (l->stdout_watched && events == l->stdout_events)
+		return;
+	l->stdout_watched =
+		eloop_watch(&l->loop, STDOUT_FILENO, events, on_stdout, l) == 0;
+	l->stdout_events = events;
+}
+
+/* At exit: what stdout still has to take, for a short while at most. */
+static void drain_stdout(struct renew_loop *l, int64_t grace_ms)
+{
+	int64_t give_up = clock_now_ms() + grace_ms;
+
+	while (output_pending(&l->rep.output) && !l->rep.output.failed) {
+		struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+		int64_t left = give_up - clock_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
+		    (pfd.revents & (POLLERR | POLLHUP)))
+			break;
+		output_flush(&l->rep.output, STDOUT_FILENO);
+	}
 }
 
 /* After a suspend the network may be another, the gateway may have
@@ -420,17 +495,6 @@ static void on_wake(void *context)
 	l->asleep_ms = asleep;
 }
 
-/* A pipe or socket on stdout reports an error once its reader is gone:
- * then there is nobody to tell, and the loop ends as on SIGTERM. */
-static void watch_stdout(struct renew_loop *l)
-{
-	struct stat st;
-
-	if (fstat(STDOUT_FILENO, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-		eloop_watch(&l->loop, STDOUT_FILENO, 0, on_stdout_closed, l);
-}
-
 /* --- the way out --- */
 
 static void on_deleted(void *context, struct result *result)
@@ -448,7 +512,9 @@ static bool run_delete(struct renew_loop *l, const struct request *request,
 	l->deleting_done = false;
 	client_start(&l->sup.client, request, deadline, PATIENCE_SCHEDULE,
 		     on_deleted, l);
-	while (!l->deleting_done && !l->stop_again)
+	/* the deadline ends the exchange; the clock check is a safety net */
+	while (!l->deleting_done && !l->stop_again &&
+	       clock_now_ms() < deadline + 100)
 		if (eloop_turn(&l->loop) < 0)
 			break;
 	if (!l->deleting_done) {
@@ -472,24 +538,36 @@ static bool may_delete(const struct renew_loop *l, const struct mapping *m)
 	return false;
 }
 
-static void delete_mappings(struct renew_loop *l)
+/* The mappings granted, and last the one whose request was cut short (the
+ * gateway may have made it; deleting one that does not exist succeeds). */
+static void delete_mappings(struct renew_loop *l, bool cut_short,
+			    size_t cut_index)
 {
 	int64_t deadline = clock_now_ms() + SHUTDOWN_DELETE_MS;
-	size_t i;
+	bool extra = cut_short && !l->mappings[cut_index].established;
+	size_t n, i;
 
 	if (!l->sup.connected)
 		return;
-	for (i = 0; i < l->sched.count && !l->stop_again; i++) {
-		struct mapping *m = &l->mappings[i];
-		struct request request = {
-			.kind = REQUEST_DELETE,
-			.protocol = m->protocol,
-			.internal_port = m->internal_port,
-		};
+	for (n = 0; n <= l->sched.count && !l->stop_again; n++) {
+		struct mapping *m;
+		struct request request = { .kind = REQUEST_DELETE };
 		struct result r;
 
-		if (!m->established || !may_delete(l, m))
+		if (n == l->sched.count) {
+			if (!extra)
+				break;
+			i = cut_index;
+		} else if (l->mappings[n].established) {
+			i = n;
+		} else {
 			continue;
+		}
+		m = &l->mappings[i];
+		if (!may_delete(l, m))
+			continue;
+		request.protocol = m->protocol;
+		request.internal_port = m->internal_port;
 		if (!run_delete(l, &request, deadline))
 			break;
 		r = l->sup.client.result;
@@ -506,15 +584,21 @@ static void delete_mappings(struct renew_loop *l)
 
 static void shut_down(struct renew_loop *l)
 {
+	bool cut_short = l->in_flight && l->action.kind == ACTION_MAP;
+
 	notify_send("STOPPING=1");
 	if (l->in_flight)
 		client_cancel(&l->sup.client);
 	l->in_flight = false;
 	eloop_timer_stop(&l->loop, &l->pump_timer);
 	eloop_timer_stop(&l->loop, &l->wake_timer);
+	eloop_timer_stop(&l->loop, &l->ready_timer);
+	/* the last requests go to the gateway as it is now */
+	supervisor_freeze(&l->sup);
 	if (!l->inv->keep)
-		delete_mappings(l);
+		delete_mappings(l, cut_short, l->action.index);
 	hook_end_all(&l->rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
+	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
 }
 
 /* --- setting up --- */
@@ -556,7 +640,8 @@ static int loop_init(struct renew_loop *l, const struct invocation *inv)
 	if (l->signal_fd < 0 ||
 	    eloop_watch(&l->loop, l->signal_fd, POLLIN, on_signal, l) < 0)
 		return -1;
-	watch_stdout(l);
+	l->loop.before_poll = watch_stdout;
+	l->loop.before_poll_context = l;
 	l->loop.on_wake = on_wake;
 	l->loop.wake_context = l;
 	l->asleep_ms = clock_asleep_ms();
@@ -597,6 +682,11 @@ static int run_renew_loop(const struct invocation *inv)
 		}
 	}
 	shut_down(&l);
+	/* a reader that went away is a way to stop; anything else that kept
+	 * the events from being written is a failure to report them */
+	if (status == EXIT_OK && l.rep.output.failed &&
+	    !reporter_output_gone(&l.rep))
+		status = EXIT_OUTPUT;
 	loop_free(&l);
 	return status;
 }

@@ -205,10 +205,14 @@ static void dispatch(struct eloop *loop, const struct pollfd *fds, size_t n)
 int eloop_turn(struct eloop *loop)
 {
 	struct pollfd fds[ELOOP_WATCH_MAX + 1];
-	int64_t now = clock_now_ms(), next = eloop_next_timer_ms(loop);
+	int64_t now, next;
 	size_t i, n = 0;
 	int timeout;
 
+	if (loop->before_poll)
+		loop->before_poll(loop->before_poll_context);
+	now = clock_now_ms();
+	next = eloop_next_timer_ms(loop);
 	timeout = next <= now ? 0 : arm(loop, next, now);
 	for (i = 0; i < loop->watch_count; i++) {
 		fds[n].fd = loop->watches[i].fd;

@@ -43,6 +43,10 @@ struct eloop {
 	 * notice that the system was suspended */
 	eloop_fire_fn on_wake;
 	void *wake_context;
+	/* called before every sleep, e.g. to watch for what callbacks
+	 * queued */
+	eloop_fire_fn before_poll;
+	void *before_poll_context;
 };
 
 /* Returns 0, or -1 with errno set. */

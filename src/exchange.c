@@ -219,9 +219,11 @@ static void discard_queued(struct exchange *ex)
 	uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
 	ssize_t n;
 
+	/* a pending error (a late ICMP) does not end the queue: read on
+	 * until there is nothing left */
 	while ((n = recv(ex->fd, datagram, sizeof(datagram),
 			 MSG_DONTWAIT | MSG_TRUNC)) >= 0 ||
-	       errno == ECONNREFUSED) {
+	       (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBADF)) {
 		if (n >= 0)
 			diag_verbose(
 				"discarded %zd bytes queued before this request",

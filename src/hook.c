@@ -19,6 +19,7 @@
 #include "diag.h"
 
 static void on_timer(void *context);
+static bool reap_lane(struct hook_lane *lane);
 
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 		     const char *command, int64_t timeout_ms, size_t lane_count)
@@ -155,8 +156,13 @@ static void on_timer(void *context)
 	struct hook_lane *lane = context;
 	const struct hook_event *e = &lane->current;
 
-	if (!lane->running)
+	/* it may have ended with its SIGCHLD not taken yet: then its group
+	 * id may be another's by now */
+	if (!lane->running || reap_lane(lane)) {
+		if (!lane->running && lane->waiting)
+			start(lane);
 		return;
+	}
 	if (lane->terminated) {
 		kill(-lane->running, SIGKILL);
 		return;

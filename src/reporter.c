@@ -15,6 +15,7 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 	memset(r, 0, sizeof(*r));
 	r->output.json = inv->json;
 	r->quiet_renewals = inv->quiet;
+	output_queue_start(&r->output);
 	return hook_runner_init(&r->hooks, loop, inv->on_change,
 				inv->hook_timeout_ms, mapping_count);
 }
@@ -22,6 +23,7 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 void reporter_free(struct reporter *r)
 {
 	hook_runner_free(&r->hooks);
+	output_queue_free(&r->output);
 }
 
 static void emit(struct reporter *r, struct result *result, const char *event)
@@ -45,14 +47,23 @@ static void base(struct result *result, enum result_kind kind,
 
 void reporter_mapping(struct reporter *r, const struct scheduler *s,
 		      size_t index, const char *event, bool run_hook,
-		      const struct client *client)
+		      const struct ip_endpoint *gateway,
+		      const struct epoch_tracker *epoch)
 {
 	const struct mapping *m = &s->mappings[index];
 	bool lost = strcmp(event, "lost") == 0;
 	struct result result;
 	struct hook_event hook;
 
-	base(&result, RESULT_MAP, client);
+	base(&result, RESULT_MAP, NULL);
+	if (gateway) {
+		result.gateway_known = true;
+		result.gateway = *gateway;
+	}
+	if (epoch && epoch->known) {
+		result.epoch_known = true;
+		result.epoch = epoch->sssoe;
+	}
 	result.protocol = m->protocol;
 	result.internal_port = m->internal_port;
 	result.internal_address = m->internal_address;
@@ -135,5 +146,6 @@ void reporter_ready(struct reporter *r)
 
 bool reporter_output_gone(const struct reporter *r)
 {
-	return r->output.failed && r->output.error_number == EPIPE;
+	return r->output.failed && (r->output.error_number == EPIPE ||
+				    r->output.error_number == ECONNRESET);
 }

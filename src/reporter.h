@@ -27,10 +27,12 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 void reporter_free(struct reporter *r);
 
 /* A mapping event (mapped, renewed, changed, lost); with run_hook the
- * hook hears of it too. client is the gateway's, or NULL. */
+ * hook hears of it too. gateway is where the mapping is (or was), epoch
+ * its tracker; either may be NULL. */
 void reporter_mapping(struct reporter *r, const struct scheduler *s,
 		      size_t index, const char *event, bool run_hook,
-		      const struct client *client);
+		      const struct ip_endpoint *gateway,
+		      const struct epoch_tracker *epoch);
 /* A mapping deleted on the way out. */
 void reporter_unmapped(struct reporter *r, struct result *result);
 /* A failed request or setup, as an "error" event. */

@@ -69,6 +69,14 @@ static void limit(struct action *a, int64_t at_ms, enum patience why)
 	}
 }
 
+/* Giving way to another's turn, but only after a fair wait of its own. */
+static void give_way(struct action *a, int64_t at_ms, int64_t now_ms)
+{
+	if (at_ms < now_ms + SCHEDULER_MIN_WAIT_MS)
+		at_ms = now_ms + SCHEDULER_MIN_WAIT_MS;
+	limit(a, at_ms, PATIENCE_YIELD);
+}
+
 /* No request may make another established mapping miss its renewal:
  * wait at most until the next one comes due, and for one already due and
  * waiting its turn, half of what is left of its grant. Nor may it keep a
@@ -86,15 +94,14 @@ static void yield_to_renewals(const struct scheduler *s, struct action *a,
 			/* one silent request must not keep the others from
 			 * ever being tried */
 			if (!m->tried)
-				limit(a, now_ms + SCHEDULER_TURN_MS,
-				      PATIENCE_YIELD);
+				give_way(a, now_ms + SCHEDULER_TURN_MS, now_ms);
 			continue;
 		}
 		if (m->due_ms > now_ms)
-			limit(a, m->due_ms, PATIENCE_YIELD);
+			give_way(a, m->due_ms, now_ms);
 		else
-			limit(a, now_ms + (m->expires_at_ms - now_ms) / 2,
-			      PATIENCE_YIELD);
+			give_way(a, now_ms + (m->expires_at_ms - now_ms) / 2,
+				 now_ms);
 	}
 }
 
@@ -289,6 +296,16 @@ void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms)
 			s->mappings[i].due_ms = now_ms;
 	if (s->address_wanted && s->address_failures)
 		s->address_due_ms = now_ms;
+}
+
+bool scheduler_lose(struct scheduler *s, size_t index)
+{
+	struct mapping *m = &s->mappings[index];
+	bool was = m->established;
+
+	m->established = false;
+	m->recreating = false;
+	return was;
 }
 
 size_t scheduler_established(const struct scheduler *s)

@@ -18,6 +18,8 @@
 #define SCHEDULER_RESET_SPREAD_MS 5000
 /* a request that mappings never tried yet wait behind gives way after */
 #define SCHEDULER_TURN_MS 4000
+/* but never before it had this long to be answered */
+#define SCHEDULER_MIN_WAIT_MS 1000
 /* an address asked this recently is not asked again for another renewal */
 #define SCHEDULER_ADDRESS_FRESH_MS 5000
 
@@ -128,6 +130,10 @@ void scheduler_renew_all(struct scheduler *s, int64_t now_ms, bool new_network);
 
 /* The gateway showed it is alive: failing items are tried again now. */
 void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms);
+
+/* The mapping no longer forwards to us (another gateway or address): not
+ * established any more. True if it was. */
+bool scheduler_lose(struct scheduler *s, size_t index);
 
 size_t scheduler_established(const struct scheduler *s);
 /* Every mapping has had one answer or one failure. */

@@ -52,7 +52,13 @@ int signals_open(void)
 		return -1;
 	memset(&action, 0, sizeof(action));
 	action.sa_handler = on_signal;
+	/* one handler at a time, so no update of pending is lost to another
+	 * signal arriving in its middle */
 	sigemptyset(&action.sa_mask);
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		sigaddset(&action.sa_mask, numbers[i]);
+	/* interrupted writes and reads go on; poll() still wakes up */
+	action.sa_flags = SA_RESTART;
 	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		if (sigaction(numbers[i], &action, NULL) < 0)
 			return -1;

@@ -132,16 +132,26 @@ static bool same_way(const struct supervisor *s, const struct ip_endpoint *to,
 	       ip_address_equal(source, &s->client.exchange.local.address);
 }
 
-static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
-		       const struct gateway_route *route)
+static enum network_change what_changed(const struct supervisor *s,
+					const struct ip_endpoint *to,
+					const struct ip_address *source)
 {
-	enum network_change change = NETWORK_FIRST;
+	if (!s->ever_connected)
+		return NETWORK_FIRST;
+	if (!ip_endpoint_equal(to, &s->last_gateway))
+		return NETWORK_NEW_GATEWAY;
+	if (!ip_address_equal(source, &s->last_source))
+		return NETWORK_NEW_SOURCE;
+	return NETWORK_MOVED;
+}
+
+static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
+		       const struct gateway_route *route,
+		       const struct ip_address *source)
+{
+	enum network_change change = what_changed(s, to, source);
 	struct result failure;
 
-	if (s->ever_connected)
-		change = ip_endpoint_equal(to, &s->last_gateway)
-				 ? NETWORK_MOVED
-				 : NETWORK_NEW_GATEWAY;
 	disconnect(s);
 	if (client_open(&s->client, s->loop, &protocol_natpmp, to, &failure) <
 	    0) {
@@ -150,6 +160,7 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 	}
 	s->route = *route;
 	s->last_gateway = *to;
+	s->last_source = s->client.exchange.local.address;
 	s->connected = s->ever_connected = true;
 	s->failures = 0;
 	s->last_failure[0] = '\0';
@@ -191,7 +202,7 @@ static void check(struct supervisor *s)
 	}
 	if (same_way(s, &to, &route, &source) && !bounced)
 		return;
-	connect_to(s, &to, &route);
+	connect_to(s, &to, &route, &source);
 }
 
 static void on_retry(void *context)
@@ -201,9 +212,13 @@ static void on_retry(void *context)
 
 void supervisor_check_soon(struct supervisor *s)
 {
+	int64_t now = clock_now_ms(), at = now + SUPERVISOR_SETTLE_MS;
+
 	if (!s->settle_timer.armed)
-		eloop_timer_at(s->loop, &s->settle_timer,
-			       clock_now_ms() + SUPERVISOR_SETTLE_MS);
+		s->settle_started_ms = now;
+	if (at > s->settle_started_ms + SUPERVISOR_SETTLE_MAX_MS)
+		at = s->settle_started_ms + SUPERVISOR_SETTLE_MAX_MS;
+	eloop_timer_at(s->loop, &s->settle_timer, at);
 }
 
 void supervisor_check_now(struct supervisor *s)
@@ -234,14 +249,23 @@ int supervisor_start(struct supervisor *s, struct eloop *loop,
 	return 0;
 }
 
-void supervisor_stop(struct supervisor *s)
+void supervisor_freeze(struct supervisor *s)
 {
-	disconnect(s);
 	eloop_timer_stop(s->loop, &s->settle_timer);
 	eloop_timer_stop(s->loop, &s->retry_timer);
-	if (s->watch_fd >= 0) {
+	if (s->watch_fd >= 0)
 		eloop_unwatch(s->loop, s->watch_fd);
+	if (s->announce_fd >= 0)
+		eloop_unwatch(s->loop, s->announce_fd);
+}
+
+void supervisor_stop(struct supervisor *s)
+{
+	if (!s->loop)
+		return; /* never started */
+	supervisor_freeze(s);
+	disconnect(s);
+	if (s->watch_fd >= 0)
 		close(s->watch_fd);
-	}
 	s->watch_fd = -1;
 }

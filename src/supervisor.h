@@ -14,14 +14,17 @@
 #include "eloop.h"
 #include "gateway.h"
 
-/* a burst of route and address messages settles within this */
+/* a burst of route and address messages has settled after this much
+ * quiet, or this long after its first message at the latest */
 #define SUPERVISOR_SETTLE_MS 200
+#define SUPERVISOR_SETTLE_MAX_MS 1000
 
 enum network_change {
 	NETWORK_FIRST,	     /* the first gateway since start */
 	NETWORK_NEW_GATEWAY, /* another gateway address */
-	NETWORK_MOVED,	     /* the same gateway, through another interface or
-			  source address, or after the link went down */
+	NETWORK_NEW_SOURCE,  /* the same gateway, from another address */
+	NETWORK_MOVED,	     /* the same gateway and address, through another
+			  interface or after the link went down */
 };
 
 struct supervisor_events {
@@ -45,10 +48,12 @@ struct supervisor {
 	struct client client;
 	struct gateway_route route;
 	struct ip_endpoint last_gateway; /* kept while disconnected */
+	struct ip_address last_source;
 	int watch_fd;
 	int announce_fd;
 	bool link_went_down; /* seen down since the last check */
 	struct eloop_timer settle_timer;
+	int64_t settle_started_ms;
 	struct eloop_timer retry_timer;
 	unsigned failures; /* checks in a row that found no gateway */
 	char last_failure[RESULT_MESSAGE_SIZE];
@@ -65,5 +70,9 @@ void supervisor_stop(struct supervisor *s);
  * silent: the host may have moved), or at once. */
 void supervisor_check_soon(struct supervisor *s);
 void supervisor_check_now(struct supervisor *s);
+
+/* Stops watching and checking, keeping the client open: for the way out,
+ * when the connection must not change under the last requests. */
+void supervisor_freeze(struct supervisor *s);
 
 #endif

@@ -116,6 +116,12 @@ enum natpmp_verdict natpmp_reply_decode(const uint8_t *datagram, size_t length,
 	if (request->opcode != NATPMP_OP_ADDRESS && carries_port &&
 	    decoded.internal_port != request->internal_port)
 		return NATPMP_REPLY_WRONG_INTERNAL_PORT;
+	/* section 3.4: a deletion is answered with lifetime 0; a lifetime is
+	 * a late answer to an earlier request to map the same port */
+	if (request->opcode != NATPMP_OP_ADDRESS && request->lifetime == 0 &&
+	    decoded.has_mapping && decoded.result == NATPMP_RESULT_SUCCESS &&
+	    decoded.lifetime != 0)
+		return NATPMP_REPLY_NOT_A_DELETION;
 	*reply = decoded;
 	return NATPMP_REPLY_ACCEPTED;
 }
@@ -149,6 +155,8 @@ const char *natpmp_verdict_text(enum natpmp_verdict verdict)
 	case NATPMP_REPLY_BAD_LENGTH: return "wrong length";
 	case NATPMP_REPLY_WRONG_INTERNAL_PORT:
 		return "answers another internal port";
+	case NATPMP_REPLY_NOT_A_DELETION:
+		return "grants a lifetime: answers a mapping, not this deletion";
 	}
 	return "unknown";
 }

@@ -67,6 +67,7 @@ enum natpmp_verdict {
 	NATPMP_REPLY_WRONG_OPCODE,
 	NATPMP_REPLY_BAD_LENGTH,
 	NATPMP_REPLY_WRONG_INTERNAL_PORT,
+	NATPMP_REPLY_NOT_A_DELETION, /* grants a lifetime to a deletion */
 };
 
 /* Encodes a request; returns its length, or 0 if size is too small. */

@@ -57,3 +57,16 @@ teardown() {
 	[ "$(gw_count ' recv ')" -eq 1 ]
 	[ "$elapsed" -lt 1000 ]
 }
+
+@test "renew-loop with stdout closed keeps the mapping, says so, and exits 74" {
+	start_gateway
+	bash -c 'exec "$1" -g "$2" -l 60 renew-loop 8080 >&- 2>"$3"' _ "$NATPMP" "$GW" "$BATS_TEST_TMPDIR/err" &
+	local loop=$!
+	wait_until gw_holds 1
+	wait_until grep -q 'natpmp: warning: cannot write events to stdout: Bad file descriptor' "$BATS_TEST_TMPDIR/err"
+	kill -TERM "$loop"
+	local status=0
+	wait "$loop" || status=$?
+	[ "$status" -eq 74 ]
+	gw_holds 0
+}

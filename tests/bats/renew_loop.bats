@@ -590,3 +590,48 @@ start_notify_listener() {
 	[ "$(loop_count '0\.0\.0\.0')" -eq 0 ]
 	[ "$(wc -l <"$hook_log")" -eq 2 ]
 }
+
+# bats test_tags=timing
+@test "a reader that stalls never stalls the loop: renewals go on, and SIGTERM still ends it" {
+	start_gateway --max-lifetime 2
+	local pid_file=$BATS_TEST_TMPDIR/pid
+	# stdout is a 4 KiB pipe nobody reads; JSON events fill it in seconds
+	"$BUILD/tests/stalled_reader" "$NATPMP" -g "$GW" -j -l 2 renew-loop \
+		8080/both 8081/both 8082/both >"$pid_file" 2>"$BATS_TEST_TMPDIR/err" &
+	local reader=$!
+	wait_until test -s "$pid_file"
+	LOOP_PID=$(cat "$pid_file")
+	# 40 requests mean far more than 4 KiB of events: the pipe is full,
+	# and a loop that blocked on it would send nothing more
+	WAIT_LIMIT=12 gw_wait_for 'recv .*op=map' 40
+	local before
+	before=$(gw_count 'recv .*op=map')
+	wait_until gw_has 'recv .*op=map' $((before + 12))
+	local start status=0
+	start=$(now_ms)
+	kill -TERM "$LOOP_PID"
+	wait "$reader" || status=$?
+	LOOP_PID=
+	echo "exit $status after $(($(now_ms) - start)) ms"
+	[ "$status" -eq 0 ]
+	[ $(($(now_ms) - start)) -lt 2500 ]
+	[ "$(gw_count 'recv .*op=map.* lifetime=0$')" -ge 6 ]
+}
+
+@test "SIGTERM while the first mapping request waits for its answer deletes that mapping too" {
+	start_gateway --delay 800
+	start_loop -g "$GW" renew-loop 8080
+	# the address is answered at 0.8 s, the map request waits until 1.6 s
+	gw_wait_for 'recv .*op=map-tcp internal=8080 suggested=8080'
+	signal_loop TERM
+	gw_wait_for 'recv .*op=map-tcp internal=8080 suggested=0 lifetime=0$'
+	wait_until gw_holds 0
+}
+
+@test "renew-loop that cannot start says why and exits 71" {
+	start_gateway
+	# four descriptors: stdin, stdout, stderr and one more
+	run --separate-stderr bash -c 'ulimit -n 4; exec "$1" -g "$2" renew-loop 8080' _ "$NATPMP" "$GW" 3>&-
+	[ "$status" -eq 71 ]
+	[[ "$stderr" == "natpmp: renew-loop: cannot start: "* ]]
+}

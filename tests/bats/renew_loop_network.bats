@@ -53,6 +53,11 @@ start_lan_loop() {
 	wait_until file_has "$LOOP_OUT" ' address-changed 44\.9\.9\.9$' 1
 	wait_until file_has "$LOOP_OUT" ' changed tcp 44\.9\.9\.9:8080 -> 10\.77\.0\.2:8080 lifetime 3600s$' 1
 	wait_until file_has "$hook_log" '^changed 44\.9\.9\.9$' 1
+	# the next renewal keeps the announced address
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$LOOP_OUT" ' renewed tcp 44\.9\.9\.9:8080 ' 1
+	[ "$(grep -c ' changed ' "$LOOP_OUT")" -eq 1 ]
+	[ "$(wc -l <"$hook_log")" -eq 2 ]
 }
 
 @test "announcements from any other address are ignored" {
@@ -73,7 +78,10 @@ start_lan_loop() {
 	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.1\.1\.1:8080 ' 1
 	ip -n "$NS_LAN" route replace default via 10.77.0.3
 	wait_until file_has "$LOOP_OUT" ' gateway-changed 10\.77\.0\.3 interface veth-lan source 10\.77\.0\.2$' 1
-	wait_until file_has "$LOOP_OUT" ' changed tcp 44\.3\.3\.3:8080 -> 10\.77\.0\.2:8080 lifetime 3600s$' 1
+	# the old gateway's mapping forwards nothing to us now: lost, then
+	# made anew at the new one
+	wait_until file_has "$LOOP_OUT" ' lost tcp 44\.1\.1\.1:8080 -> 10\.77\.0\.2:8080 lifetime 0s$' 1
+	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.3\.3\.3:8080 -> 10\.77\.0\.2:8080 lifetime 3600s$' 1
 	run netns_ctl 10.77.0.3 mappings
 	[ "$output" = "ok 1" ]
 }
@@ -120,8 +128,11 @@ ms_when() {
 	at=$(ms_when "$LOOP_OUT" ' network-changed 10\.77\.0\.1 interface veth-lan source 10\.77\.0\.5')
 	echo "noticed after $((at - changed)) ms"
 	[ $((at - changed)) -le 2000 ]
-	# the old mapping still holds 8080 on the gateway: another port is fine
-	wait_until file_has "$LOOP_OUT" ' changed tcp 44\.1\.2\.3:[0-9]+ -> 10\.77\.0\.5:8080 lifetime 3600s$' 1
+	# the old mapping forwards to an address the host no longer has: it
+	# is lost, and made anew (the old one still holds 8080 on the
+	# gateway, so another port is fine)
+	wait_until file_has "$LOOP_OUT" ' lost tcp 44\.1\.2\.3:8080 -> 10\.77\.0\.2:8080 lifetime 0s$' 1
+	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.1\.2\.3:[0-9]+ -> 10\.77\.0\.5:8080 lifetime 3600s$' 1
 	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'recv from=10\.77\.0\.5:[0-9]+ len=12 op=map-tcp internal=8080' 1
 }
 
@@ -171,4 +182,20 @@ bounce_link() {
 	at=$(ms_when "$LOOP_OUT" ' network-changed 10\.77\.0\.1 interface veth-lan ')
 	[ $((at - back)) -le 2000 ]
 	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'recv .*op=map-tcp' $((before + 1))
+}
+
+@test "SIGTERM ends the loop within 2 s even when the route vanishes while it deletes" {
+	netns_start_gateway 10.77.0.1
+	start_lan_loop -l 1h renew-loop 8080 8081
+	wait_until file_has "$LOOP_OUT" ' mapped ' 2
+	netns_ctl 10.77.0.1 silent on
+	local start status=0
+	start=$(now_ms)
+	kill -TERM "$LOOP_PID"
+	ip -n "$NS_LAN" route del default
+	wait "$LOOP_PID" || status=$?
+	LOOP_PID=
+	echo "exit $status after $(($(now_ms) - start)) ms"
+	[ "$status" -eq 0 ]
+	[ $(($(now_ms) - start)) -lt 2000 ]
 }

@@ -158,6 +158,10 @@ static void test_turns(void)
 	CHECK_EQ(a.index, 0);
 	CHECK_EQ(a.deadline_ms, 7000 + (12000 - 7000) / 2);
 	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	/* giving way never comes before a fair wait of its own */
+	a = scheduler_next(&s, 5999, -1);
+	CHECK_EQ(a.index, 0);
+	CHECK_EQ(a.deadline_ms, 5999 + SCHEDULER_MIN_WAIT_MS);
 	scheduler_failed(&s, 0, 9500);
 	a = scheduler_next(&s, 9500, -1);
 	CHECK_EQ(a.index, 1);

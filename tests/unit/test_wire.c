@@ -154,6 +154,27 @@ static void test_error_reply_forms(void)
 	CHECK(!decoded.has_address);
 }
 
+/* A late answer to a renewal must not pass for the answer to the deletion
+ * sent after it: a deletion is answered with lifetime 0. */
+static void test_deletion_answer(void)
+{
+	static const uint8_t granted[16] = { 0, 130, 0,	   0,	 0,    0,
+					     0, 9,   0x1f, 0x90, 0x1f, 0x90,
+					     0, 0,   0x1c, 0x20 };
+	static const uint8_t deleted[16] = { 0,	   130,	 0, 0, 0, 0, 0, 9,
+					     0x1f, 0x90, 0, 0, 0, 0, 0, 0 };
+	struct natpmp_request deletion = { .opcode = NATPMP_OP_MAP_TCP,
+					   .internal_port = 8080 };
+	struct natpmp_reply decoded;
+
+	CHECK_EQ(natpmp_reply_decode(granted, 16, &deletion, &decoded),
+		 NATPMP_REPLY_NOT_A_DELETION);
+	CHECK_EQ(natpmp_reply_decode(deleted, 16, &deletion, &decoded),
+		 NATPMP_REPLY_ACCEPTED);
+	CHECK_EQ(natpmp_reply_decode(granted, 16, &map_tcp_8080, &decoded),
+		 NATPMP_REPLY_ACCEPTED);
+}
+
 static void test_announcement(void)
 {
 	static const uint8_t announcement[12] = { 0, 128, 0,   0,  0,	0,
@@ -196,6 +217,7 @@ int main(void)
 	test_decode_map_reply();
 	test_reject_foreign_replies();
 	test_error_reply_forms();
+	test_deletion_answer();
 	test_announcement();
 	test_texts();
 	return check_report("test_wire");
