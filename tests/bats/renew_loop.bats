@@ -631,6 +631,7 @@ start_notify_listener() {
 @test "renew-loop that cannot start says why and exits 71" {
 	start_gateway
 	# four descriptors: stdin, stdout, stderr and one more
+	# shellcheck disable=SC2016 # the inner shell expands its arguments
 	run --separate-stderr bash -c 'ulimit -n 4; exec "$1" -g "$2" renew-loop 8080' _ "$NATPMP" "$GW" 3>&-
 	[ "$status" -eq 71 ]
 	[[ "$stderr" == "natpmp: renew-loop: cannot start: "* ]]
