@@ -1,7 +1,6 @@
 /* stalled_reader.c - runs a command whose stdout is a 4 KiB pipe that is
  * never read, for tests of a consumer that stalls. Prints the command's
  * pid, then waits for it and exits with its status. Never installed. */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/wait.h>
