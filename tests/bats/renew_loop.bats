@@ -174,9 +174,9 @@ ms_until_line() {
 }
 
 @test "a mapping the gateway never answers does not starve the others" {
-	start_gateway --max-lifetime 4
+	start_gateway --max-lifetime 2
 	gw_ctl ignore-port 9999 >/dev/null
-	start_loop -g "$GW" -l 4 renew-loop 9999 8080
+	start_loop -g "$GW" -l 2 renew-loop 9999 8080
 	# 8080 is mapped, then renewed again and again while 9999 goes unanswered
 	WAIT_LIMIT=10 loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 ' 3
 	[ "$(loop_count ' lost tcp 44\.1\.2\.3:8080 ')" -eq 0 ]
