@@ -248,8 +248,10 @@ static enum pcp_verdict decode_option(uint8_t code, const uint8_t *data,
 		if (!is_map)
 			return PCP_BAD_OPTION;
 		return decode_filter(data, data_length, r, response);
-	default: response->unknown_options++; return PCP_ACCEPTED;
+	default: break;
 	}
+	response->unknown_options++;
+	return PCP_ACCEPTED;
 }
 
 /* Section 7.3: options fill the rest of the datagram, each a 4-byte
@@ -265,6 +267,7 @@ static enum pcp_verdict decode_options(const uint8_t *d, size_t offset,
 		size_t data_length, padded;
 		enum pcp_verdict verdict;
 
+		/* lengths in multiples of 4 rule this out; it guards the read */
 		if (length - offset < OPTION_HEADER_SIZE)
 			return PCP_BAD_OPTION;
 		data_length = wire_get16(option + 2);

@@ -133,7 +133,8 @@ size_t pcp_request_encode(const struct pcp_request *request, uint8_t *buffer,
 			  size_t size);
 
 /* Decodes the header of any PCP response: version 2, R bit set, 24 to
- * 1100 bytes in a multiple of 4. On anything else *header is zeroed. */
+ * 1100 bytes in a multiple of 4; header.version is then 2. On anything
+ * else *header is zeroed. */
 enum pcp_verdict pcp_response_header_decode(const uint8_t *datagram,
 					    size_t length,
 					    struct pcp_response_header *header);
