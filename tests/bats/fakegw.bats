@@ -451,6 +451,20 @@ has_announcements() {
 	[ "$(announcements | wc -l)" -ge "$1" ]
 }
 
+# netns_start_gateway6 ADDRESS [FAKEGW-OPTION...]: as netns_start_gateway,
+# for an IPv6 address: a fake gateway on [ADDRESS]:5351 in the gateway
+# namespace, logging to gw6.log (GW_LOG), its control port in CTL6.
+netns_start_gateway6() {
+	local address=$1
+	shift
+	GW_LOG=$BATS_TEST_TMPDIR/gw6.log
+	ip netns exec "$NS_GW" "$FAKEGW" --bind "$address" --port 5351 \
+		--ready-file "$BATS_TEST_TMPDIR/gw6.ready" --log "$GW_LOG" "$@" 3>&- &
+	NETNS_GW_PIDS="${NETNS_GW_PIDS:-} $!"
+	wait_until test -s "$BATS_TEST_TMPDIR/gw6.ready"
+	read -r _ CTL6 <"$BATS_TEST_TMPDIR/gw6.ready"
+}
+
 @test "announce-pcp after restart multicasts epoch 0 to 224.0.0.1:5350" {
 	netns_create
 	NETNS_USED=1
@@ -472,18 +486,28 @@ has_announcements() {
 	NETNS_USED=1
 	netns_wire_lan
 	ip -n "$NS_GW" addr add 2001:db8::1/64 dev veth-gw nodad
-	GW_LOG=$BATS_TEST_TMPDIR/gw6.log
-	ip netns exec "$NS_GW" "$FAKEGW" --bind 2001:db8::1 --port 5351 \
-		--ready-file "$BATS_TEST_TMPDIR/gw6.ready" --log "$GW_LOG" 3>&- &
-	NETNS_GW_PIDS="${NETNS_GW_PIDS:-} $!"
-	wait_until test -s "$BATS_TEST_TMPDIR/gw6.ready"
-	local ctl
-	read -r _ ctl <"$BATS_TEST_TMPDIR/gw6.ready"
+	netns_start_gateway6 2001:db8::1
 	listen_lan UDP6-RECV:5350 5350
-	ip netns exec "$NS_GW" "$FAKEGW" --bind 2001:db8::1 --ctl "$ctl" restart
-	ip netns exec "$NS_GW" "$FAKEGW" --bind 2001:db8::1 --ctl "$ctl" announce-pcp
+	ip netns exec "$NS_GW" "$FAKEGW" --bind 2001:db8::1 --ctl "$CTL6" restart
+	ip netns exec "$NS_GW" "$FAKEGW" --bind 2001:db8::1 --ctl "$CTL6" announce-pcp
 	wait_until has_announcements 1
 	[ "$(announcements)" = 028000000000000000000000000000000000000000000000 ]
 	[ "$(gw_count 'announce to=\[ff02::1\]:5350 format=pcp epoch=0 ')" -eq 1 ]
 	[ "$(gw_count 'announce-failed')" -eq 0 ]
+}
+
+@test "a link-local bind with its %scope serves control and announces to a bracketed --announce-to" {
+	netns_create
+	NETNS_USED=1
+	netns_wire_lan
+	ip -n "$NS_GW" addr add fe80::1/64 dev veth-gw nodad
+	netns_start_gateway6 fe80::1%veth-gw --announce-to '[ff02::1%veth-gw]:5350'
+	listen_lan UDP6-RECV:5350 5350
+	run ip netns exec "$NS_GW" "$FAKEGW" --bind fe80::1%veth-gw --ctl "$CTL6" announce
+	[ "$output" = ok ]
+	wait_until has_announcements 1
+	# NAT-PMP's format: version 0, opcode 128, result 0, epoch, 44.1.2.3
+	[ "$(bytes "$(announcements)" 0 4)" = 00800000 ]
+	[ "$(bytes "$(announcements)" 8 4)" = 2c010203 ]
+	[ "$(gw_count 'announce to=\[ff02::1\]:5350 format=nat-pmp ')" -eq 1 ]
 }

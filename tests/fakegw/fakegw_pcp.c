@@ -72,18 +72,26 @@ struct outcome {
 	uint8_t address[16];
 };
 
+static void append_list(char *text, size_t size, const char *format, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void append_list(char *text, size_t size, const char *format, va_list ap)
+{
+	size_t used = strlen(text);
+
+	if (used + 1 < size)
+		vsnprintf(text + used, size - used, format, ap);
+}
+
 static void append(char *text, size_t size, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void append(char *text, size_t size, const char *format, ...)
 {
-	size_t used = strlen(text);
 	va_list ap;
 
-	if (used + 1 >= size)
-		return;
 	va_start(ap, format);
-	vsnprintf(text + used, size - used, format, ap);
+	append_list(text, size, format, ap);
 	va_end(ap);
 }
 
@@ -106,30 +114,26 @@ static void note_option(struct pcp_request *r, const char *format, ...)
 
 static void note_option(struct pcp_request *r, const char *format, ...)
 {
-	size_t used = strlen(r->options_text);
 	va_list ap;
 
-	if (used)
+	if (r->options_text[0])
 		append(r->options_text, sizeof(r->options_text), ",");
-	used = strlen(r->options_text);
-	if (used + 1 >= sizeof(r->options_text))
-		return;
 	va_start(ap, format);
-	vsnprintf(r->options_text + used, sizeof(r->options_text) - used,
-		  format, ap);
+	append_list(r->options_text, sizeof(r->options_text), format, ap);
 	va_end(ap);
 }
 
-/* --- parsing: pure, over the datagram's bytes --- */
+/* --- parsing: over the datagram's bytes, no I/O --- */
 
 static uint8_t take_filter(struct pcp_request *r, const uint8_t *data,
 			   size_t length)
 {
-	struct filter *f = &r->filters[r->filter_count];
+	struct filter *f;
 	bool ipv4;
 
 	if (length != 20 || r->filter_count == PCP_FILTERS_MAX)
 		return RESULT_MALFORMED_OPTION;
+	f = &r->filters[r->filter_count];
 	f->prefix_length = data[1];
 	f->port = get16(data + 2);
 	memcpy(f->address, data + 4, 16);
