@@ -239,6 +239,8 @@ static void pcp_parse(struct pcp_request *r, const uint8_t *bytes,
 	r->bytes = bytes;
 	r->length = length;
 	read_fields(r);
+	if (length < 2)
+		r->bad = "length"; /* dropped unanswered, section 8.3 */
 	if (length < 2 || r->version != PCP_VERSION || r->response_bit)
 		return;
 	if (r->opcode != OP_ANNOUNCE && r->opcode != OP_MAP) {
