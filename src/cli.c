@@ -227,53 +227,132 @@ int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
 	return parse_patience(text, "timeout", ms, error, size);
 }
 
+/* 1-65535 in decimal; text is what follows the ':' */
+static bool parse_port_number(const char *text, uint16_t *port)
+{
+	unsigned long value = 0;
+	const char *p;
+
+	if (*text == '\0')
+		return false;
+	for (p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || value > 65535)
+			return false;
+		value = value * 10 + (unsigned long)(*p - '0');
+	}
+	if (value == 0 || value > 65535)
+		return false;
+	*port = (uint16_t)value;
+	return true;
+}
+
+/* Splits "[v6]:port", "[v6]", "v6", "v4:port" or "v4" into the address
+ * text (copied into address) and the port text (NULL if none). Returns
+ * false when brackets do not close, or the address is too long. */
+static bool split_endpoint(const char *text, char *address, size_t size,
+			   const char **port)
+{
+	const char *end, *colon = strchr(text, ':');
+	size_t length;
+
+	*port = NULL;
+	if (text[0] == '[') {
+		end = strchr(text, ']');
+		if (!end || (end[1] != '\0' && end[1] != ':'))
+			return false;
+		length = (size_t)(end - text - 1);
+		text++;
+		if (end[1] == ':')
+			*port = end + 2;
+	} else if (colon && strchr(colon + 1, ':')) {
+		length = strlen(text); /* a bare IPv6 address: no port */
+	} else {
+		length = colon ? (size_t)(colon - text) : strlen(text);
+		if (colon)
+			*port = colon + 1;
+	}
+	if (length == 0 || length >= size)
+		return false;
+	memcpy(address, text, length);
+	address[length] = '\0';
+	return true;
+}
+
+static bool is_unicast(const struct ip_address *a)
+{
+	uint32_t v4 = ip_address_v4(a);
+
+	if (a->family == AF_INET)
+		return v4 != 0 && v4 != 0xffffffffU && (v4 >> 28) != 0xe;
+	return !ip_address_is_unspecified(a) && a->bytes[0] != 0xff;
+}
+
 int cli_parse_gateway(const char *text, const char *origin,
 		      struct ip_endpoint *gateway, char *error, size_t size)
 {
-	char address[INET_ADDRSTRLEN];
-	const char *colon = strchr(text, ':');
-	size_t length = colon ? (size_t)(colon - text) : strlen(text);
-	unsigned long port = 5351;
-	struct in_addr in;
-	uint32_t host;
+	char address[IP_ADDRESS_TEXT_SIZE];
+	const char *port;
 
-	if (length == 0 || length >= sizeof(address))
+	memset(gateway, 0, sizeof(*gateway));
+	gateway->port = 5351;
+	if (!split_endpoint(text, address, sizeof(address), &port) ||
+	    ip_address_parse(address, &gateway->address) < 0)
 		return fail(
 			error, size,
-			"invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
+			"invalid %s '%s': not an address (use a.b.c.d, a.b.c.d:port, an IPv6 address, or [ipv6]:port)",
 			origin, text);
-	memcpy(address, text, length);
-	address[length] = '\0';
-	if (inet_pton(AF_INET, address, &in) != 1)
-		return fail(
-			error, size,
-			"invalid %s '%s': not an IPv4 address (use a.b.c.d or a.b.c.d:port)",
-			origin, text);
-	host = ntohl(in.s_addr);
-	if (host == 0 || host == 0xffffffffU || (host >> 28) == 0xe)
+	if (!is_unicast(&gateway->address))
 		return fail(error, size,
 			    "invalid %s '%s': not a unicast address", origin,
 			    text);
-	if (colon) {
-		const char *p = colon + 1;
-		port = 0;
-		if (*p == '\0')
-			return fail(error, size,
-				    "invalid %s '%s': missing port after ':'",
-				    origin, text);
-		for (; *p; p++) {
-			if (*p < '0' || *p > '9' || port > 65535)
-				break;
-			port = port * 10 + (unsigned long)(*p - '0');
-		}
-		if (*p != '\0' || port == 0 || port > 65535)
-			return fail(error, size,
-				    "invalid %s '%s': port must be 1-65535",
-				    origin, text);
+	if (port && *port == '\0')
+		return fail(error, size,
+			    "invalid %s '%s': missing port after ':'", origin,
+			    text);
+	if (port && !parse_port_number(port, &gateway->port))
+		return fail(error, size,
+			    "invalid %s '%s': port must be 1-65535", origin,
+			    text);
+	return 0;
+}
+
+int cli_parse_filter(const char *text, struct cli_filter *filter, char *error,
+		     size_t size)
+{
+	char address[IP_ADDRESS_TEXT_SIZE];
+	const char *port, *slash;
+
+	memset(filter, 0, sizeof(*filter));
+	if (!split_endpoint(text, address, sizeof(address), &port))
+		return fail(
+			error, size,
+			"invalid --allow-from '%s': use ADDR[/LEN][:PORT], or [IPV6[/LEN]]:PORT",
+			text);
+	slash = strchr(address, '/');
+	if (slash)
+		address[slash - address] = '\0';
+	if (ip_address_parse(address, &filter->address) < 0 ||
+	    filter->address.scope)
+		return fail(error, size,
+			    "invalid --allow-from '%s': '%s' is not an address",
+			    text, address);
+	filter->prefix_length = filter->address.family == AF_INET ? 32 : 128;
+	if (slash) {
+		char *end;
+		unsigned long length = strtoul(slash + 1, &end, 10);
+
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    length > filter->prefix_length)
+			return fail(
+				error, size,
+				"invalid --allow-from '%s': prefix length must be 0-%u",
+				text, filter->prefix_length);
+		filter->prefix_length = (unsigned)length;
 	}
-	memset(gateway, 0, sizeof(*gateway));
-	ip_address_set_v4(&gateway->address, host);
-	gateway->port = (uint16_t)port;
+	if (port && !parse_port_number(port, &filter->port))
+		return fail(error, size,
+			    "invalid --allow-from '%s': port must be 1-65535",
+			    text);
 	return 0;
 }
 
@@ -304,6 +383,13 @@ enum option_id {
 	OPTION_KEEP,
 	OPTION_HOOK_TIMEOUT,
 	OPTION_UNMAP_ALL_ON_EXIT,
+	OPTION_PCP,
+	OPTION_NATPMP,
+	OPTION_IPV4,
+	OPTION_IPV6,
+	OPTION_EXACT,
+	OPTION_FOR,
+	OPTION_ALLOW_FROM,
 };
 
 struct option_spec {
@@ -331,6 +417,13 @@ static const struct option_spec option_specs[] = {
 	  CLI_OPTION_HOOK_TIMEOUT },
 	{ OPTION_UNMAP_ALL_ON_EXIT, "unmap-all-on-exit", 0, false,
 	  CLI_OPTION_UNMAP_ALL_ON_EXIT },
+	{ OPTION_PCP, "pcp", 0, false, 0 },
+	{ OPTION_NATPMP, "nat-pmp", 0, false, 0 },
+	{ OPTION_IPV4, "ipv4", '4', false, 0 },
+	{ OPTION_IPV6, "ipv6", '6', false, 0 },
+	{ OPTION_EXACT, "exact", 0, false, CLI_OPTION_EXACT },
+	{ OPTION_FOR, "for", 0, true, CLI_OPTION_FOR },
+	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
@@ -339,6 +432,7 @@ struct parse_state {
 	unsigned used_bits;	   /* command-specific options seen */
 	const char *used_name[16]; /* how each was spelled, by bit index */
 	const char *proto_text;
+	bool pcp, natpmp; /* --pcp, --nat-pmp */
 	const char **operands;
 	size_t operand_count;
 	char *error;
@@ -400,6 +494,11 @@ static int apply_flag(struct parse_state *st, const struct option_spec *o)
 	case OPTION_ALL: inv->all = true; break;
 	case OPTION_KEEP: inv->keep = true; break;
 	case OPTION_UNMAP_ALL_ON_EXIT: inv->unmap_all_on_exit = true; break;
+	case OPTION_PCP: st->pcp = true; break;
+	case OPTION_NATPMP: st->natpmp = true; break;
+	case OPTION_IPV4: inv->families |= FAMILY_V4; break;
+	case OPTION_IPV6: inv->families |= FAMILY_V6; break;
+	case OPTION_EXACT: inv->exact = true; break;
 	default: break;
 	}
 	return 0;
@@ -434,6 +533,23 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 			return fail(st->error, st->size, "invalid --proto: %s",
 				    why);
 		return 0;
+	case OPTION_FOR:
+		if (ip_address_parse(value, &inv->third_party_address) < 0 ||
+		    inv->third_party_address.scope ||
+		    !is_unicast(&inv->third_party_address))
+			return fail(st->error, st->size,
+				    "invalid --for '%s': not a unicast address",
+				    value);
+		inv->third_party = true;
+		return 0;
+	case OPTION_ALLOW_FROM:
+		if (inv->filter_count == CLI_FILTER_MAX)
+			return fail(st->error, st->size,
+				    "too many --allow-from (at most %d)",
+				    CLI_FILTER_MAX);
+		return cli_parse_filter(value,
+					&inv->filters[inv->filter_count++],
+					st->error, st->size);
 	case OPTION_ON_CHANGE:
 		if (*value == '\0')
 			return fail(st->error, st->size,
@@ -505,11 +621,15 @@ static int parse_short(struct parse_state *st, int argc,
 }
 
 /* A negative number is an operand (a bad port, reported as such), not an
- * option, so "map -1" says what is wrong with -1. */
+ * option, so "map -1" says what is wrong with -1; but -4, -6 and -46 are
+ * the address families. */
 static bool is_option(const char *arg)
 {
-	return arg[0] == '-' && arg[1] != '\0' &&
-	       !(arg[1] >= '0' && arg[1] <= '9');
+	if (arg[0] != '-' || arg[1] == '\0')
+		return false;
+	if (arg[1] < '0' || arg[1] > '9')
+		return true;
+	return strspn(arg + 1, "46") == strlen(arg + 1);
 }
 
 static int check_options_apply(struct parse_state *st)
@@ -573,6 +693,102 @@ static int parse_operands(struct parse_state *st)
 	return 0;
 }
 
+static unsigned family_of(const struct ip_address *address)
+{
+	return address->family == AF_INET6 ? FAMILY_V6 : FAMILY_V4;
+}
+
+static const char *family_option(unsigned family)
+{
+	return family == FAMILY_V6 ? "-6" : "-4";
+}
+
+/* The address families asked for: -4, -6, or the named gateway's, or
+ * IPv4; --gateway, --for and --allow-from must agree with them. */
+static int settle_families(struct parse_state *st, const char *origin)
+{
+	struct invocation *inv = st->inv;
+	char text[IP_ADDRESS_TEXT_SIZE];
+	size_t i;
+
+	if (inv->gateway_given) {
+		unsigned named = family_of(&inv->gateway.address);
+		if (inv->families == (FAMILY_V4 | FAMILY_V6))
+			return fail(
+				st->error, st->size,
+				"%s names one gateway, but both -4 and -6 were given (without it, natpmp finds each)",
+				origin);
+		if (inv->families && inv->families != named)
+			return fail(
+				st->error, st->size,
+				"%s %s is an IPv%c address, but %s was given",
+				origin,
+				ip_address_format(&inv->gateway.address, text,
+						  sizeof(text)),
+				named == FAMILY_V6 ? '6' : '4',
+				family_option(inv->families));
+		inv->families = named;
+	}
+	if (!inv->families)
+		inv->families = FAMILY_V4;
+	if ((inv->third_party || inv->filter_count) &&
+	    inv->families == (FAMILY_V4 | FAMILY_V6))
+		return fail(
+			st->error, st->size,
+			"options --for and --allow-from apply to one address family: give -4 or -6 alone");
+	if (inv->third_party &&
+	    family_of(&inv->third_party_address) != inv->families)
+		return fail(
+			st->error, st->size,
+			"--for %s is not an IPv%c address (give %s)",
+			ip_address_format(&inv->third_party_address, text,
+					  sizeof(text)),
+			inv->families == FAMILY_V6 ? '6' : '4',
+			family_option(family_of(&inv->third_party_address)));
+	for (i = 0; i < inv->filter_count; i++)
+		if (family_of(&inv->filters[i].address) != inv->families)
+			return fail(
+				st->error, st->size,
+				"--allow-from %s is not an IPv%c address (give %s)",
+				ip_address_format(&inv->filters[i].address,
+						  text, sizeof(text)),
+				inv->families == FAMILY_V6 ? '6' : '4',
+				family_option(
+					family_of(&inv->filters[i].address)));
+	return 0;
+}
+
+/* --pcp, --nat-pmp or the choice between them; what only PCP can do is
+ * refused with NAT-PMP. */
+static int settle_protocol(struct parse_state *st)
+{
+	struct invocation *inv = st->inv;
+	const char *needs = NULL;
+
+	if (st->pcp && st->natpmp)
+		return fail(
+			st->error, st->size,
+			"options --pcp and --nat-pmp contradict each other");
+	inv->protocol_choice = st->pcp	    ? CHOOSE_PCP
+			       : st->natpmp ? CHOOSE_NATPMP
+					    : CHOOSE_AUTO;
+	if (inv->protocol_choice != CHOOSE_NATPMP)
+		return 0;
+	if (inv->families & FAMILY_V6)
+		needs = "IPv6 (-6)";
+	else if (inv->exact)
+		needs = "option --exact";
+	else if (inv->third_party)
+		needs = "option --for";
+	else if (inv->filter_count)
+		needs = "option --allow-from";
+	if (needs)
+		return fail(st->error, st->size,
+			    "%s needs PCP: it cannot be used with --nat-pmp",
+			    needs);
+	return 0;
+}
+
 static void invocation_init(struct invocation *inv)
 {
 	memset(inv, 0, sizeof(*inv));
@@ -622,6 +838,7 @@ int cli_parse(int argc, const char *const argv[],
 	      size_t size)
 {
 	struct parse_state st;
+	const char *origin = "--gateway";
 	int rc = -1;
 
 	invocation_init(inv);
@@ -652,7 +869,10 @@ int cli_parse(int argc, const char *const argv[],
 				      &inv->gateway, error, size) < 0)
 			goto out;
 		inv->gateway_given = true;
+		origin = "NATPMP_GATEWAY";
 	}
+	if (settle_families(&st, origin) < 0 || settle_protocol(&st) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(st.operands);

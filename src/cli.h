@@ -29,6 +29,31 @@ enum cli_option_bits {
 	CLI_OPTION_KEEP = 1 << 4,
 	CLI_OPTION_HOOK_TIMEOUT = 1 << 5,
 	CLI_OPTION_UNMAP_ALL_ON_EXIT = 1 << 6,
+	CLI_OPTION_EXACT = 1 << 7,	/* PCP's PREFER_FAILURE */
+	CLI_OPTION_FOR = 1 << 8,	/* PCP's THIRD_PARTY */
+	CLI_OPTION_ALLOW_FROM = 1 << 9, /* PCP's FILTER */
+};
+
+/* Which protocol: NAT-PMP first and PCP when the gateway answers in it,
+ * or one forced. */
+enum protocol_choice {
+	CHOOSE_AUTO,
+	CHOOSE_NATPMP,
+	CHOOSE_PCP,
+};
+
+enum family_bits {
+	FAMILY_V4 = 1,
+	FAMILY_V6 = 2,
+};
+
+#define CLI_FILTER_MAX 8 /* --allow-from, as PCP FILTER options */
+
+/* --allow-from ADDR[/LEN][:PORT]: only that remote peer may come in */
+struct cli_filter {
+	struct ip_address address;
+	unsigned prefix_length; /* of address's own family: 0-32 or 0-128 */
+	uint16_t port;		/* 0: any */
 };
 
 enum cli_operands {
@@ -64,6 +89,13 @@ struct invocation {
 	int64_t hook_timeout_ms;
 	bool keep;
 	bool unmap_all_on_exit; /* delete-all for internal port 0 on exit */
+	enum protocol_choice protocol_choice;
+	unsigned families; /* enum family_bits: IPv4, IPv6 or both */
+	bool exact;
+	bool third_party; /* --for */
+	struct ip_address third_party_address;
+	struct cli_filter filters[CLI_FILTER_MAX];
+	size_t filter_count;
 	struct port_spec *specs;
 	size_t spec_count;
 };
@@ -79,6 +111,9 @@ int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size);
  * "NATPMP_GATEWAY") */
 int cli_parse_gateway(const char *text, const char *origin,
 		      struct ip_endpoint *gateway, char *error, size_t size);
+/* ADDR[/LEN][:PORT], IPv6 as [ADDR[/LEN]]:PORT or bare ADDR[/LEN] */
+int cli_parse_filter(const char *text, struct cli_filter *filter, char *error,
+		     size_t size);
 
 /* Parses argv against the command table. env_gateway is $NATPMP_GATEWAY
  * (or NULL). Returns 0, or -1 with one line in error. On success the

@@ -1,32 +1,34 @@
-/* cmd_address.c - `natpmp address`: print the gateway's external IPv4
- * address (RFC 6886 section 3.2). */
+/* cmd_address.c - `natpmp address`: print the gateway's external address
+ * (RFC 6886 section 3.2; over PCP read from a short-lived mapping). */
 #include "command.h"
 #include "session.h"
 
-static int run_address(const struct invocation *invocation)
+static void address_body(struct session *session)
 {
 	struct request request = { .kind = REQUEST_ADDRESS };
-	struct session session;
 	struct result result;
 
-	if (session_open(&session, invocation) != 0)
-		return session.exit_status;
-	session_run(&session, &request, &result);
-	session_report(&session, &result);
+	session_run(session, &request, &result);
+	session_report(session, &result);
 	if (result.failure == FAILURE_NONE)
 		output_address_warning(&result);
-	session_close(&session);
-	return session.exit_status;
+}
+
+static int run_address(const struct invocation *invocation)
+{
+	return session_run_families(invocation, address_body);
 }
 
 const struct command command_address = {
 	.name = "address",
 	.run = run_address,
-	.summary = "print the gateway's external IPv4 address",
+	.summary = "print the gateway's external address",
 	.usage =
 		"usage: natpmp [options] address\n"
 		"\n"
-		"Asks the gateway for its external IPv4 address and prints it alone on a line.\n",
+		"Asks the gateway for its external address and prints it alone on a line\n"
+		"(with -4 -6, one line per family). Over PCP, which has no such request,\n"
+		"natpmp maps the UDP port of its own socket for a moment and deletes it.\n",
 	.options = 0,
 	.operands = CLI_OPERANDS_NONE,
 };

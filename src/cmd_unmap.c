@@ -1,44 +1,106 @@
 /* cmd_unmap.c - `natpmp unmap`: delete mappings, one request at a time
  * (RFC 6886 section 3.4: lifetime 0, suggested external port 0). */
 #include "command.h"
+#include "diag.h"
 #include "session.h"
+
+static bool speaks_pcp(const struct session *session)
+{
+	return session->client.protocol == &protocol_pcp;
+}
+
+static void unmap_one(struct session *session, unsigned protocol,
+		      uint16_t internal_port)
+{
+	struct request request;
+	struct result result;
+
+	session_request(session->inv, REQUEST_DELETE, protocol, internal_port,
+			0, &request);
+	session_run(session, &request, &result);
+	session_report(session, &result);
+}
 
 static void unmap(struct session *session, unsigned protocols,
 		  uint16_t internal_port)
 {
 	unsigned protocol;
 
+	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP; protocol <<= 1)
+		if (protocols & protocol)
+			unmap_one(session, protocol, internal_port);
+}
+
+/* PCP has no request that deletes every mapping of a host: delete, one
+ * by one, those the state says natpmp made at this gateway. */
+static void unmap_known(struct session *session, unsigned protocol)
+{
+	const struct state *state = &session->state;
+	struct ip_address host =
+		session->inv->third_party
+			? session->inv->third_party_address
+			: session->client.exchange.local.address;
+	uint16_t ports[STATE_ENTRIES_MAX];
+	size_t i, n = 0;
+
+	/* collect first: each deletion changes the state */
+	for (i = 0; i < state->mapping_count; i++) {
+		const struct state_mapping *m = &state->mappings[i];
+		if (m->protocol == protocol &&
+		    ip_endpoint_equal(&m->gateway,
+				      &session->client.exchange.gateway) &&
+		    ip_address_equal(&m->internal_address, &host))
+			ports[n++] = m->internal_port;
+	}
+	for (i = 0; i < n; i++)
+		unmap_one(session, protocol, ports[i]);
+	diag_warning(
+		"over PCP, unmap --all deletes the %s mappings natpmp made here (%zu); others need the program that made them",
+		protocol == PROTOCOL_UDP ? "udp" : "tcp", n);
+}
+
+/* NAT-PMP: internal port 0 deletes all of the host's mappings of the
+ * protocol (RFC 6886 section 3.4). */
+static void unmap_all(struct session *session, unsigned protocols)
+{
+	unsigned protocol;
+
 	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
 	     protocol <<= 1) {
-		struct request request = {
-			.kind = REQUEST_DELETE,
-			.protocol = protocol,
-			.internal_port = internal_port,
-		};
+		struct request request;
 		struct result result;
 		if (!(protocols & protocol))
 			continue;
+		if (speaks_pcp(session)) {
+			unmap_known(session, protocol);
+			continue;
+		}
+		session_request(session->inv, REQUEST_DELETE, protocol, 0, 0,
+				&request);
 		session_run(session, &request, &result);
-		session_report(session, &result);
+		/* the gateway turned out to speak PCP */
+		if (speaks_pcp(session))
+			unmap_known(session, protocol);
+		else
+			session_report(session, &result);
 	}
+}
+
+static void unmap_body(struct session *session)
+{
+	const struct invocation *invocation = session->inv;
+	size_t i;
+
+	if (invocation->all)
+		unmap_all(session, invocation->all_protocols);
+	for (i = 0; i < invocation->spec_count; i++)
+		unmap(session, invocation->specs[i].protocols,
+		      invocation->specs[i].internal_port);
 }
 
 static int run_unmap(const struct invocation *invocation)
 {
-	struct session session;
-	size_t i;
-
-	if (session_open(&session, invocation) != 0)
-		return session.exit_status;
-	if (invocation->all) {
-		/* internal port 0 deletes all of this host's mappings */
-		unmap(&session, invocation->all_protocols, 0);
-	}
-	for (i = 0; i < invocation->spec_count; i++)
-		unmap(&session, invocation->specs[i].protocols,
-		      invocation->specs[i].internal_port);
-	session_close(&session);
-	return session.exit_status;
+	return session_run_families(invocation, unmap_body);
 }
 
 const struct command command_unmap = {
@@ -53,8 +115,10 @@ const struct command command_unmap = {
 		"is ignored), or with --all every mapping of this host. Deleting a mapping\n"
 		"that does not exist succeeds.\n"
 		"\n"
-		"  -a, --all                 delete all of this host's mappings\n"
-		"  -p, --proto PROTO         with --all: tcp, udp or both (default both)\n",
-	.options = CLI_OPTION_ALL | CLI_OPTION_PROTO,
+		"  -a, --all                 delete all of this host's mappings (over PCP, those\n"
+		"                            natpmp made)\n"
+		"  -p, --proto PROTO         with --all: tcp, udp or both (default both)\n"
+		"  --for ADDR                PCP: a mapping made for another host\n",
+	.options = CLI_OPTION_ALL | CLI_OPTION_PROTO | CLI_OPTION_FOR,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -64,8 +64,19 @@ int exchange_probe_source(const struct ip_endpoint *gateway,
 	return rc;
 }
 
+/* Binds fd to source (any port). */
+static int bind_source(int fd, const struct ip_address *source)
+{
+	struct ip_endpoint from = { .address = *source };
+	struct sockaddr_storage address;
+	socklen_t length = ip_endpoint_to_sockaddr(&from, &address);
+
+	return bind(fd, (const struct sockaddr *)&address, length);
+}
+
 int exchange_open(struct exchange *ex, struct eloop *loop,
-		  const struct ip_endpoint *gateway)
+		  const struct ip_endpoint *gateway,
+		  const struct ip_address *source)
 {
 	struct sockaddr_storage address, local;
 	socklen_t length, local_length = sizeof(local);
@@ -85,6 +96,10 @@ int exchange_open(struct exchange *ex, struct eloop *loop,
 	ex->fd = socket(gateway->address.family,
 			SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ex->fd < 0 || length == 0)
+		goto fail;
+	if (source && ip_address_is_set(source) &&
+	    source->family == gateway->address.family &&
+	    bind_source(ex->fd, source) < 0)
 		goto fail;
 	if (connect(ex->fd, (const struct sockaddr *)&address, length) < 0 ||
 	    getsockname(ex->fd, (struct sockaddr *)&local, &local_length) < 0 ||
@@ -293,6 +308,31 @@ static bool from_gateway(const struct exchange *ex,
 	       ip_endpoint_equal(&source, &ex->gateway);
 }
 
+void exchange_set_stray(struct exchange *ex, exchange_stray_fn stray,
+			void *context)
+{
+	ex->stray = stray;
+	ex->stray_context = context;
+}
+
+/* Offers a datagram that answers nothing in flight to the stray handler. */
+static void take_stray(struct exchange *ex, const uint8_t *datagram,
+		       size_t length, const char *why)
+{
+	char note[256] = "";
+
+	if (ex->stray && ex->stray(ex->stray_context, datagram, length, note,
+				   sizeof(note))) {
+		diag_verbose("received %zu bytes outside a request: %s", length,
+			     note);
+		return;
+	}
+	diag_verbose("ignored %zu bytes from %s: %s", length, ex->gateway_text,
+		     why);
+	if (ex->busy)
+		ex->ignored++;
+}
+
 /* Judges one datagram; true once the request is over. */
 static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 			  ssize_t n, const struct sockaddr_storage *from,
@@ -301,10 +341,6 @@ static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 	char note[256] = "";
 	size_t length = (size_t)n;
 
-	if (!ex->busy) {
-		diag_verbose("ignored %zd bytes: no request in flight", n);
-		return false;
-	}
 	if (!from_gateway(ex, from, from_length)) {
 		diag_verbose("ignored %zd bytes from another address", n);
 		ex->ignored++;
@@ -316,14 +352,16 @@ static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 		ex->ignored++;
 		return false;
 	}
+	if (!ex->busy) {
+		take_stray(ex, datagram, length, "no request in flight");
+		return false;
+	}
 	if (ex->match(ex->context, datagram, length, note, sizeof(note))) {
 		diag_verbose("received %zd bytes: %s", n, note);
 		finish(ex, EXCHANGE_ANSWERED);
 		return true;
 	}
-	diag_verbose("ignored %zd bytes from %s: %s", n, ex->gateway_text,
-		     note);
-	ex->ignored++;
+	take_stray(ex, datagram, length, note);
 	return false;
 }
 

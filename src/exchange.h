@@ -30,6 +30,12 @@ enum exchange_status {
 typedef bool (*exchange_match_fn)(void *context, const uint8_t *datagram,
 				  size_t length, char *note, size_t note_size);
 typedef void (*exchange_done_fn)(void *context, enum exchange_status status);
+/* Hears a datagram from the gateway that is not the answer to a request
+ * in flight: a late or unsolicited answer to an earlier one. True if it
+ * was taken; note receives a line for --verbose either way. It must not
+ * start or cancel a request. */
+typedef bool (*exchange_stray_fn)(void *context, const uint8_t *datagram,
+				  size_t length, char *note, size_t note_size);
 
 struct exchange {
 	struct eloop *loop;
@@ -55,6 +61,9 @@ struct exchange {
 	exchange_done_fn done;
 	void *context;
 
+	exchange_stray_fn stray; /* for as long as the socket lives */
+	void *stray_context;
+
 	/* what the request in flight, or the last one, saw */
 	int sends;	 /* in all */
 	int round_sends; /* since the schedule last started over */
@@ -65,10 +74,12 @@ struct exchange {
 				  ended it */
 };
 
-/* Opens a socket connected to the gateway and watches it in loop. On
- * failure returns -1 with the reason in error_number. */
+/* Opens a socket connected to the gateway, bound first to source if it is
+ * set, and watches it in loop. On failure returns -1 with the reason in
+ * error_number. */
 int exchange_open(struct exchange *exchange, struct eloop *loop,
-		  const struct ip_endpoint *gateway);
+		  const struct ip_endpoint *gateway,
+		  const struct ip_address *source);
 void exchange_close(struct exchange *exchange);
 
 /* Sends request now and again on schedule until match accepts a reply,
@@ -80,6 +91,11 @@ void exchange_start(struct exchange *exchange, const uint8_t *request,
 		    const struct retry_schedule *schedule, int64_t deadline_ms,
 		    exchange_match_fn match, exchange_done_fn done,
 		    void *context);
+
+/* From now on, datagrams from the gateway that answer no request in
+ * flight go to stray. */
+void exchange_set_stray(struct exchange *exchange, exchange_stray_fn stray,
+			void *context);
 
 /* Abandons the request in flight without calling done. */
 void exchange_cancel(struct exchange *exchange);

@@ -95,6 +95,9 @@ static void exec_hook(const char *command, const struct hook_event *e)
 	set_number("NATPMP_LIFETIME", e->lifetime);
 	set_address("NATPMP_GATEWAY", &e->gateway.address);
 	set_number("NATPMP_GATEWAY_PORT", e->gateway.port);
+	setenv("NATPMP_VIA", e->via ? e->via : "", 1);
+	setenv("NATPMP_FAMILY",
+	       e->gateway.address.family == AF_INET6 ? "inet6" : "inet", 1);
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd >= 0) {
 		dup2(null_fd, STDIN_FILENO);

@@ -27,6 +27,7 @@ struct hook_event {
 	struct ip_address internal_address;
 	uint32_t lifetime;
 	struct ip_endpoint gateway;
+	const char *via; /* "nat-pmp", "pcp", or NULL */
 };
 
 struct hook_runner;

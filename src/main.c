@@ -1,5 +1,5 @@
-/* main.c - natpmp: a NAT-PMP (RFC 6886) client. Parses the command line
- * and runs one subcommand from the table below. */
+/* main.c - natpmp: a NAT-PMP (RFC 6886) and PCP (RFC 6887) client. Parses
+ * the command line and runs one subcommand from the table below. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -41,8 +41,8 @@ static void print_overview(FILE *out)
 
 	fputs("usage: natpmp [options] COMMAND [ARGS]\n"
 	      "\n"
-	      "A NAT-PMP (RFC 6886) client: asks the gateway for its external address\n"
-	      "and for port mappings.\n"
+	      "Asks the gateway for its external address and for port mappings, over\n"
+	      "NAT-PMP (RFC 6886) or PCP (RFC 6887), and opens IPv6 pinholes over PCP.\n"
 	      "\n"
 	      "commands:\n",
 	      out);
@@ -54,8 +54,11 @@ static void print_overview(FILE *out)
 	      "  -g, --gateway ADDR[:PORT]  the gateway (default: $NATPMP_GATEWAY, else the\n"
 	      "                             default route's gateway)\n"
 	      "  -l, --lifetime DURATION    mapping lifetime (default 7200s)\n"
-	      "  -t, --timeout DURATION     longest wait for the gateway (default: the RFC\n"
-	      "                             schedule, 127.75s per request)\n"
+	      "  -t, --timeout DURATION     longest wait for the gateway (default: NAT-PMP's\n"
+	      "                             schedule, 127.75s per request; 30s over PCP)\n"
+	      "  -4, -6                     address family: IPv4 (default), IPv6, or both\n"
+	      "      --pcp, --nat-pmp       force a protocol (default: NAT-PMP, switching to\n"
+	      "                             PCP when the gateway answers in PCP)\n"
 	      "  -j, --json                 JSON Lines on stdout\n"
 	      "  -q, --quiet                nothing on stdout on success\n"
 	      "  -v, --verbose              trace every datagram on stderr\n"
@@ -75,7 +78,8 @@ static int print_help_for(const struct command *command)
 		return EXIT_OK;
 	}
 	fputs(command->usage, stdout);
-	fputs("\nCommon options: -g ADDR[:PORT], -t DURATION, -j, -q, -v (see natpmp help).\n",
+	fputs("\nCommon options: -g ADDR[:PORT], -4, -6, --pcp, --nat-pmp, -t DURATION, -j, -q,\n"
+	      "-v (see natpmp help).\n",
 	      stdout);
 	return EXIT_OK;
 }

@@ -88,6 +88,10 @@ void print_json(FILE *out, const struct result *r)
 	if (r->event)
 		json_event(out, &first, r);
 	json_gateway(out, &first, r);
+	if (r->via) {
+		json_key(out, &first, "via");
+		json_string(out, r->via);
+	}
 	if (is_mapping) {
 		json_key(out, &first, "protocol");
 		json_string(out, protocol_name(r->protocol));

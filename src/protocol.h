@@ -23,12 +23,34 @@ enum request_kind {
 	REQUEST_DELETE,	 /* delete one, or with internal port 0 all */
 };
 
+#define REQUEST_NONCE_SIZE 12
+#define REQUEST_FILTER_MAX 8
+
+/* --allow-from: a remote peer (prefix) and port, 0 for any */
+struct request_filter {
+	struct ip_address address;
+	unsigned prefix_length;
+	uint16_t port;
+};
+
 struct request {
 	enum request_kind kind;
 	unsigned protocol;	 /* PROTOCOL_UDP or PROTOCOL_TCP */
 	uint16_t internal_port;	 /* map and delete */
 	uint16_t suggested_port; /* map: the external port to ask for */
 	uint32_t lifetime;	 /* map: seconds */
+	/* address: only wanted if the protocol's grants do not carry the
+	 * external address anyway (map and renew-loop ask it this way) */
+	bool address_optional;
+
+	/* PCP only */
+	uint8_t nonce[REQUEST_NONCE_SIZE]; /* the mapping's, for its life */
+	struct ip_address client_address;  /* set by the client: the source */
+	bool exact;			   /* PREFER_FAILURE */
+	bool third_party;		   /* THIRD_PARTY */
+	struct ip_address third_party_address;
+	struct request_filter filters[REQUEST_FILTER_MAX];
+	size_t filter_count;
 };
 
 /* What the gateway answered, in neutral terms. */
@@ -59,7 +81,16 @@ struct retry_schedule {
 
 struct protocol {
 	const char *name;	/* for people: "NAT-PMP" */
+	const char *json_name;	/* "nat-pmp", "pcp" */
 	const char *other_name; /* the protocol REPLY_OTHER_PROTOCOL means */
+	/* map replies carry the external address: no address request */
+	bool grants_carry_address;
+	/* the gateway may answer about a mapping again, late or on its own
+	 * (PCP, RFC 6887 sections 8 and 14.2): such answers are applied */
+	bool answers_again;
+	/* the patience of a one-shot request when --timeout is not given,
+	 * for schedules that never give up by themselves */
+	int64_t default_patience_ms;
 	const struct retry_schedule *schedule;
 	/* Returns the datagram's length, or 0 if size is too small. */
 	size_t (*encode)(const struct request *request, uint8_t *buffer,
@@ -83,5 +114,6 @@ struct protocol {
 };
 
 extern const struct protocol protocol_natpmp;
+extern const struct protocol protocol_pcp;
 
 #endif

@@ -150,6 +150,7 @@ static void natpmp_explain(const struct request *request,
 
 const struct protocol protocol_natpmp = {
 	.name = "NAT-PMP",
+	.json_name = "nat-pmp",
 	.other_name = "PCP",
 	.schedule = &natpmp_schedule,
 	.encode = natpmp_encode,

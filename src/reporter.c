@@ -45,25 +45,24 @@ static void base(struct result *result, enum result_kind kind,
 	result->kind = kind;
 }
 
-void reporter_mapping(struct reporter *r, const struct scheduler *s,
-		      size_t index, const char *event, bool run_hook,
-		      const struct ip_endpoint *gateway,
-		      const struct epoch_tracker *epoch)
+void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
+		      const char *event, bool run_hook,
+		      const struct mapping_place *place)
 {
-	const struct mapping *m = &s->mappings[index];
 	bool lost = strcmp(event, "lost") == 0;
 	struct result result;
 	struct hook_event hook;
 
 	base(&result, RESULT_MAP, NULL);
-	if (gateway) {
+	if (place->gateway) {
 		result.gateway_known = true;
-		result.gateway = *gateway;
+		result.gateway = *place->gateway;
 	}
-	if (epoch && epoch->known) {
+	if (place->epoch && place->epoch->known) {
 		result.epoch_known = true;
-		result.epoch = epoch->sssoe;
+		result.epoch = place->epoch->sssoe;
 	}
+	result.via = place->via;
 	result.protocol = m->protocol;
 	result.internal_port = m->internal_port;
 	result.internal_address = m->internal_address;
@@ -83,7 +82,8 @@ void reporter_mapping(struct reporter *r, const struct scheduler *s,
 	hook.external_address = m->external_address;
 	hook.lifetime = result.lifetime;
 	hook.gateway = result.gateway;
-	hook_queue(&r->hooks, index, &hook);
+	hook.via = place->via;
+	hook_queue(&r->hooks, lane, &hook);
 }
 
 void reporter_unmapped(struct reporter *r, struct result *result)
@@ -103,6 +103,8 @@ void reporter_gateway(struct reporter *r, const char *event,
 
 	base(&result, RESULT_GATEWAY, client);
 	result.interface = interface;
+	if (client)
+		result.via = client->protocol->json_name;
 	emit(r, &result, event);
 }
 
@@ -116,20 +118,19 @@ void reporter_address(struct reporter *r, const struct client *client,
 	emit(r, &result, "address-changed");
 }
 
-void reporter_status(struct reporter *r, const struct scheduler *s,
+void reporter_status(struct reporter *r, size_t active, size_t count,
 		     const struct client *client)
 {
 	char status[sizeof(r->status)];
 
 	if (client)
 		snprintf(status, sizeof(status),
-			 "STATUS=%zu of %zu mappings active via %s",
-			 scheduler_established(s), s->count,
-			 client->exchange.gateway_text);
+			 "STATUS=%zu of %zu mappings active via %s", active,
+			 count, client->exchange.gateway_text);
 	else
 		snprintf(status, sizeof(status),
 			 "STATUS=%zu of %zu mappings active, no gateway",
-			 scheduler_established(s), s->count);
+			 active, count);
 	if (strcmp(status, r->status) == 0)
 		return;
 	snprintf(r->status, sizeof(r->status), "%s", status);

@@ -26,13 +26,19 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 		  const struct invocation *inv, size_t mapping_count);
 void reporter_free(struct reporter *r);
 
+/* Where a mapping is (or was): the gateway, its epoch tracker and the
+ * protocol spoken; any may be NULL. */
+struct mapping_place {
+	const struct ip_endpoint *gateway;
+	const struct epoch_tracker *epoch;
+	const char *via;
+};
+
 /* A mapping event (mapped, renewed, changed, lost); with run_hook the
- * hook hears of it too. gateway is where the mapping is (or was), epoch
- * its tracker; either may be NULL. */
-void reporter_mapping(struct reporter *r, const struct scheduler *s,
-		      size_t index, const char *event, bool run_hook,
-		      const struct ip_endpoint *gateway,
-		      const struct epoch_tracker *epoch);
+ * hook of lane (one per mapping) hears of it too. */
+void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
+		      const char *event, bool run_hook,
+		      const struct mapping_place *place);
 /* A mapping deleted on the way out. */
 void reporter_unmapped(struct reporter *r, struct result *result);
 /* A failed request or setup, as an "error" event. */
@@ -45,7 +51,7 @@ void reporter_address(struct reporter *r, const struct client *client,
 		      const struct ip_address *address);
 
 /* STATUS= with the mappings active, when it changed; READY=1 once. */
-void reporter_status(struct reporter *r, const struct scheduler *s,
+void reporter_status(struct reporter *r, size_t active, size_t count,
 		     const struct client *client);
 void reporter_ready(struct reporter *r);
 

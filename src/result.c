@@ -10,11 +10,17 @@ int failure_exit_status(enum failure failure)
 	case FAILURE_NONE: return EXIT_OK;
 	case FAILURE_TIMEOUT:
 	case FAILURE_NETWORK:
-	case FAILURE_OUT_OF_RESOURCES: return EXIT_TRY_LATER;
+	case FAILURE_OUT_OF_RESOURCES:
+	case FAILURE_QUOTA:
+	case FAILURE_PORT_UNAVAILABLE: return EXIT_TRY_LATER;
 	case FAILURE_PORT_UNREACHABLE:
-	case FAILURE_UNSUPPORTED: return EXIT_UNSUPPORTED;
+	case FAILURE_UNSUPPORTED:
+	case FAILURE_UNSUPPORTED_OPTION:
+	case FAILURE_ADDRESS_MISMATCH:
+	case FAILURE_TOO_MANY_PEERS: return EXIT_UNSUPPORTED;
 	case FAILURE_NOT_AUTHORIZED: return EXIT_REFUSED;
-	case FAILURE_BAD_RESULT: return EXIT_PROTOCOL;
+	case FAILURE_BAD_RESULT:
+	case FAILURE_MALFORMED: return EXIT_PROTOCOL;
 	case FAILURE_NO_GATEWAY: return EXIT_NO_GATEWAY;
 	case FAILURE_SYSTEM: break;
 	}
@@ -34,6 +40,12 @@ const char *failure_code(enum failure failure)
 	case FAILURE_BAD_RESULT: return "bad-reply";
 	case FAILURE_NO_GATEWAY: return "no-gateway";
 	case FAILURE_SYSTEM: return "system-error";
+	case FAILURE_UNSUPPORTED_OPTION: return "unsupported-option";
+	case FAILURE_MALFORMED: return "malformed-request";
+	case FAILURE_QUOTA: return "quota-exceeded";
+	case FAILURE_PORT_UNAVAILABLE: return "cannot-provide-external";
+	case FAILURE_ADDRESS_MISMATCH: return "address-mismatch";
+	case FAILURE_TOO_MANY_PEERS: return "excessive-remote-peers";
 	}
 	return "system-error";
 }

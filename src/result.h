@@ -30,6 +30,13 @@ enum failure {
 	FAILURE_BAD_RESULT,	  /* an unknown result, or nothing granted */
 	FAILURE_NO_GATEWAY,
 	FAILURE_SYSTEM,
+	/* PCP's own (RFC 6887 section 7.4) */
+	FAILURE_UNSUPPORTED_OPTION, /* UNSUPP_OPTION */
+	FAILURE_MALFORMED,	    /* MALFORMED_REQUEST, MALFORMED_OPTION */
+	FAILURE_QUOTA,		    /* USER_EX_QUOTA */
+	FAILURE_PORT_UNAVAILABLE,   /* CANNOT_PROVIDE_EXTERNAL */
+	FAILURE_ADDRESS_MISMATCH,   /* a NAT between us and the gateway */
+	FAILURE_TOO_MANY_PEERS,	    /* EXCESSIVE_REMOTE_PEERS */
 };
 
 #define RESULT_MESSAGE_SIZE 256
@@ -56,6 +63,11 @@ struct result {
 	const char *event;
 	time_t time;
 	const char *interface; /* gateway-changed: the interface's name */
+
+	/* the protocol that answered ("nat-pmp", "pcp"), NULL if none */
+	const char *via;
+	/* a failure that holds for this long, per the gateway (PCP) */
+	uint32_t error_lifetime;
 };
 
 int failure_exit_status(enum failure failure);

@@ -25,6 +25,13 @@ void scheduler_init(struct scheduler *s, struct mapping *mappings, size_t count)
 	s->address_wanted = true;
 }
 
+int64_t scheduler_pcp_spread_ms(uint32_t lifetime, unsigned random)
+{
+	int64_t eighth = (int64_t)lifetime * 125;
+
+	return eighth > 0 ? (int64_t)(random % (uint64_t)(eighth + 1)) : 0;
+}
+
 int64_t scheduler_retry_ms(unsigned failures)
 {
 	int64_t wait = SCHEDULER_RETRY_FIRST_MS;
@@ -69,21 +76,30 @@ static void limit(struct action *a, int64_t at_ms, enum patience why)
 	}
 }
 
-/* Giving way to another's turn, but only after a fair wait of its own. */
-static void give_way(struct action *a, int64_t at_ms, int64_t now_ms)
+/* Giving way to another's turn at at_ms, but only after a fair wait of its
+ * own, and never after latest_ms, past which the other would be in danger. */
+static void give_way(struct action *a, int64_t at_ms, int64_t latest_ms,
+		     int64_t now_ms)
 {
 	if (at_ms < now_ms + SCHEDULER_MIN_WAIT_MS)
 		at_ms = now_ms + SCHEDULER_MIN_WAIT_MS;
+	if (at_ms > latest_ms)
+		at_ms = latest_ms;
+	if (at_ms < now_ms + SCHEDULER_LEAST_WAIT_MS)
+		at_ms = now_ms + SCHEDULER_LEAST_WAIT_MS;
 	limit(a, at_ms, PATIENCE_YIELD);
 }
 
 /* No request may make another established mapping miss its renewal:
  * wait at most until the next one comes due, and for one already due and
- * waiting its turn, half of what is left of its grant. Nor may it keep a
- * mapping never tried yet waiting for long. */
+ * waiting its turn, half of what is left of its grant. The fair wait of
+ * SCHEDULER_MIN_WAIT_MS never eats more than half of the time between the
+ * other's renewal and its expiry (it matters for grants of a few seconds).
+ * Nor may it keep a mapping never tried yet waiting for long. */
 static void yield_to_renewals(const struct scheduler *s, struct action *a,
 			      int64_t now_ms)
 {
+	int64_t latest_ms;
 	size_t i;
 
 	for (i = 0; i < s->count; i++) {
@@ -94,14 +110,19 @@ static void yield_to_renewals(const struct scheduler *s, struct action *a,
 			/* one silent request must not keep the others from
 			 * ever being tried */
 			if (!m->tried)
-				give_way(a, now_ms + SCHEDULER_TURN_MS, now_ms);
+				give_way(a, now_ms + SCHEDULER_TURN_MS,
+					 INT64_MAX, now_ms);
 			continue;
 		}
-		if (m->due_ms > now_ms)
-			give_way(a, m->due_ms, now_ms);
-		else
-			give_way(a, now_ms + (m->expires_at_ms - now_ms) / 2,
-				 now_ms);
+		if (m->due_ms > now_ms) {
+			latest_ms = m->due_ms;
+			if (m->expires_at_ms > m->due_ms)
+				latest_ms += (m->expires_at_ms - m->due_ms) / 2;
+			give_way(a, m->due_ms, latest_ms, now_ms);
+		} else {
+			latest_ms = now_ms + (m->expires_at_ms - now_ms) / 2;
+			give_way(a, latest_ms, latest_ms, now_ms);
+		}
 	}
 }
 
@@ -156,7 +177,8 @@ int64_t scheduler_wake_ms(const struct scheduler *s, bool sending)
 }
 
 enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
-				     const struct result *r, int64_t now_ms)
+				     const struct result *r, int64_t now_ms,
+				     int64_t spread_ms)
 {
 	struct mapping *m = &s->mappings[index];
 	enum mapping_event event = MAPPING_RENEWED;
@@ -189,17 +211,20 @@ enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 	m->failures = 0;
 	m->granted_ms = now_ms;
 	m->expires_at_ms = now_ms + (int64_t)r->lifetime * 1000;
-	m->due_ms = now_ms + (int64_t)r->lifetime * 500;
+	m->due_ms = now_ms + (int64_t)r->lifetime * 500 + spread_ms;
 	return event;
 }
 
-void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms)
+void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
+		      int64_t at_least_ms)
 {
 	struct mapping *m = &s->mappings[index];
+	int64_t wait;
 
 	m->tried = true;
 	m->failures++;
-	m->due_ms = now_ms + scheduler_retry_ms(m->failures);
+	wait = scheduler_retry_ms(m->failures);
+	m->due_ms = now_ms + (wait > at_least_ms ? wait : at_least_ms);
 }
 
 void scheduler_address_learned(struct scheduler *s, int64_t now_ms)
@@ -306,6 +331,17 @@ bool scheduler_lose(struct scheduler *s, size_t index)
 	m->established = false;
 	m->recreating = false;
 	return was;
+}
+
+bool scheduler_ended(struct scheduler *s, size_t index, int64_t now_ms)
+{
+	struct mapping *m = &s->mappings[index];
+
+	if (!m->established)
+		return false;
+	m->failures = 0;
+	m->due_ms = now_ms;
+	return scheduler_lose(s, index);
 }
 
 size_t scheduler_established(const struct scheduler *s)

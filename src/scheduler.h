@@ -20,6 +20,8 @@
 #define SCHEDULER_TURN_MS 4000
 /* but never before it had this long to be answered */
 #define SCHEDULER_MIN_WAIT_MS 1000
+/* unless another mapping is close to expiry; even then it has this long */
+#define SCHEDULER_LEAST_WAIT_MS 250
 /* an address asked this recently is not asked again for another renewal */
 #define SCHEDULER_ADDRESS_FRESH_MS 5000
 
@@ -47,6 +49,7 @@ struct mapping {
 	int64_t due_ms;	       /* when to send its next request */
 	unsigned failures;     /* in a row */
 	bool tried;	       /* has had an answer or a failure */
+	uint8_t nonce[12];     /* PCP: the mapping's for its life */
 	/* being re-created after a restart or a network change: what its
 	 * grant brings is compared with what it had, in one event */
 	bool recreating;
@@ -96,13 +99,16 @@ struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
  * never. */
 int64_t scheduler_wake_ms(const struct scheduler *s, bool sending);
 
-/* Records a grant (renewal due at half the granted lifetime, asking for
- * the granted port again) and says what it changed. */
+/* Records a grant and says what it changed. The renewal is due at half
+ * the granted lifetime plus spread_ms (PCP spreads it up to 5/8, RFC 6887
+ * section 11.2.1), asking for the granted port again. */
 enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 				     const struct result *result,
-				     int64_t now_ms);
-/* Records a failed request: retry after 1 s, doubling to 64 s. */
-void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms);
+				     int64_t now_ms, int64_t spread_ms);
+/* Records a failed request: retry after 1 s, doubling to 64 s, and not
+ * before at_least_ms (how long the gateway said the error holds). */
+void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
+		      int64_t at_least_ms);
 
 void scheduler_address_learned(struct scheduler *s, int64_t now_ms);
 void scheduler_address_failed(struct scheduler *s, int64_t now_ms);
@@ -134,10 +140,17 @@ void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms);
 /* The mapping no longer forwards to us (another gateway or address): not
  * established any more. True if it was. */
 bool scheduler_lose(struct scheduler *s, size_t index);
+/* The gateway ended the mapping before its time: lost, and asked for
+ * again now. True if it was established. */
+bool scheduler_ended(struct scheduler *s, size_t index, int64_t now_ms);
 
 size_t scheduler_established(const struct scheduler *s);
 /* Every mapping has had one answer or one failure. */
 bool scheduler_all_tried(const struct scheduler *s);
+
+/* PCP renews at a random point between 1/2 and 5/8 of the lifetime
+ * (RFC 6887 section 11.2.1): the part past 1/2, for a random number. */
+int64_t scheduler_pcp_spread_ms(uint32_t lifetime, unsigned random);
 
 /* How long to wait after the n-th failure in a row (n >= 1). */
 int64_t scheduler_retry_ms(unsigned failures);

@@ -169,6 +169,12 @@ enum state_protocol state_gateway_protocol(const struct state *state,
 	return g ? g->protocol : STATE_PROTOCOL_UNKNOWN;
 }
 
+const struct state_gateway *state_find_gateway(
+	const struct state *state, const struct ip_endpoint *gateway)
+{
+	return find_gateway(state, gateway);
+}
+
 const struct state_mapping *state_find_mapping(
 	const struct state *state, const struct ip_endpoint *gateway,
 	unsigned protocol, const struct ip_address *internal_address,
@@ -895,9 +901,12 @@ int state_apply(struct state *state, const struct state_change *changes,
  * longer in the directory. The lock file is never replaced nor removed.
  * Readers take no lock: rename makes each version appear whole.
  *
- * Trust: the directory must be ours, not a symbolic link, and writable by
- * no one else (who could swap files in it); the state file ours, regular
- * and not a symbolic link. Failing that, the file is ignored and never
+ * Trust: the directory must be ours and writable by no one else (who
+ * could swap files in it); if it is reached through a symbolic link, that
+ * link must be ours or root's (systemd's StateDirectory= with DynamicUser=
+ * is root's link /var/lib/NAME -> private/NAME). The directory is opened
+ * once and everything in it is reached from that descriptor. The state
+ * file must be ours, regular and not a symbolic link. Failing that, the file is ignored and never
  * written over. A file that is merely unusable - corrupt, too big, open
  * to others - is ignored and replaced by the next commit.
  */
@@ -946,20 +955,47 @@ static void describe_open_error(const char *path, int error, char *problem,
 			 strerror(error));
 }
 
+/* Opens the directory, following a last symbolic link only if it is ours
+ * or root's; otherwise fails with errno, problem saying why if it is
+ * such a link. */
+static int open_directory_link(const char *directory, char *problem,
+			       size_t size)
+{
+	struct stat link;
+	int fd = open(directory,
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int error = errno;
+
+	if (fd >= 0 || (error != ELOOP && error != ENOTDIR) ||
+	    lstat(directory, &link) < 0 || !S_ISLNK(link.st_mode)) {
+		errno = error;
+		return fd;
+	}
+	if (link.st_uid == geteuid() || link.st_uid == 0)
+		return open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(
+		problem, size,
+		"is a symbolic link owned by uid %lu, neither this user nor root",
+		(unsigned long)link.st_uid);
+	errno = ELOOP;
+	return -1;
+}
+
 /* The directory, checked. Returns a descriptor, -1 after a warning, or
  * -2 when it does not exist. */
 static int open_directory(const char *directory, const char *consequence)
 {
 	char problem[PROBLEM_SIZE] = "";
 	struct stat st;
-	int fd = open(directory,
-		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_directory_link(directory, problem, sizeof(problem));
 
 	if (fd < 0 && errno == ENOENT)
 		return -2;
-	if (fd < 0)
-		describe_open_error(directory, errno, problem, sizeof(problem));
-	else if (fstat(fd, &st) < 0)
+	if (fd < 0) {
+		if (!problem[0])
+			describe_open_error(directory, errno, problem,
+					    sizeof(problem));
+	} else if (fstat(fd, &st) < 0)
 		snprintf(problem, sizeof(problem), "cannot be examined (%s)",
 			 strerror(errno));
 	else if (!is_not_ours(&st, problem, sizeof(problem)) &&

@@ -25,6 +25,8 @@
 /* a gateway entry last seen longer ago is dropped: its network has
  * probably changed since */
 #define STATE_GATEWAY_MAX_AGE ((int64_t)30 * 24 * 60 * 60)
+/* how old a gateway's entry may grow before a run that used it renews it */
+#define STATE_GATEWAY_REFRESH_AGE ((int64_t)24 * 60 * 60)
 
 enum state_protocol {
 	STATE_PROTOCOL_UNKNOWN,
@@ -107,6 +109,9 @@ int state_apply(struct state *state, const struct state_change *changes,
 
 enum state_protocol state_gateway_protocol(const struct state *state,
 					   const struct ip_endpoint *gateway);
+/* What the state knows of gateway, or NULL. */
+const struct state_gateway *state_find_gateway(
+	const struct state *state, const struct ip_endpoint *gateway);
 const struct state_mapping *state_find_mapping(
 	const struct state *state, const struct ip_endpoint *gateway,
 	unsigned protocol, const struct ip_address *internal_address,

@@ -151,10 +151,13 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 {
 	enum network_change change = what_changed(s, to, source);
 	struct result failure;
+	const struct protocol *protocol;
+	bool follow;
 
 	disconnect(s);
-	if (client_open(&s->client, s->loop, &protocol_natpmp, to, &failure) <
-	    0) {
+	protocol = session_protocol(s->inv, s->family, s->state, to, &follow);
+	if (client_open(&s->client, s->loop, protocol, follow, to,
+			s->family == AF_INET6 ? source : NULL, &failure) < 0) {
 		no_gateway(s, &failure);
 		return;
 	}
@@ -179,11 +182,15 @@ static void check(struct supervisor *s)
 	bool bounced = false;
 
 	eloop_timer_stop(s->loop, &s->settle_timer);
-	if (session_find_gateway(s->inv, &to, &route, &failure) < 0) {
+	if (session_find_gateway(s->inv, s->family, &to, &route, &failure) <
+	    0) {
 		no_gateway(s, &failure);
 		return;
 	}
-	if (exchange_probe_source(&to, &source) < 0) {
+	/* IPv6 sends from the global address discovery chose */
+	if (s->family == AF_INET6)
+		source = route.source;
+	else if (exchange_probe_source(&to, &source) < 0) {
 		char text[IP_ENDPOINT_TEXT_SIZE];
 		memset(&failure, 0, sizeof(failure));
 		snprintf(failure.message, sizeof(failure.message),
@@ -227,12 +234,15 @@ void supervisor_check_now(struct supervisor *s)
 }
 
 int supervisor_start(struct supervisor *s, struct eloop *loop,
-		     const struct invocation *inv,
+		     const struct invocation *inv, int family,
+		     const struct state *state,
 		     const struct supervisor_events *events, void *context)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->inv = inv;
+	s->family = family;
+	s->state = state;
 	s->events = events;
 	s->context = context;
 	s->announce_fd = -1;

@@ -13,6 +13,7 @@
 #include "client.h"
 #include "eloop.h"
 #include "gateway.h"
+#include "state.h"
 
 /* a burst of route and address messages has settled after this much
  * quiet, or this long after its first message at the latest */
@@ -40,6 +41,8 @@ struct supervisor_events {
 struct supervisor {
 	struct eloop *loop;
 	const struct invocation *inv;
+	int family;
+	const struct state *state; /* which protocol each gateway speaks */
 	const struct supervisor_events *events;
 	void *context;
 
@@ -62,7 +65,8 @@ struct supervisor {
 /* Opens the network watch and makes the first check (synchronously: the
  * events may fire before it returns). Returns 0, or -1 with errno. */
 int supervisor_start(struct supervisor *s, struct eloop *loop,
-		     const struct invocation *inv,
+		     const struct invocation *inv, int family,
+		     const struct state *state,
 		     const struct supervisor_events *events, void *context);
 void supervisor_stop(struct supervisor *s);
 

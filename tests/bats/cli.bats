@@ -97,7 +97,7 @@ usage_error() {
 @test "a gateway that is not an IPv4 address is rejected" {
 	run --separate-stderr natpmp -g foo address
 	[ "$status" -eq 64 ]
-	[ "$stderr" = "natpmp: invalid gateway 'foo': not an IPv4 address (use a.b.c.d or a.b.c.d:port)" ]
+	[ "$stderr" = "natpmp: invalid gateway 'foo': not an address (use a.b.c.d, a.b.c.d:port, an IPv6 address, or [ipv6]:port)" ]
 	assert_nothing_sent
 }
 

@@ -12,6 +12,9 @@ FAKEGW=${FAKEGW_BIN:-$BUILD/tests/fakegw}
 # Safety net: a test that forgets --gateway talks to a closed port on
 # loopback, never to this machine's real router.
 export NATPMP_GATEWAY=127.0.0.1:9
+# Each test keeps its state (protocols, PCP nonces) to itself, never in
+# the user's own state directory.
+export NATPMP_STATE_DIR=$BATS_TEST_TMPDIR/state
 
 # The natpmp binary under test, possibly through a wrapper such as valgrind
 # (a command with arguments, hence split on purpose).
@@ -44,6 +47,14 @@ start_gateway() {
 	wait_until test -s "$ready"
 	read -r GW_PORT GW_CTL <"$ready"
 	GW=127.0.0.1:$GW_PORT
+	GW_BIND=
+}
+
+# The same on [::1], an IPv6 firewall: GW is [::1]:PORT.
+start_gateway6() {
+	start_gateway --bind ::1 "$@"
+	GW="[::1]:$GW_PORT"
+	GW_BIND=::1
 }
 
 stop_gateway() {
@@ -56,7 +67,7 @@ stop_gateway() {
 
 # Sends a control command to the fake gateway and waits for its "ok".
 gw_ctl() {
-	"$FAKEGW" --ctl "$GW_CTL" "$@"
+	"$FAKEGW" ${GW_BIND:+--bind "$GW_BIND"} --ctl "$GW_CTL" "$@"
 }
 
 # Lines of the gateway log that match an extended regular expression.

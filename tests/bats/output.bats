@@ -45,11 +45,11 @@ teardown() {
 	[ "$(gw_count ' recv ')" -eq 1 ]
 }
 
-@test "a gateway that answers in PCP format ends the request at once: it speaks PCP" {
+@test "with --nat-pmp, a gateway that answers in PCP format ends the request at once: it speaks PCP" {
 	start_gateway --pcp-only
 	local start elapsed
 	start=$(now_ms)
-	run --separate-stderr natpmp -g "$GW" -j address
+	run --separate-stderr natpmp --nat-pmp -g "$GW" -j address
 	elapsed=$(($(now_ms) - start))
 	[ "$status" -eq 69 ]
 	[ "$stderr" = "natpmp: address: gateway $GW answered in PCP format: it speaks PCP, not NAT-PMP" ]

@@ -5,6 +5,8 @@
 bats_require_minimum_version 1.5.0
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# each test keeps natpmp's state to itself, never in the user's own
+export NATPMP_STATE_DIR=$BATS_TEST_TMPDIR/state
 NATPMP=${NATPMP_BIN:-$TOP/build/natpmp}
 # an optional wrapper such as "valgrind --error-exitcode=99 -q", split on spaces
 read -r -a NATPMP_WRAPPER_WORDS <<<"${NATPMP_WRAPPER:-}"
@@ -16,6 +18,11 @@ NS_GW=$NS_PREFIX-gw
 NS_WAN=$NS_PREFIX-wan
 
 # made-up addresses: nothing is routed out of the namespaces
+# IPv6 from the documentation prefix: the LAN's and the internet's
+LAN6_HOST=2001:db8:77::2
+LAN6_GW=2001:db8:77::1
+WAN6_GW=2001:db8:78::1
+WAN6_HOST=2001:db8:78::2
 LAN_HOST=192.168.77.2
 LAN_GW=192.168.77.1
 WAN_GW=198.18.77.1
@@ -133,6 +140,8 @@ listening_ip=$IF_GW_LAN
 enable_natpmp=yes
 enable_upnp=no
 secure_mode=yes
+ext_ifname6=$IF_GW_WAN
+min_lifetime=2
 uuid=6f1c7a52-5b0e-4d55-9a43-2f6d1e8c0a77
 allow 1024-65535 192.168.77.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
@@ -165,8 +174,31 @@ build_network() {
 	ip -n "$NS_LAN" route add default via "$LAN_GW"
 	ip -n "$NS_WAN" route add "$EXT_IP/32" via "$WAN_GW"
 	in_gw sysctl -q -w net.ipv4.ip_forward=1
+	build_ipv6
 	gateway_ruleset | in_gw nft -f -
 	miniupnpd_config >"$MINIUPNPD_CONF"
+}
+
+# IPv6 on the same links, routed, not translated: the gateway's firewall
+# lets in what a PCP pinhole opens. The LAN host's default route goes via
+# the gateway's link-local address, as router advertisements give it.
+build_ipv6() {
+	local link_local
+	in_gw sysctl -q -w net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_LAN" addr add "$LAN6_HOST/64" dev "$IF_LAN" nodad
+	ip -n "$NS_GW" addr add "$LAN6_GW/64" dev "$IF_GW_LAN" nodad
+	ip -n "$NS_GW" addr add "$WAN6_GW/64" dev "$IF_GW_WAN" nodad
+	ip -n "$NS_WAN" addr add "$WAN6_HOST/64" dev "$IF_WAN" nodad
+	ip -n "$NS_WAN" route add 2001:db8:77::/64 via "$WAN6_GW"
+	wait_until gateway_link_local
+	link_local=$(gateway_link_local)
+	ip -n "$NS_LAN" -6 route add default via "$link_local" dev "$IF_LAN"
+}
+
+# The gateway's link-local address on the LAN, once it has one.
+gateway_link_local() {
+	ip -n "$NS_GW" -6 addr show dev "$IF_GW_LAN" scope link |
+		awk '/inet6/ { sub("/.*", "", $2); print $2; found = 1 } END { exit !found }'
 }
 
 # Kills every process left in one of our namespaces (they can only be ours)
@@ -261,9 +293,10 @@ stop_miniupnpd() {
 start_listener() {
 	local proto=$1 port=$2 file=$3 address
 	: >"$file"
+	# one socket for both families
 	case $proto in
-	tcp) address=TCP-LISTEN:$port,reuseaddr,fork ;;
-	udp) address=UDP-RECV:$port ;;
+	tcp) address=TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork ;;
+	udp) address=UDP6-RECV:$port,ipv6only=0 ;;
 	esac
 	ip netns exec "$NS_LAN" socat -u "$address" "OPEN:$file,creat,append" 3>&- &
 	BACKGROUND_PIDS+=("$!")
@@ -310,6 +343,20 @@ miniupnpd_has_rule() {
 miniupnpd_rule_count() {
 	in_gw nft -j list chain inet filter "$1" |
 		jq '[.nftables[] | select(.rule)] | length'
+}
+
+# restart_and_await_rule: starts miniupnpd again after stop_miniupnpd and
+# flush_miniupnpd_rules; the running loop must hear the restart and have
+# its rule back within 8 s
+restart_and_await_rule() {
+	local started elapsed
+	started=$(date +%s%N)
+	start_miniupnpd
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " gateway-reset $LAN_GW "
+	WAIT_LIMIT=8 wait_until miniupnpd_has_rule
+	elapsed=$((($(date +%s%N) - started) / 1000000))
+	echo "rule back $elapsed ms after the restart"
+	[ "$elapsed" -le 8000 ]
 }
 
 # Starts natpmp renew-loop on the LAN host with stdout and stderr in files.
@@ -367,4 +414,33 @@ show_logs_on_failure() {
 		echo "--- last lines of $file"
 		grep -v 'is not a IGD pinhole' "$file" | tail -n 40
 	done
+}
+
+# --- the hooks of every e2e file ---
+
+setup_file() {
+	# the tests share one network and one miniupnpd: never run them at once
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+	if make_first_namespace; then
+		build_network
+	fi
+}
+
+teardown_file() {
+	destroy_network
+}
+
+setup() {
+	if [ -n "${NO_NAMESPACES:-}" ]; then
+		skip "$NO_NAMESPACES"
+	fi
+	forget_background
+	# every test meets a freshly started gateway with no mappings
+	flush_miniupnpd_rules
+	start_miniupnpd
+}
+
+teardown() {
+	show_logs_on_failure
+	stop_background
 }

@@ -39,6 +39,7 @@ struct mapping {
 	uint16_t internal;
 	uint16_t external;
 	int64_t expires_ms;
+	union endpoint requester; /* PCP: where its last request came from */
 };
 
 /* a reply, waiting for its time (--delay) */

@@ -383,7 +383,7 @@ static void take_nonce(struct mapping *m, const uint8_t *nonce)
 }
 
 static void map_grant(const struct pcp_request *r, const uint8_t *internal,
-		      struct outcome *o)
+		      const union endpoint *from, struct outcome *o)
 {
 	struct mapping *m = mapping_find(internal, r->protocol, r->internal);
 	uint32_t granted = clamped_lifetime(r->lifetime);
@@ -409,6 +409,7 @@ static void map_grant(const struct pcp_request *r, const uint8_t *internal,
 		return;
 	}
 	take_nonce(m, r->nonce);
+	m->requester = *from;
 	m->expires_ms = now_ms() + (int64_t)granted * 1000;
 	o->external = m->external;
 	o->lifetime =
@@ -445,7 +446,8 @@ static void map_delete(const struct pcp_request *r, const uint8_t *internal,
 	mapping_delete(m);
 }
 
-static void map_decide(const struct pcp_request *r, struct outcome *o)
+static void map_decide(const struct pcp_request *r, const union endpoint *from,
+		       struct outcome *o)
 {
 	const uint8_t *internal =
 		r->third_party ? r->third_party_address : r->client;
@@ -461,7 +463,7 @@ static void map_decide(const struct pcp_request *r, struct outcome *o)
 	else if (r->lifetime == 0)
 		map_delete(r, internal, o);
 	else
-		map_grant(r, internal, o);
+		map_grant(r, internal, from, o);
 }
 
 static void decide(const struct pcp_request *r, const union endpoint *from,
@@ -476,7 +478,7 @@ static void decide(const struct pcp_request *r, const union endpoint *from,
 	if (o->result == RESULT_SUCCESS && memcmp(source, r->client, 16) != 0)
 		o->result = RESULT_ADDRESS_MISMATCH;
 	if (o->result == RESULT_SUCCESS && r->opcode == OP_MAP)
-		map_decide(r, o);
+		map_decide(r, from, o);
 	if (o->result != RESULT_SUCCESS)
 		o->lifetime = (uint32_t)gw.pcp_error_lifetime;
 }
@@ -647,6 +649,78 @@ void pcp_receive(const uint8_t *bytes, size_t length,
 		respond(&r, from);
 }
 
+/* --- news the server sends unasked (section 14.2) --- */
+
+/* The PCP mapping of this internal port, of any client and protocol. */
+static struct mapping *pcp_mapping_of(uint16_t internal)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_MAPPINGS; i++)
+		if (gw.mappings[i].used &&
+		    gw.mappings[i].made_by == MADE_BY_PCP &&
+		    gw.mappings[i].internal == internal)
+			return &gw.mappings[i];
+	return NULL;
+}
+
+/* A MAP response nobody asked for, telling m's client how m is now. */
+static void send_update(const struct mapping *m, uint32_t lifetime)
+{
+	uint8_t reply[PCP_MAP_END] = { 0 };
+
+	reply[0] = PCP_VERSION;
+	reply[1] = PCP_RESPONSE_BIT | OP_MAP;
+	put32(reply + 4, lifetime);
+	put32(reply + 8, sssoe());
+	memcpy(reply + 24, m->nonce, NONCE_SIZE);
+	reply[36] = m->protocol;
+	put16(reply + 40, m->internal);
+	put16(reply + 42, m->external);
+	assigned_address(m->client, reply + 44);
+	send_now(&m->requester, reply, sizeof(reply));
+	log_event(
+		"update to=%s proto=%s internal=%u external=%u address=%s lifetime=%lu",
+		endpoint_text(&m->requester), protocol_name(m->protocol),
+		(unsigned)m->internal, (unsigned)m->external,
+		address_text(reply + 44), (unsigned long)lifetime);
+}
+
+/* pcp-update PORT[:NEWPORT]: tell the client of PORT's mapping how it is
+ * now (another external port, if given; the external address as set
+ * now). pcp-end PORT: delete it and tell the client (lifetime 0). */
+static const char *control_news(const char *word, const char *arg)
+{
+	long internal = 0, external = 0;
+	char copy[32], *colon;
+	struct mapping *m;
+	int64_t left;
+
+	if (!arg || strlen(arg) >= sizeof(copy))
+		return "pcp-update PORT[:NEWPORT], pcp-end PORT";
+	snprintf(copy, sizeof(copy), "%s", arg);
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon = '\0';
+	if (!parse_number(copy, 1, 65535, &internal) ||
+	    (colon && (strcmp(word, "pcp-end") == 0 ||
+		       !parse_number(colon + 1, 1, 65535, &external))))
+		return "pcp-update PORT[:NEWPORT], pcp-end PORT";
+	m = pcp_mapping_of((uint16_t)internal);
+	if (!m)
+		return "no PCP mapping of that port";
+	if (strcmp(word, "pcp-end") == 0) {
+		send_update(m, 0);
+		mapping_delete(m);
+		return NULL;
+	}
+	if (external)
+		m->external = (uint16_t)external;
+	left = (m->expires_ms - now_ms() + 999) / 1000;
+	send_update(m, left > 0 ? (uint32_t)left : 1);
+	return NULL;
+}
+
 /* --- settings: each both an option (--NAME) and a control command --- */
 
 enum setting_kind { SETTING_ON_OFF, SETTING_NUMBER };
@@ -687,7 +761,11 @@ const char pcp_help[] =
 	"  pcp-min-lifetime N   MAP lifetimes clamped to N..--max-lifetime\n"
 	"  pcp-error-lifetime N how long error responses hold (default 30)\n"
 	"  max-filters N      more FILTERs: EXCESSIVE_REMOTE_PEERS (default 4)\n"
-	"  --allow-third-party, allow-third-party on|off  THIRD_PARTY allowed\n";
+	"  --allow-third-party, allow-third-party on|off  THIRD_PARTY allowed\n"
+	"control commands only (section 14.2, news sent unasked):\n"
+	"  pcp-update PORT[:NEWPORT]  send the client of PORT's PCP mapping a MAP\n"
+	"                     response as it is now, moved to NEWPORT if given\n"
+	"  pcp-end PORT       delete PORT's PCP mapping and tell its client\n";
 
 void pcp_defaults(void)
 {
@@ -779,6 +857,8 @@ const char *pcp_control(const char *word, const char *arg, bool *handled)
 	bool on;
 
 	*handled = true;
+	if (strcmp(word, "pcp-update") == 0 || strcmp(word, "pcp-end") == 0)
+		return control_news(word, arg);
 	if (strcmp(word, "speaks") == 0)
 		return arg && parse_speaks(arg) ? NULL
 						: "speaks both|nat-pmp|pcp";

@@ -67,7 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (cli_parse_gateway(text, "gateway", &gateway, error,
 			      sizeof(error)) == 0 &&
-	    (gateway.address.family != AF_INET || gateway.port == 0))
+	    ((gateway.address.family != AF_INET &&
+	      gateway.address.family != AF_INET6) ||
+	     gateway.port == 0))
 		__builtin_trap();
 	/* whatever parses as an address formats and parses back the same */
 	{

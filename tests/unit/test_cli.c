@@ -123,7 +123,7 @@ static void test_gateways(void)
 	CHECK_EQ(gw.port, 40000);
 	CHECK_EQ(cli_parse_gateway("foo", "gateway", &gw, error, sizeof(error)),
 		 -1);
-	CHECK_STR_CONTAINS(error, "invalid gateway 'foo': not an IPv4 address");
+	CHECK_STR_CONTAINS(error, "invalid gateway 'foo': not an address");
 	CHECK_EQ(cli_parse_gateway("1.2.3", "gateway", &gw, error,
 				   sizeof(error)),
 		 -1);
@@ -146,10 +146,70 @@ static void test_gateways(void)
 				   sizeof(error)),
 		 -1);
 	CHECK_STR_CONTAINS(error, "not a unicast address");
+	/* IPv6: bare, in brackets, with a port, link-local with its scope */
 	CHECK_EQ(cli_parse_gateway("::1", "NATPMP_GATEWAY", &gw, error,
 				   sizeof(error)),
+		 0);
+	CHECK_EQ(gw.address.family, AF_INET6);
+	CHECK_EQ(gw.port, 5351);
+	CHECK_EQ(cli_parse_gateway("[2001:db8::1]:5352", "gateway", &gw, error,
+				   sizeof(error)),
+		 0);
+	CHECK_EQ(gw.port, 5352);
+	CHECK_EQ(cli_parse_gateway("[::1]", "gateway", &gw, error,
+				   sizeof(error)),
+		 0);
+	CHECK_EQ(cli_parse_gateway("fe80::1%1", "gateway", &gw, error,
+				   sizeof(error)),
+		 0);
+	CHECK_EQ(gw.address.scope, 1);
+	CHECK_EQ(
+		cli_parse_gateway("[::1", "gateway", &gw, error, sizeof(error)),
+		-1);
+	CHECK_EQ(cli_parse_gateway("[::1]x", "gateway", &gw, error,
+				   sizeof(error)),
 		 -1);
-	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY '::1'");
+	CHECK_EQ(cli_parse_gateway("::", "NATPMP_GATEWAY", &gw, error,
+				   sizeof(error)),
+		 -1);
+	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY '::': not a unicast");
+	CHECK_EQ(cli_parse_gateway("ff02::1", "gateway", &gw, error,
+				   sizeof(error)),
+		 -1);
+}
+
+static void test_filters(void)
+{
+	struct cli_filter f;
+
+	CHECK_EQ(cli_parse_filter("198.51.100.7", &f, error, sizeof(error)), 0);
+	CHECK_EQ(f.prefix_length, 32);
+	CHECK_EQ(f.port, 0);
+	CHECK_EQ(cli_parse_filter("198.51.100.0/24:443", &f, error,
+				  sizeof(error)),
+		 0);
+	CHECK_EQ(ip_address_v4(&f.address), 0xc6336400);
+	CHECK_EQ(f.prefix_length, 24);
+	CHECK_EQ(f.port, 443);
+	CHECK_EQ(cli_parse_filter("2001:db8::/32", &f, error, sizeof(error)),
+		 0);
+	CHECK_EQ(f.prefix_length, 32);
+	CHECK_EQ(f.address.family, AF_INET6);
+	CHECK_EQ(cli_parse_filter("[2001:db8::7/128]:22", &f, error,
+				  sizeof(error)),
+		 0);
+	CHECK_EQ(f.port, 22);
+	CHECK_EQ(cli_parse_filter("198.51.100.0/33", &f, error, sizeof(error)),
+		 -1);
+	CHECK_STR_CONTAINS(error, "prefix length must be 0-32");
+	CHECK_EQ(cli_parse_filter("198.51.100.0/", &f, error, sizeof(error)),
+		 -1);
+	CHECK_EQ(cli_parse_filter("198.51.100.7:0", &f, error, sizeof(error)),
+		 -1);
+	CHECK_STR_CONTAINS(error, "port must be 1-65535");
+	CHECK_EQ(cli_parse_filter("example.com", &f, error, sizeof(error)), -1);
+	CHECK_STR_CONTAINS(error, "'example.com' is not an address");
+	CHECK_EQ(cli_parse_filter("fe80::1%1", &f, error, sizeof(error)), -1);
 }
 
 static const struct command *const commands[] = {
@@ -210,6 +270,30 @@ static void test_options_anywhere(void)
 	CHECK(inv.unmap_all_on_exit);
 	cli_free(&inv);
 
+	/* the protocol and family choices */
+	CHECK_EQ(PARSE(NULL, &inv, "map", "80"), 0);
+	CHECK_EQ(inv.protocol_choice, CHOOSE_AUTO);
+	CHECK_EQ(inv.families, FAMILY_V4);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "-4", "-6", "--pcp", "map", "80", "--exact"),
+		 0);
+	CHECK_EQ(inv.protocol_choice, CHOOSE_PCP);
+	CHECK_EQ(inv.families, FAMILY_V4 | FAMILY_V6);
+	CHECK(inv.exact);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "-g", "[::1]:5000", "map", "80", "--for",
+		       "2001:db8::9", "--allow-from", "2001:db8::/48",
+		       "--allow-from", "[2001:db8:1::1]:443"),
+		 0);
+	CHECK_EQ(inv.families, FAMILY_V6); /* the gateway's family */
+	CHECK(inv.third_party);
+	CHECK_EQ(inv.filter_count, 2);
+	CHECK_EQ(inv.filters[1].port, 443);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "--nat-pmp", "unmap", "80"), 0);
+	CHECK_EQ(inv.protocol_choice, CHOOSE_NATPMP);
+	cli_free(&inv);
+
 	CHECK_EQ(PARSE(NULL, &inv, "map", "--", "8080"), 0);
 	CHECK_EQ(inv.spec_count, 1);
 	cli_free(&inv);
@@ -267,6 +351,32 @@ static void test_usage_errors(void)
 	BAD("address takes no arguments (got 'x')", "address", "x");
 	BAD("invalid gateway 'foo'", "address", "-g", "foo");
 	BAD("invalid lifetime '0'", "map", "80", "-l", "0");
+	/* protocols and families */
+	BAD("options --pcp and --nat-pmp contradict each other", "--pcp",
+	    "--nat-pmp", "address");
+	BAD("IPv6 (-6) needs PCP: it cannot be used with --nat-pmp", "-6",
+	    "--nat-pmp", "map", "80");
+	BAD("option --exact needs PCP: it cannot be used with --nat-pmp",
+	    "--exact", "--nat-pmp", "map", "80");
+	BAD("option --for needs PCP", "--for", "10.0.0.9", "--nat-pmp", "map",
+	    "80");
+	BAD("option --allow-from needs PCP", "--allow-from", "198.51.100.1",
+	    "--nat-pmp", "map", "80");
+	BAD("option --exact does not apply to address", "--exact", "address");
+	BAD("option --allow-from does not apply to unmap", "--allow-from",
+	    "198.51.100.1", "unmap", "80");
+	BAD("--gateway names one gateway, but both -4 and -6 were given", "-4",
+	    "-6", "-g", "10.0.0.1", "address");
+	BAD("--gateway 10.0.0.1 is an IPv4 address, but -6 was given", "-6",
+	    "-g", "10.0.0.1", "address");
+	BAD("--for 2001:db8::5 is not an IPv4 address (give -6)", "--for",
+	    "2001:db8::5", "map", "80");
+	BAD("options --for and --allow-from apply to one address family", "-4",
+	    "-6", "--for", "10.0.0.9", "map", "80");
+	BAD("--allow-from 2001:db8:: is not an IPv4 address (give -6)",
+	    "--allow-from", "2001:db8::/32", "map", "80");
+	BAD("invalid --for 'nobody': not a unicast address", "--for", "nobody",
+	    "map", "80");
 	BAD("invalid hook timeout 'soon'", "renew-loop", "80", "--hook-timeout",
 	    "soon");
 	BAD("invalid hook timeout '0'", "renew-loop", "80", "--hook-timeout",
@@ -288,6 +398,7 @@ int main(void)
 	test_specs();
 	test_durations();
 	test_gateways();
+	test_filters();
 	test_options_anywhere();
 	test_gateway_sources();
 	test_usage_errors();

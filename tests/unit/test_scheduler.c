@@ -30,21 +30,47 @@ static void test_grants_and_events(void)
 	mapping_init(&m[0], PROTOCOL_UDP, 0, 0, 60, 1000);
 	scheduler_init(&s, m, 1);
 	CHECK_EQ(m[0].due_ms, 1000); /* created at once */
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 2000), MAPPING_MAPPED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 2000, 0), MAPPING_MAPPED);
 	CHECK_EQ(m[0].due_ms, 2000 + 30000); /* half the granted lifetime */
 	CHECK_EQ(m[0].expires_at_ms, 2000 + 60000);
 	CHECK_EQ(m[0].suggested_port, 51413); /* asks for the granted port */
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 32000), MAPPING_RENEWED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 32000, 0), MAPPING_RENEWED);
 	r.lifetime = 45;
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 62000), MAPPING_LIFETIME_CHANGED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 62000, 0),
+		 MAPPING_LIFETIME_CHANGED);
 	CHECK_EQ(m[0].due_ms, 62000 + 22500);
 	r.external_port = 40000;
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 84500), MAPPING_CHANGED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 84500, 0), MAPPING_CHANGED);
 	ip_address_set_v4(&r.external_address, EXT + 1);
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 107000), MAPPING_CHANGED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 107000, 0), MAPPING_CHANGED);
 	ip_address_set_v4(&r.internal_address, LAN + 1); /* a new DHCP lease */
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 129500), MAPPING_CHANGED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 129500, 0), MAPPING_CHANGED);
 	CHECK(scheduler_all_tried(&s));
+}
+
+/* RFC 6887 section 11.2.1: between 1/2 and 5/8 of the lifetime */
+static void test_pcp_spread(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(80, 120, EXT, LAN);
+
+	CHECK_EQ(scheduler_pcp_spread_ms(120, 0), 0);
+	CHECK_EQ(scheduler_pcp_spread_ms(120, 15000), 15000); /* all of 1/8 */
+	CHECK_EQ(scheduler_pcp_spread_ms(120, 15001), 0);     /* wraps */
+	CHECK_EQ(scheduler_pcp_spread_ms(120, 7), 7);
+	CHECK_EQ(scheduler_pcp_spread_ms(0, 12345), 0);
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 120, 0);
+	scheduler_init(&s, m, 1);
+	scheduler_granted(&s, 0, &r, 0, scheduler_pcp_spread_ms(120, 15000));
+	CHECK_EQ(m[0].due_ms, 75000); /* 5/8 of 120 s */
+	scheduler_granted(&s, 0, &r, 0, scheduler_pcp_spread_ms(120, 0));
+	CHECK_EQ(m[0].due_ms, 60000); /* 1/2 */
+	/* an error's lifetime outlasts the back-off */
+	scheduler_failed(&s, 0, 100000, 30000);
+	CHECK_EQ(m[0].due_ms, 130000);
+	scheduler_failed(&s, 0, 200000, 0);
+	CHECK_EQ(m[0].due_ms, 202000);
 }
 
 static void test_back_off(void)
@@ -60,10 +86,10 @@ static void test_back_off(void)
 	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 7200, 0);
 	scheduler_init(&s, m, 1);
 	CHECK(!scheduler_all_tried(&s));
-	scheduler_failed(&s, 0, 5000);
+	scheduler_failed(&s, 0, 5000, 0);
 	CHECK(scheduler_all_tried(&s)); /* a failure counts as tried */
 	CHECK_EQ(m[0].due_ms, 6000);
-	scheduler_failed(&s, 0, 6000);
+	scheduler_failed(&s, 0, 6000, 0);
 	CHECK_EQ(m[0].due_ms, 8000);
 }
 
@@ -77,17 +103,42 @@ static void test_expiry_means_lost_then_mapped(void)
 	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 4, 0);
 	mapping_init(&m[1], PROTOCOL_TCP, 8081, 8081, 4, 0);
 	scheduler_init(&s, m, 2);
-	scheduler_granted(&s, 0, &r, 0);
+	scheduler_granted(&s, 0, &r, 0, 0);
 	CHECK_EQ(scheduler_wake_ms(&s, true), 0);     /* m[1] is due */
 	CHECK_EQ(scheduler_wake_ms(&s, false), 4000); /* only m[0]'s end */
-	scheduler_failed(&s, 0, 2000);
+	scheduler_failed(&s, 0, 2000, 0);
 	CHECK(!scheduler_expire_next(&s, 3999, &index));
 	CHECK(scheduler_expire_next(&s, 4000, &index));
 	CHECK_EQ(index, 0);
 	CHECK(!m[0].established);
 	CHECK(!scheduler_expire_next(&s, 4000, &index)); /* once only */
 	/* the next grant after a lapse is a new mapping, not a renewal */
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 5000), MAPPING_MAPPED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 5000, 0), MAPPING_MAPPED);
+}
+
+/* RFC 6887 section 14.2: a gateway that ends a mapping says so; it is
+ * lost (once) and asked for again at once, failures forgotten */
+static void test_ended_by_gateway(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(8080, 600, EXT, LAN);
+	size_t index = 99;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 600, 0);
+	scheduler_init(&s, m, 1);
+	CHECK(!scheduler_ended(&s, 0, 500)); /* not made yet: nothing to end */
+	CHECK_EQ(m[0].due_ms, 0);
+	scheduler_granted(&s, 0, &r, 1000, 0);
+	scheduler_failed(&s, 0, 2000, 0); /* a renewal went unanswered */
+	CHECK(scheduler_ended(&s, 0, 3000));
+	CHECK(!m[0].established);
+	CHECK_EQ(m[0].failures, 0);
+	CHECK_EQ(m[0].due_ms, 3000);
+	CHECK_EQ(m[0].suggested_port, 8080);
+	CHECK(!scheduler_ended(&s, 0, 3500));		   /* reported once */
+	CHECK(!scheduler_expire_next(&s, 601000, &index)); /* not lost twice */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 4000, 0), MAPPING_MAPPED);
 }
 
 static void test_order(void)
@@ -112,11 +163,11 @@ static void test_order(void)
 	a = scheduler_next(&s, 10, -1);
 	CHECK_EQ(a.kind, ACTION_MAP);
 	CHECK_EQ(a.index, 0);
-	scheduler_granted(&s, 0, &r, 20);
+	scheduler_granted(&s, 0, &r, 20, 0);
 	a = scheduler_next(&s, 20, -1);
 	CHECK_EQ(a.index, 1);
 	CHECK_EQ(a.deadline_ms, 20 + SCHEDULER_TURN_MS); /* m[2] waits */
-	scheduler_failed(&s, 2, 25);
+	scheduler_failed(&s, 2, 25, 0);
 	/* once all were tried, a new mapping's wait gives way to an
 	 * established one's renewal */
 	a = scheduler_next(&s, 30, -1);
@@ -124,7 +175,7 @@ static void test_order(void)
 	CHECK_EQ(a.deadline_ms, 20 + 50000);
 	CHECK_EQ(a.patience, PATIENCE_YIELD);
 	r.lifetime = 60;
-	scheduler_granted(&s, 1, &r, 30); /* renewal due at 30030 */
+	scheduler_granted(&s, 1, &r, 30, 0); /* renewal due at 30030 */
 	/* renewals come before new mappings, the soonest to expire first */
 	a = scheduler_next(&s, 50020, -1);
 	CHECK_EQ(a.kind, ACTION_MAP);
@@ -150,8 +201,8 @@ static void test_turns(void)
 	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 12, 0);
 	scheduler_init(&s, m, 2);
 	scheduler_address_learned(&s, 0);
-	scheduler_granted(&s, 0, &ten, 0);    /* due 5000, expires 10000 */
-	scheduler_granted(&s, 1, &twelve, 0); /* due 6000, expires 12000 */
+	scheduler_granted(&s, 0, &ten, 0, 0);	 /* due 5000, expires 10000 */
+	scheduler_granted(&s, 1, &twelve, 0, 0); /* due 6000, expires 12000 */
 	/* both due: the first may wait until half of what is left of the
 	 * other's grant has passed, then gives way */
 	a = scheduler_next(&s, 7000, -1);
@@ -162,10 +213,44 @@ static void test_turns(void)
 	a = scheduler_next(&s, 5999, -1);
 	CHECK_EQ(a.index, 0);
 	CHECK_EQ(a.deadline_ms, 5999 + SCHEDULER_MIN_WAIT_MS);
-	scheduler_failed(&s, 0, 9500);
+	scheduler_failed(&s, 0, 9500, 0);
 	a = scheduler_next(&s, 9500, -1);
 	CHECK_EQ(a.index, 1);
 	CHECK_EQ(a.deadline_ms, 10500); /* until the other's retry is due */
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
+}
+
+/* Grants of two seconds: the fair wait must not make the other miss its
+ * renewal, which is due at one second and lost at two. */
+static void test_turns_short_grants(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct result two = grant(81, 2, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 2, 0);
+	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 2, 0);
+	scheduler_init(&s, m, 2);
+	scheduler_address_learned(&s, 0);
+	scheduler_failed(&s, 0, 0, 0);		/* m[0] retried at 1000 */
+	scheduler_granted(&s, 1, &two, 200, 0); /* due 1200, expires 2200 */
+	a = scheduler_next(&s, 1000, -1);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK_EQ(a.index, 0);
+	/* not 1000 + SCHEDULER_MIN_WAIT_MS: halfway from due to expiry */
+	CHECK_EQ(a.deadline_ms, 1700);
+	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	a = scheduler_next(&s, 1200, -1);
+	CHECK_EQ(a.index, 1);
+	CHECK_EQ(a.deadline_ms, 2200); /* its own expiry */
+	CHECK_EQ(a.patience, PATIENCE_EXPIRY);
+	/* with the other's expiry at hand, a request still has a short wait
+	 * of its own: the address, asked again on a new network */
+	scheduler_renew_all(&s, 1800, true);
+	a = scheduler_next(&s, 1800, -1);
+	CHECK_EQ(a.kind, ACTION_ADDRESS);
+	CHECK_EQ(a.deadline_ms, 1800 + SCHEDULER_LEAST_WAIT_MS);
 	CHECK_EQ(a.patience, PATIENCE_YIELD);
 }
 
@@ -179,9 +264,10 @@ static void test_address_refresh(void)
 	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
 	scheduler_init(&s, m, 1);
 	scheduler_address_learned(&s, 0);
-	scheduler_granted(&s, 0, &r, 0); /* a first grant asks nothing more */
+	scheduler_granted(&s, 0, &r, 0,
+			  0); /* a first grant asks nothing more */
 	CHECK_EQ(scheduler_next(&s, 0, -1).kind, ACTION_NONE);
-	scheduler_granted(&s, 0, &r, 50000); /* a renewal does */
+	scheduler_granted(&s, 0, &r, 50000, 0); /* a renewal does */
 	a = scheduler_next(&s, 50000, -1);
 	CHECK_EQ(a.kind, ACTION_ADDRESS);
 	CHECK_EQ(a.deadline_ms, 100000); /* not past the next renewal */
@@ -196,7 +282,7 @@ static void test_address_refresh(void)
 	scheduler_address_failed(&s, 60000);
 	a = scheduler_next(&s, 60000, -1);
 	CHECK_EQ(a.kind, ACTION_MAP);
-	scheduler_granted(&s, 0, &r, 60000);
+	scheduler_granted(&s, 0, &r, 60000, 0);
 	CHECK_EQ(scheduler_next(&s, 60500, -1).kind, ACTION_NONE);
 	CHECK_EQ(scheduler_next(&s, 61000, -1).kind, ACTION_ADDRESS);
 }
@@ -212,13 +298,13 @@ static void test_recreation_reports_once(void)
 
 	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
 	scheduler_init(&s, m, 1);
-	scheduler_granted(&s, 0, &r, 0);
+	scheduler_granted(&s, 0, &r, 0, 0);
 	ip_address_set_v4(&moved, EXT + 7);
 	scheduler_renew_all(&s, 1000, true);
 	CHECK(m[0].recreating);
 	CHECK(!mapping_address_changed(&m[0], &moved));
 	r.external_address = moved;
-	CHECK_EQ(scheduler_granted(&s, 0, &r, 1100), MAPPING_CHANGED);
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 1100, 0), MAPPING_CHANGED);
 	CHECK(!m[0].recreating);
 	/* an established mapping not being re-created takes it at once */
 	ip_address_set_v4(&moved, EXT + 8);
@@ -245,8 +331,8 @@ static void test_reset_and_alive(void)
 	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 7200, 0);
 	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 4, 0);
 	scheduler_init(&s, m, 2);
-	scheduler_granted(&s, 0, &long_grant, 0);
-	scheduler_granted(&s, 1, &short_grant, 0);
+	scheduler_granted(&s, 0, &long_grant, 0, 0);
+	scheduler_granted(&s, 1, &short_grant, 0, 0);
 	fixed_random = 4999;
 	scheduler_gateway_reset(&s, 1000, next_random);
 	/* RFC 6886 section 3.7: within 0-5 s */
@@ -255,7 +341,7 @@ static void test_reset_and_alive(void)
 	CHECK_EQ(m[1].due_ms, 1000 + 4999 % 1501);
 	CHECK(m[1].due_ms < m[1].expires_at_ms);
 
-	scheduler_failed(&s, 0, 2000);
+	scheduler_failed(&s, 0, 2000, 0);
 	scheduler_gateway_alive(&s, 2500);
 	CHECK_EQ(m[0].due_ms, 2500);
 	scheduler_renew_all(&s, 3000, false);
@@ -268,9 +354,12 @@ int main(void)
 {
 	test_grants_and_events();
 	test_back_off();
+	test_pcp_spread();
 	test_expiry_means_lost_then_mapped();
+	test_ended_by_gateway();
 	test_order();
 	test_turns();
+	test_turns_short_grants();
 	test_address_refresh();
 	test_recreation_reports_once();
 	test_reset_and_alive();

@@ -1137,10 +1137,15 @@ static void test_symbolic_link_file_refused(void)
 	CHECK_EQ(access(path, F_OK), -1);
 }
 
-static void test_symbolic_link_directory_refused(void)
+/* systemd's StateDirectory= with DynamicUser= is root's symbolic link to
+ * the real directory: a link of ours or root's is followed, and where it
+ * leads is held to the same rules as any state directory. */
+static void test_symbolic_link_directory(void)
 {
 	char *real = make_test_directory("real");
+	char *open_dir = make_test_directory("open");
 	char *link = path_in(temporary_root, "link");
+	char *open_link = path_in(temporary_root, "open-link");
 	const char *text = HEADER GATEWAY;
 	struct state_change c = remember("10.0.0.2", 80, 1);
 	char expected[1024];
@@ -1148,9 +1153,38 @@ static void test_symbolic_link_directory_refused(void)
 
 	write_file(path_in(real, STATE_FILE_NAME), text, strlen(text), 0600);
 	CHECK_EQ(symlink(real, link), 0);
+	capture_begin();
+	CHECK_EQ(state_load(link, NOW, &s), 0);
+	CHECK_STR_EQ(capture_end(), "");
+	CHECK_EQ(s.gateway_count, 1);
+	state_free(&s);
+	capture_begin();
+	CHECK_EQ(state_commit(link, NOW, &c, 1), 0);
+	CHECK_STR_EQ(capture_end(), "");
+	CHECK_STR_CONTAINS(read_file(path_in(real, STATE_FILE_NAME)),
+			   "mapping ");
+
+	/* what it leads to must be private all the same */
+	CHECK_EQ(chmod(open_dir, 0777), 0);
+	CHECK_EQ(symlink(open_dir, open_link), 0);
+	capture_begin();
+	CHECK_EQ(state_commit(open_link, NOW, &c, 1), -1);
+	CHECK_STR_CONTAINS(capture_end(), "is writable by group or others "
+					  "(mode 0777): state not saved");
+	CHECK_EQ(access(path_in(open_dir, STATE_FILE_NAME), F_OK), -1);
+
+	/* a link someone else made is not followed */
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"test_state: not root: the link of another "
+			"user cannot be made, that check did not run\n");
+		return;
+	}
+	CHECK_EQ(lchown(link, 12345, 12345), 0);
 	snprintf(expected, sizeof(expected),
-		 "natpmp: warning: state directory %s is a symbolic link: "
-		 "ignoring it\n",
+		 "natpmp: warning: state directory %s is a symbolic link "
+		 "owned by uid 12345, neither this user nor root: ignoring "
+		 "it\n",
 		 link);
 	capture_begin();
 	CHECK_EQ(state_load(link, NOW, &s), 0);
@@ -1158,10 +1192,7 @@ static void test_symbolic_link_directory_refused(void)
 	CHECK_EQ(s.gateway_count, 0);
 	capture_begin();
 	CHECK_EQ(state_commit(link, NOW, &c, 1), -1);
-	CHECK_STR_CONTAINS(capture_end(),
-			   "is a symbolic link: state not saved");
-	CHECK_STR_EQ(read_file(path_in(real, STATE_FILE_NAME)), text);
-	CHECK_EQ(access(path_in(real, STATE_LOCK_FILE_NAME), F_OK), -1);
+	CHECK_STR_CONTAINS(capture_end(), "owned by uid 12345");
 }
 
 static void test_open_directory_refused(void)
@@ -1361,7 +1392,7 @@ int main(void)
 	test_corrupt_file_replaced();
 	test_open_file_mode_refused();
 	test_symbolic_link_file_refused();
-	test_symbolic_link_directory_refused();
+	test_symbolic_link_directory();
 	test_open_directory_refused();
 	test_foreign_owner_refused();
 	test_other_files_refused();
