@@ -158,8 +158,22 @@ fail:
 
 static void record(struct session *s, const struct state_change *change)
 {
-	if (s->change_count < SESSION_CHANGES_MAX)
-		s->changes[s->change_count++] = *change;
+	if (s->change_count == s->change_capacity) {
+		size_t capacity =
+			s->change_capacity ? 2 * s->change_capacity : 8;
+		struct state_change *grown =
+			realloc(s->changes, capacity * sizeof(*grown));
+		if (!grown) {
+			if (!s->changes_lost)
+				diag_warning(
+					"out of memory: the state directory will not learn of every mapping");
+			s->changes_lost = true;
+			return;
+		}
+		s->changes = grown;
+		s->change_capacity = capacity;
+	}
+	s->changes[s->change_count++] = *change;
 }
 
 static void session_close(struct session *s)
@@ -168,6 +182,7 @@ static void session_close(struct session *s)
 		state_commit(s->state_directory, time(NULL), s->changes,
 			     s->change_count);
 	state_free(&s->state);
+	free(s->changes);
 	free(s->state_directory);
 	client_close(&s->client);
 	eloop_free(&s->loop);

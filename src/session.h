@@ -13,8 +13,6 @@
 #include "output.h"
 #include "state.h"
 
-#define SESSION_CHANGES_MAX 1024
-
 struct session {
 	const struct invocation *inv;
 	int family;
@@ -30,8 +28,9 @@ struct session {
 	/* the state directory, NULL when none can be kept */
 	char *state_directory;
 	struct state state;
-	struct state_change changes[SESSION_CHANGES_MAX];
-	size_t change_count;
+	struct state_change *changes; /* for the state file, at close */
+	size_t change_count, change_capacity;
+	bool changes_lost;	 /* out of memory: warned once */
 	bool gateway_remembered; /* this run's protocol is among changes */
 };
 

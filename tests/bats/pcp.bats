@@ -102,6 +102,15 @@ teardown() {
 	run ! grep -q ' 8080 ' "$NATPMP_STATE_DIR/state"
 }
 
+@test "every nonce of a long map is kept: another run deletes all forty" {
+	start_gateway --speaks pcp
+	natpmp -q -g "$GW" map $(seq 9000 9039)
+	gw_holds 40
+	run --separate-stderr natpmp -g "$GW" -q unmap $(seq 9000 9039)
+	[ "$status" -eq 0 ]
+	gw_holds 0
+}
+
 @test "without the mapping's nonce the deletion is refused, and says why" {
 	start_gateway --speaks pcp
 	NATPMP_STATE_DIR=$BATS_TEST_TMPDIR/one natpmp -q -g "$GW" map 8080

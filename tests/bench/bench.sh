@@ -79,19 +79,22 @@ bench_exchanges() {
 	for p in "${maps[@]}"; do
 		calls+=(-- "$NATPMPC" -g "$GW" -a "$p" "$p" tcp 7200)
 	done
-	compare "1. address, one call" "ratio <= 1.0" "$RUNS" \
+	# rows 1, 2 and 4 make the same two round trips as natpmpc: parity, with
+	# room for run-to-run noise (about 3% on a 2-core VM)
+	compare "1. address, one call" "ratio <= 1.05" "$RUNS" \
 		"$NATPMP" -g "$GW" address -- "$NATPMPC" -g "$GW"
-	compare "2. map one TCP port (auto: NAT-PMP here)" "ratio <= 1.0" "$RUNS" \
+	compare "2. map one TCP port (auto: NAT-PMP here)" "ratio <= 1.05" "$RUNS" \
 		"$NATPMP" -g "$GW" map 8080 -- "$NATPMPC" -g "$GW" -a 8080 8080 tcp 7200
 	compare "3. map 20 ports: 1 natpmp call, 20 natpmpc calls" "ratio <= 0.1" "$((RUNS / 4))" \
 		"$NATPMP" -g "$GW" map "${maps[@]}" "${calls[@]}"
 	ctl delay 20
-	compare "4. map one TCP port (auto), gateway answers after 20 ms" "ratio <= 1.0" "$SLOW_RUNS" \
+	compare "4. map one TCP port (auto), gateway answers after 20 ms" "ratio <= 1.05" "$SLOW_RUNS" \
 		"$NATPMP" -g "$GW" map 8080 -- "$NATPMPC" -g "$GW" -a 8080 8080 tcp 7200
 	compare "3b. map 20 ports, gateway answers after 20 ms" "ratio <= 0.556" "$SLOW_RUNS" \
 		"$NATPMP" -g "$GW" map "${maps[@]}" "${calls[@]}"
-	# PCP's answer carries the address: one round trip where NAT-PMP needs two
-	compare "8. map one TCP port over PCP (--pcp), gateway answers after 20 ms" "ratio <= 0.55" "$SLOW_RUNS" \
+	# PCP's answer carries the address: one round trip where NAT-PMP needs
+	# two (two would be a ratio near 1), plus the state file's synced write
+	compare "8. map one TCP port over PCP (--pcp), gateway answers after 20 ms" "ratio <= 0.6" "$SLOW_RUNS" \
 		"$NATPMP" --pcp -g "$GW" map 8090 -- "$NATPMPC" -g "$GW" -a 8080 8080 tcp 7200
 	ctl delay 0
 }
