@@ -10,6 +10,9 @@
 #include <strings.h>
 
 #include "command.h"
+#include "suggest.h"
+
+#define CLI_COMMANDS_MAX 16 /* for suggestions among their names */
 
 #define MS_PER_SECOND 1000
 #define LIFETIME_MAX_SECONDS 4294967295ULL
@@ -402,7 +405,7 @@ struct option_spec {
 
 static const struct option_spec option_specs[] = {
 	{ OPTION_GATEWAY, "gateway", 'g', true, 0 },
-	{ OPTION_LIFETIME, "lifetime", 'l', true, CLI_OPTION_LIFETIME },
+	{ OPTION_LIFETIME, "lifetime", 'l', true, 0 },
 	{ OPTION_TIMEOUT, "timeout", 't', true, 0 },
 	{ OPTION_JSON, "json", 'j', false, 0 },
 	{ OPTION_QUIET, "quiet", 'q', false, 0 },
@@ -560,6 +563,23 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 	}
 }
 
+static int unknown_long(struct parse_state *st, const char *name, size_t length)
+{
+	const char *names[OPTION_COUNT];
+	const char *close;
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		names[i] = option_specs[i].long_name;
+	close = suggest_closest(name, length, names, OPTION_COUNT);
+	if (close)
+		return fail(st->error, st->size,
+			    "unknown option '--%.*s' (did you mean '--%s'?)",
+			    (int)length, name, close);
+	return fail(st->error, st->size, "unknown option '--%.*s'", (int)length,
+		    name);
+}
+
 /* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
 static int parse_long(struct parse_state *st, int argc,
 		      const char *const argv[], int *i)
@@ -572,8 +592,7 @@ static int parse_long(struct parse_state *st, int argc,
 	const char *value = NULL;
 
 	if (!o)
-		return fail(st->error, st->size, "unknown option '--%.*s'",
-			    (int)length, name);
+		return unknown_long(st, name, length);
 	if (!o->takes_value) {
 		if (equals)
 			return fail(st->error, st->size,
@@ -653,6 +672,31 @@ static int check_options_apply(struct parse_state *st)
 	return 0;
 }
 
+/* Words that look like natpmpc's or plain English, not a SPEC: "8080 tcp"
+ * and "unmap all". */
+static int misplaced_word(struct parse_state *st, size_t i)
+{
+	const char *word = st->operands[i];
+	const char *before = i > 0 ? st->operands[i - 1] : NULL;
+	unsigned protocols;
+	char scratch[CLI_ERROR_SIZE];
+
+	if ((st->inv->command->options & CLI_OPTION_ALL) &&
+	    strcasecmp(word, "all") == 0)
+		return fail(st->error, st->size,
+			    "invalid SPEC '%s': did you mean --all?", word);
+	if (before &&
+	    cli_parse_protocols(word, &protocols, scratch, sizeof(scratch)) ==
+		    0 &&
+	    !strchr(before, '/') && strspn(before, "0123456789:") > 0 &&
+	    before[strspn(before, "0123456789:")] == '\0')
+		return fail(
+			st->error, st->size,
+			"invalid SPEC '%s': the protocol goes after the port, did you mean %s/%s?",
+			word, before, word);
+	return 0;
+}
+
 static int parse_operands(struct parse_state *st)
 {
 	struct invocation *inv = st->inv;
@@ -686,7 +730,8 @@ static int parse_operands(struct parse_state *st)
 			"%s needs at least one SPEC (INTERNAL[:EXTERNAL][/PROTO])",
 			cmd->name);
 	for (i = 0; i < st->operand_count; i++)
-		if (cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
+		if (misplaced_word(st, i) < 0 ||
+		    cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
 				   st->size) < 0)
 			return -1;
 	inv->spec_count = st->operand_count;
@@ -798,12 +843,33 @@ static void invocation_init(struct invocation *inv)
 	inv->all_protocols = PROTOCOL_BOTH;
 }
 
+static int unknown_command(struct parse_state *st,
+			   const struct command *const commands[],
+			   size_t command_count, const char *word)
+{
+	const char *names[CLI_COMMANDS_MAX];
+	const char *close;
+	size_t i, n = 0;
+
+	for (i = 0; i < command_count && n < CLI_COMMANDS_MAX; i++)
+		names[n++] = commands[i]->name;
+	close = suggest_closest(word, strlen(word), names, n);
+	if (close)
+		return fail(
+			st->error, st->size,
+			"unknown command '%s' (did you mean '%s'? try 'natpmp help')",
+			word, close);
+	return fail(st->error, st->size,
+		    "unknown command '%s' (try 'natpmp help')", word);
+}
+
 static int scan_arguments(struct parse_state *st, int argc,
 			  const char *const argv[],
 			  const struct command *const commands[],
 			  size_t command_count)
 {
 	bool options_done = false;
+	char natpmpc[96];
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -814,16 +880,21 @@ static int scan_arguments(struct parse_state *st, int argc,
 			options_done = true;
 		else if (!options_done && strncmp(arg, "--", 2) == 0)
 			rc = parse_long(st, argc, argv, &i);
+		else if (!options_done && !st->inv->command &&
+			 suggest_natpmpc(argc, argv, i, natpmpc,
+					 sizeof(natpmpc)) == 0)
+			return fail(
+				st->error, st->size,
+				"'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: %s",
+				natpmpc);
 		else if (!options_done && is_option(arg))
 			rc = parse_short(st, argc, argv, &i);
 		else if (!st->inv->command) {
 			st->inv->command =
 				cli_find_command(commands, command_count, arg);
 			if (!st->inv->command)
-				return fail(
-					st->error, st->size,
-					"unknown command '%s' (try 'natpmp help')",
-					arg);
+				return unknown_command(st, commands,
+						       command_count, arg);
 		} else
 			st->operands[st->operand_count++] = arg;
 		if (rc < 0)

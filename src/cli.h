@@ -20,9 +20,10 @@ enum protocol_bits {
 	PROTOCOL_BOTH = PROTOCOL_UDP | PROTOCOL_TCP,
 };
 
-/* options beyond the common ones (-g -t -j -q -v -h -V) */
+/* options beyond the common ones (-g -l -t -j -q -v -h -V -4 -6 --pcp
+ * --nat-pmp); -l is common so that one alias serves every command: those
+ * that make no mapping ignore it */
 enum cli_option_bits {
-	CLI_OPTION_LIFETIME = 1 << 0,
 	CLI_OPTION_ALL = 1 << 1,
 	CLI_OPTION_PROTO = 1 << 2,
 	CLI_OPTION_ON_CHANGE = 1 << 3,

@@ -23,6 +23,10 @@ const struct command command_address = {
 	.name = "address",
 	.run = run_address,
 	.summary = "print the gateway's external address",
+	.examples =
+		"  natpmp address                   the address, for people\n"
+		"  ip=$(natpmp address)             the address, for scripts\n"
+		"  natpmp -j address | jq -r .external_address\n",
 	.usage =
 		"usage: natpmp [options] address\n"
 		"\n"

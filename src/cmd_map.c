@@ -1,6 +1,8 @@
 /* cmd_map.c - `natpmp map SPEC...`: create or renew port mappings, one
  * request at a time (RFC 6886 sections 3.1 and 3.3), and report what the
  * gateway granted. */
+#include <stdio.h>
+
 #include "command.h"
 #include "diag.h"
 #include "session.h"
@@ -26,6 +28,35 @@ static bool learn_external_address(struct session *session)
 	return false;
 }
 
+/* The gateway may grant another port or a shorter lifetime than asked; a
+ * cron job renewing at the asked half-life would then lose the mapping,
+ * so say so, even under -q (which silences results, not notes). */
+static void note_grant(const struct request *asked, const struct result *got)
+{
+	char port[48] = "", lifetime[64] = "", renew[48] = "";
+
+	if (got->failure != FAILURE_NONE || got->lifetime == 0)
+		return;
+	if (asked->suggested_port != 0 &&
+	    got->external_port != asked->suggested_port)
+		snprintf(port, sizeof(port), "external port %u instead of %u",
+			 (unsigned)got->external_port,
+			 (unsigned)asked->suggested_port);
+	if (got->lifetime != asked->lifetime) {
+		snprintf(lifetime, sizeof(lifetime), "%s%lu s instead of %lu s",
+			 port[0] ? " and " : "", (unsigned long)got->lifetime,
+			 (unsigned long)asked->lifetime);
+		snprintf(renew, sizeof(renew), "; renew within %lu s",
+			 (unsigned long)(got->lifetime / 2 ? got->lifetime / 2
+							   : 1));
+	}
+	if (port[0] || lifetime[0])
+		diag_note("map %u/%s: the gateway granted %s%s%s",
+			  (unsigned)asked->internal_port,
+			  protocol_name(asked->protocol), port, lifetime,
+			  renew);
+}
+
 static void map_body(struct session *session)
 {
 	const struct invocation *invocation = session->inv;
@@ -48,6 +79,7 @@ static void map_body(struct session *session)
 					spec->external_port, &request);
 			session_run(session, &request, &result);
 			session_report(session, &result);
+			note_grant(&request, &result);
 			if (result.failure == FAILURE_NONE && !warned) {
 				output_address_warning(&result);
 				warned = true;
@@ -65,6 +97,10 @@ const struct command command_map = {
 	.name = "map",
 	.run = run_map,
 	.summary = "create or renew port mappings",
+	.examples =
+		"  natpmp map 8080                  TCP 8080 for 2 hours\n"
+		"  natpmp -l 1h map 51413/both      a torrent port, TCP and UDP\n"
+		"  natpmp -6 map 22                 an IPv6 pinhole for SSH\n",
 	.usage =
 		"usage: natpmp [options] map SPEC...\n"
 		"\n"
@@ -78,7 +114,6 @@ const struct command command_map = {
 		"  --for ADDR                PCP: map for another host of the LAN\n"
 		"  --allow-from ADDR[/LEN][:PORT]  PCP: only that peer may come in\n"
 		"                            (repeatable)\n",
-	.options = CLI_OPTION_LIFETIME | CLI_OPTION_EXACT | CLI_OPTION_FOR |
-		   CLI_OPTION_ALLOW_FROM,
+	.options = CLI_OPTION_EXACT | CLI_OPTION_FOR | CLI_OPTION_ALLOW_FROM,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -324,6 +324,10 @@ const struct command command_renew_loop = {
 	.name = "renew-loop",
 	.run = run_renew_loop,
 	.summary = "keep port mappings alive until stopped",
+	.examples =
+		"  natpmp renew-loop 8080                     keep TCP 8080 mapped\n"
+		"  natpmp -g 10.2.0.1 -l 60 renew-loop 0/both \\\n"
+		"      --on-change 'echo \"$NATPMP_EXTERNAL_PORT\" >/run/port'  a VPN's port\n",
 	.usage =
 		"usage: natpmp [options] renew-loop [--on-change CMD] [--hook-timeout DURATION]\n"
 		"                                   [--keep | --unmap-all-on-exit] SPEC...\n"
@@ -343,9 +347,8 @@ const struct command command_renew_loop = {
 		"                            a request that deletes all of this host's mappings\n"
 		"                            of that protocol\n"
 		"  --exact, --for ADDR, --allow-from ADDR[/LEN][:PORT]   as for map (PCP)\n",
-	.options = CLI_OPTION_LIFETIME | CLI_OPTION_ON_CHANGE |
-		   CLI_OPTION_KEEP | CLI_OPTION_HOOK_TIMEOUT |
-		   CLI_OPTION_UNMAP_ALL_ON_EXIT | CLI_OPTION_EXACT |
-		   CLI_OPTION_FOR | CLI_OPTION_ALLOW_FROM,
+	.options = CLI_OPTION_ON_CHANGE | CLI_OPTION_KEEP |
+		   CLI_OPTION_HOOK_TIMEOUT | CLI_OPTION_UNMAP_ALL_ON_EXIT |
+		   CLI_OPTION_EXACT | CLI_OPTION_FOR | CLI_OPTION_ALLOW_FROM,
 	.operands = CLI_OPERANDS_SPECS,
 };

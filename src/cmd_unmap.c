@@ -107,6 +107,10 @@ const struct command command_unmap = {
 	.name = "unmap",
 	.run = run_unmap,
 	.summary = "delete port mappings",
+	.examples =
+		"  natpmp unmap 8080                delete the TCP mapping of 8080\n"
+		"  natpmp unmap 51413/both          TCP and UDP\n"
+		"  natpmp unmap --all               every mapping of this host\n",
 	.usage =
 		"usage: natpmp [options] unmap SPEC...\n"
 		"       natpmp [options] unmap --all [--proto tcp|udp|both]\n"

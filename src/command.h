@@ -12,8 +12,9 @@
 struct command {
 	const char *name;
 	int (*run)(const struct invocation *invocation);
-	const char *summary; /* one line for `natpmp help` */
-	const char *usage;   /* synopsis and options for `natpmp help NAME` */
+	const char *summary;  /* one line for `natpmp help` */
+	const char *usage;    /* synopsis and options for `natpmp help NAME` */
+	const char *examples; /* two or three, each a line, after the usage */
 	unsigned
 		options; /* CLI_OPTION_* bits it accepts beyond the common ones */
 	enum cli_operands operands;

@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -47,6 +49,15 @@ void diag_warning(const char *format, ...)
 	va_end(ap);
 }
 
+void diag_note(const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vline("note: ", format, ap);
+	va_end(ap);
+}
+
 void diag_verbose(const char *format, ...)
 {
 	char prefix[32];
@@ -61,8 +72,14 @@ void diag_verbose(const char *format, ...)
 	va_end(ap);
 }
 
+/* A line redrawn in place needs a terminal that can go back and erase:
+ * not a file or pipe, and not TERM=dumb (Emacs shells, some consoles). */
 bool diag_progress_possible(void)
 {
+	const char *term = getenv("TERM");
+
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
 	return !verbose_enabled && isatty(STDERR_FILENO);
 }
 

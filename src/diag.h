@@ -10,6 +10,8 @@
 void diag_set_verbose(bool verbose, int64_t start_ms);
 
 void diag_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* something the user may not expect, though nothing failed */
+void diag_note(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_warning(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));
 /* Only with --verbose: one line prefixed with the elapsed milliseconds. */

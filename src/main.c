@@ -56,7 +56,7 @@ static void print_overview(FILE *out)
 	      "  -l, --lifetime DURATION    mapping lifetime (default 7200s)\n"
 	      "  -t, --timeout DURATION     longest wait for the gateway (default: NAT-PMP's\n"
 	      "                             schedule, 127.75s per request; 30s over PCP)\n"
-	      "  -4, -6                     address family: IPv4 (default), IPv6, or both\n"
+	      "  -4, -6, --ipv4, --ipv6     address family: IPv4 (default), IPv6, or both\n"
 	      "      --pcp, --nat-pmp       force a protocol (default: NAT-PMP, switching to\n"
 	      "                             PCP when the gateway answers in PCP)\n"
 	      "  -j, --json                 JSON Lines on stdout\n"
@@ -67,8 +67,25 @@ static void print_overview(FILE *out)
 	      "\n"
 	      "SPEC is INTERNAL[:EXTERNAL][/PROTO], e.g. 8080, 8080:80/tcp, 51413/both, 0/both.\n"
 	      "DURATION is seconds, or a number with s, m, h or d (90m, 2h, 0.5).\n"
-	      "See natpmp(1) for output formats and exit statuses.\n",
+	      "See natpmp(1) for output formats and exit statuses.\n"
+	      "\n"
+	      "examples:\n"
+	      "  natpmp address                   the gateway's external address\n"
+	      "  natpmp map 8080                  forward TCP 8080 here for 2 hours\n"
+	      "  natpmp renew-loop 51413/both     keep a port mapped until stopped\n",
 	      out);
+}
+
+/* natpmp alone: what it can do, briefly, on stderr (exit 64) */
+static void print_short_usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: natpmp [options] COMMAND [ARGS]\n", out);
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-12s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fputs("More: natpmp help, natpmp help COMMAND, man natpmp.\n", out);
 }
 
 static int print_help_for(const struct command *command)
@@ -81,6 +98,8 @@ static int print_help_for(const struct command *command)
 	fputs("\nCommon options: -g ADDR[:PORT], -4, -6, --pcp, --nat-pmp, -t DURATION, -j, -q,\n"
 	      "-v (see natpmp help).\n",
 	      stdout);
+	if (command->examples)
+		printf("\nexamples:\n%s", command->examples);
 	return EXIT_OK;
 }
 
@@ -130,6 +149,10 @@ int main(int argc, char *argv[])
 	fill_standard_descriptors();
 	/* a reader that went away is an output error, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	if (argc <= 1) {
+		print_short_usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (cli_parse(argc, (const char *const *)argv, commands, COMMAND_COUNT,
 		      getenv("NATPMP_GATEWAY"), &invocation, error,
 		      sizeof(error)) < 0) {

@@ -50,10 +50,76 @@ usage_error() {
 	[[ "$output" =~ ^natpmp\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
-@test "no command is a usage error" {
+@test "natpmp alone lists the commands, one line each, on stderr, and exits 64" {
 	run --separate-stderr natpmp
 	[ "$status" -eq 64 ]
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "usage: natpmp [options] COMMAND [ARGS]" ]
+	for command in address map unmap renew-loop help; do
+		printf '%s\n' "${stderr_lines[@]}" | grep -qE "^  $command +[a-z]"
+	done
+	[ "${stderr_lines[-1]}" = "More: natpmp help, natpmp help COMMAND, man natpmp." ]
+	[ "${#stderr_lines[@]}" -eq 7 ]
+}
+
+@test "options without a command are a usage error" {
+	run --separate-stderr natpmp -q
+	[ "$status" -eq 64 ]
 	[ "$stderr" = "natpmp: no command given (try 'natpmp help')" ]
+}
+
+@test "help and help COMMAND end with examples" {
+	run natpmp help
+	[[ "$output" == *$'examples:\n  natpmp address '* ]]
+	for command in address map unmap renew-loop; do
+		run natpmp help "$command"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *$'\nexamples:\n  natpmp '*"$command"* ]]
+	done
+}
+
+@test "a misspelt command gets the closest one suggested" {
+	usage_error "unknown command 'adress' (did you mean 'address'? try 'natpmp help')" adress
+}
+
+@test "two letters swapped in a command still get it suggested" {
+	usage_error "unknown command 'mpa' (did you mean 'map'? try 'natpmp help')" mpa 8080
+}
+
+@test "a misspelt option gets the closest one suggested" {
+	usage_error "unknown option '--gatway' (did you mean '--gateway'?)" --gatway 10.0.0.1 address
+}
+
+@test "a protocol apart from its port is answered with the SPEC meant" {
+	usage_error "invalid SPEC 'tcp': the protocol goes after the port, did you mean 8080/tcp?" map 8080 tcp
+}
+
+@test "unmap all suggests --all" {
+	usage_error "invalid SPEC 'all': did you mean --all?" unmap all
+}
+
+@test "natpmpc's -a PUBLIC PRIVATE PROTO LIFETIME is answered with the natpmp command" {
+	usage_error "'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -l 60 map 8080/tcp" \
+		-a 8080 8080 tcp 60
+}
+
+@test "natpmpc's -a without a lifetime is natpmpc's 3600 s; PUBLIC differing becomes :EXTERNAL" {
+	usage_error "natpmp says it as: natpmp -l 3600 map 8080:80/udp" -a 80 8080 udp
+}
+
+@test "natpmpc's -a with lifetime 0 is answered with unmap" {
+	usage_error "natpmp says it as: natpmp unmap 8080/tcp" -a 8080 8080 tcp 0
+}
+
+@test "-l is accepted by every command, so one alias serves them all" {
+	run --separate-stderr natpmp -g "$GW" -l 60 address
+	[ "$status" -eq 0 ]
+	[ "$output" = "44.1.2.3" ]
+	run --separate-stderr natpmp -g "$GW" -l 60 unmap 8080
+	[ "$status" -eq 0 ]
+	gw_has 'recv .*op=map-tcp internal=8080 suggested=0 lifetime=0$' 1
+	run --separate-stderr natpmp -g "$GW" -l 60 help map
+	[ "$status" -eq 0 ]
 }
 
 @test "help for an unknown command is a usage error" {
@@ -142,7 +208,11 @@ usage_error() {
 }
 
 @test "an option of another command is rejected" {
-	usage_error "option --lifetime does not apply to address" address -l 60
+	usage_error "option --keep does not apply to address" address --keep
+}
+
+@test "a hook given to a one-shot is rejected: it would never run" {
+	usage_error "option --on-change does not apply to map" map 8080 --on-change true
 }
 
 @test "address takes no arguments" {

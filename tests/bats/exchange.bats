@@ -103,6 +103,14 @@ request_times() {
 	[[ "$output" == *"no reply from gateway $GW within the 2.2 s timeout (4 attempts)"* ]]
 }
 
+@test "with TERM=dumb there is no progress line and no escape byte, even on a terminal" {
+	start_gateway --silent
+	TERM=dumb run script -qec "$NATPMP -g $GW -t 1.2 address" /dev/null
+	[[ "$output" == *"no reply from gateway $GW within the 1.2 s timeout"* ]]
+	[[ "$output" != *$'\033'* ]]
+	[[ "$output" != *"attempt "*"waited"* ]]
+}
+
 @test "without a terminal there is no progress line" {
 	start_gateway --silent
 	run --separate-stderr natpmp -g "$GW" -t 1.5 address

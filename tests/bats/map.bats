@@ -23,18 +23,32 @@ teardown() {
 	[ "$(gw_count 'recv .* len=12 op=map-udp internal=8080 suggested=80 lifetime=3600$')" -eq 1 ]
 }
 
-@test "map reports the port the gateway granted, not the one asked for" {
+@test "map reports the port the gateway granted, not the one asked for, with a note" {
 	start_gateway --grant-port 40123
-	run natpmp -g "$GW" map 8080:80
+	run --separate-stderr natpmp -g "$GW" map 8080:80
 	[ "$status" -eq 0 ]
 	[ "$output" = "tcp 44.1.2.3:40123 -> 127.0.0.1:8080 lifetime 7200s" ]
+	[ "$stderr" = "natpmp: note: map 8080/tcp: the gateway granted external port 40123 instead of 80" ]
 }
 
-@test "map reports the shorter lifetime the gateway granted" {
+@test "map reports the shorter lifetime the gateway granted, and notes when to renew, even with -q" {
 	start_gateway --max-lifetime 60
-	run natpmp -g "$GW" -l 2h map 8080
+	run --separate-stderr natpmp -g "$GW" -l 2h map 8080
 	[ "$status" -eq 0 ]
 	[ "$output" = "tcp 44.1.2.3:8080 -> 127.0.0.1:8080 lifetime 60s" ]
+	[ "$stderr" = "natpmp: note: map 8080/tcp: the gateway granted 60 s instead of 7200 s; renew within 30 s" ]
+	run --separate-stderr natpmp -q -g "$GW" -l 2h map 8080
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: note: map 8080/tcp: the gateway granted 60 s instead of 7200 s; renew within 30 s" ]
+}
+
+@test "a port left to the gateway has no note" {
+	start_gateway --random-port
+	run --separate-stderr natpmp -g "$GW" map 0/udp 8081:0
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ -z "$stderr" ]
 }
 
 @test "both maps UDP first, then TCP" {
@@ -163,8 +177,9 @@ teardown() {
 
 @test "map -q prints nothing on success" {
 	start_gateway
-	run natpmp -q -g "$GW" map 8080/both
+	run --separate-stderr natpmp -q -g "$GW" map 8080/both
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
+	[ -z "$stderr" ] # granted as asked: no note
 	[ "$(gw_count 'reply .*op=map')" -eq 2 ]
 }

@@ -297,6 +297,13 @@ static void test_options_anywhere(void)
 	CHECK_EQ(PARSE(NULL, &inv, "map", "--", "8080"), 0);
 	CHECK_EQ(inv.spec_count, 1);
 	cli_free(&inv);
+
+	/* -l is everybody's, so that one alias serves every command */
+	CHECK_EQ(PARSE(NULL, &inv, "-g", "10.2.0.1", "-l", "60", "address"), 0);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "-g", "10.2.0.1", "-l", "60", "unmap", "80"),
+		 0);
+	cli_free(&inv);
 }
 
 static void test_gateway_sources(void)
@@ -327,6 +334,34 @@ static void bad(const char *why, int argc, const char *const argv[])
 
 #define BAD(why, ...) bad(why, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
+/* Slips get a did-you-mean; natpmpc's grammar gets its natpmp spelling. */
+static void test_suggestions(void)
+{
+	BAD("unknown command 'adress' (did you mean 'address'? try 'natpmp help')",
+	    "adress");
+	BAD("unknown command 'mpa' (did you mean 'map'?", "mpa", "80");
+	BAD("unknown command 'renewloop' (did you mean 'renew-loop'?",
+	    "renewloop", "80");
+	BAD("unknown command 'frobnicate' (try 'natpmp help')", "frobnicate");
+	BAD("unknown option '--gatway' (did you mean '--gateway'?)", "--gatway",
+	    "10.0.0.1", "address");
+	BAD("unknown option '--verbosity'", "--verbosity", "address");
+	CHECK(strstr(error, "did you mean") == NULL); /* three slips away */
+	BAD("invalid SPEC 'tcp': the protocol goes after the port, did you mean 8080/tcp?",
+	    "map", "8080", "tcp");
+	BAD("invalid SPEC 'UDP': the protocol goes after the port, did you mean 5353:53/UDP?",
+	    "map", "5353:53", "UDP");
+	BAD("invalid SPEC 'all': did you mean --all?", "unmap", "all");
+	BAD("'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -l 60 map 8080/tcp",
+	    "-a", "8080", "8080", "tcp", "60");
+	BAD("natpmp says it as: natpmp -l 3600 map 8080:80/udp", "-g",
+	    "10.0.0.1", "-a", "80", "8080", "UDP");
+	BAD("natpmp says it as: natpmp unmap 8080/tcp", "-a", "8080", "8080",
+	    "tcp", "0");
+	BAD("natpmp says it as: natpmp unmap --all --proto udp", "-a", "0", "0",
+	    "udp", "0");
+}
+
 static void test_usage_errors(void)
 {
 	struct invocation inv;
@@ -345,8 +380,7 @@ static void test_usage_errors(void)
 	BAD("option --proto needs --all", "unmap", "80", "--proto", "tcp");
 	BAD("invalid --proto: unknown protocol 'icmp'", "unmap", "--all", "-p",
 	    "icmp");
-	BAD("option --lifetime does not apply to address", "address", "-l",
-	    "60");
+	BAD("option --keep does not apply to address", "address", "--keep");
 	BAD("option --all does not apply to map", "map", "80", "--all");
 	BAD("address takes no arguments (got 'x')", "address", "x");
 	BAD("invalid gateway 'foo'", "address", "-g", "foo");
@@ -396,6 +430,7 @@ static void test_usage_errors(void)
 int main(void)
 {
 	test_specs();
+	test_suggestions();
 	test_durations();
 	test_gateways();
 	test_filters();
