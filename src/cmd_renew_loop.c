@@ -62,19 +62,22 @@ static void check_output(struct renew_loop *l)
 static void on_changed(void *context)
 {
 	struct renew_loop *l = context;
-	const struct client *client = NULL;
+	const struct client *client = NULL, *waiting = NULL;
 	size_t i, active = 0, count = 0;
 	bool tried = true;
 
 	for (i = 0; i < l->family_count; i++) {
 		struct renew_family *f = &l->families[i];
+		const struct client *c = renew_family_client(f);
 		active += renew_family_established(f);
 		count += f->sched.count;
 		tried = tried && renew_family_all_tried(f);
 		if (!client)
-			client = renew_family_client(f);
+			client = c;
+		if (!waiting && c && c->exchange.waiting)
+			waiting = c;
 	}
-	reporter_status(&l->shared.rep, active, count, client);
+	reporter_status(&l->shared.rep, active, count, client, waiting);
 	if (tried) {
 		reporter_ready(&l->shared.rep);
 		/* no reason left to wake at the deadline */

@@ -123,6 +123,11 @@ static void stop_waiting(struct exchange *ex)
 	if (ex->progress)
 		diag_progress_clear();
 	ex->busy = false;
+	if (ex->waiting) {
+		ex->waiting = false;
+		if (ex->waiting_changed)
+			ex->waiting_changed(ex->waiting_context);
+	}
 	ex->waited_ms = clock_now_ms() - ex->started_ms;
 }
 
@@ -215,6 +220,12 @@ static void on_progress_timer(void *context)
 	long long waited =
 		(long long)((clock_now_ms() - ex->started_ms) / 1000);
 
+	if (ex->waiting_changed && !ex->waiting) {
+		ex->waiting = true;
+		ex->waiting_changed(ex->waiting_context);
+	}
+	if (!ex->progress)
+		return; /* told once is enough */
 	if (ex->schedule->max_sends)
 		diag_progress(
 			"no answer from gateway %s yet: attempt %d of %d, %llds waited",
@@ -272,7 +283,7 @@ void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 	ex->waited_ms = 0;
 	ex->deadline_reached = false;
 	discard_queued(ex);
-	if (ex->progress)
+	if (ex->progress || ex->waiting_changed)
 		eloop_timer_at(ex->loop, &ex->progress_timer,
 			       now + PROGRESS_AFTER_MS);
 	if (send_once(ex))

@@ -64,6 +64,12 @@ struct exchange {
 	exchange_stray_fn stray; /* for as long as the socket lives */
 	void *stray_context;
 
+	/* told when a request has gone unanswered for a second, and when
+	 * that wait ends; ex->waiting says which */
+	void (*waiting_changed)(void *context);
+	void *waiting_context;
+	bool waiting;
+
 	/* what the request in flight, or the last one, saw */
 	int sends;	 /* in all */
 	int round_sends; /* since the schedule last started over */

@@ -108,7 +108,7 @@ static void exec_hook(const char *command, const struct hook_event *e)
 	_exit(127);
 }
 
-static void start(struct hook_lane *lane)
+static void start(struct hook_lane *lane, bool retrying)
 {
 	struct hook_runner *runner = lane->runner;
 	pid_t pid;
@@ -116,6 +116,8 @@ static void start(struct hook_lane *lane)
 	lane->current = lane->next;
 	lane->waiting = false;
 	lane->terminated = false;
+	lane->retrying = retrying;
+	lane->retry_due = false;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
@@ -150,7 +152,25 @@ void hook_queue(struct hook_runner *runner, size_t index,
 	lane->next = *event;
 	lane->waiting = true;
 	if (!lane->running)
-		start(lane);
+		start(lane, false);
+}
+
+void hook_retry(struct hook_runner *runner, size_t index,
+		const struct hook_event *renewal)
+{
+	struct hook_lane *lane;
+
+	if (!runner->command || index >= runner->lane_count)
+		return;
+	lane = &runner->lanes[index];
+	if (!lane->retry_due || lane->running || lane->waiting)
+		return;
+	lane->next = *renewal;
+	lane->next.event = lane->current.event;
+	diag_verbose("running the failed hook for %s %u/%s again",
+		     lane->next.event, (unsigned)lane->next.internal_port,
+		     protocol_text(lane->next.protocol));
+	start(lane, true);
 }
 
 /* The hook outlived its time: TERM its group now, KILL after a grace. */
@@ -163,7 +183,7 @@ static void on_timer(void *context)
 	 * id may be another's by now */
 	if (!lane->running || reap_lane(lane)) {
 		if (!lane->running && lane->waiting)
-			start(lane);
+			start(lane, false);
 		return;
 	}
 	if (lane->terminated) {
@@ -181,20 +201,29 @@ static void on_timer(void *context)
 		       clock_now_ms() + HOOK_KILL_GRACE_MS);
 }
 
-static void report(const struct hook_lane *lane, int status)
+/* A hook that exits non-zero is run again at the next renewal; one killed
+ * (by --hook-timeout, say) is not, lest a hung hook hang every renewal. */
+static void report(struct hook_lane *lane, int status)
 {
 	const struct hook_event *e = &lane->current;
 	const char *protocol = protocol_text(e->protocol);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		diag_verbose("hook for %s %u/%s exited with status 0", e->event,
-			     (unsigned)e->internal_port, protocol);
-	else if (WIFEXITED(status))
+		diag_verbose("hook for %s %u/%s exited with status 0%s",
+			     e->event, (unsigned)e->internal_port, protocol,
+			     lane->retrying ? " when run again" : "");
+	else if (WIFEXITED(status) && lane->retrying) {
+		diag_verbose("hook for %s %u/%s run again: status %d", e->event,
+			     (unsigned)e->internal_port, protocol,
+			     WEXITSTATUS(status));
+		lane->retry_due = !lane->terminated;
+	} else if (WIFEXITED(status)) {
 		diag_warning(
-			"--on-change hook for %s %u/%s exited with status %d",
+			"--on-change hook for %s %u/%s exited with status %d; it runs again at each renewal until it succeeds",
 			e->event, (unsigned)e->internal_port, protocol,
 			WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
+		lane->retry_due = !lane->terminated;
+	} else if (WIFSIGNALED(status))
 		diag_warning(
 			"--on-change hook for %s %u/%s was killed by signal %d",
 			e->event, (unsigned)e->internal_port, protocol,
@@ -231,7 +260,7 @@ void hook_reap(struct hook_runner *runner)
 	for (i = 0; i < runner->lane_count; i++) {
 		struct hook_lane *lane = &runner->lanes[i];
 		if (reap_lane(lane) && lane->waiting)
-			start(lane);
+			start(lane, false);
 	}
 }
 

@@ -41,6 +41,9 @@ struct hook_lane {
 	bool waiting;
 	struct hook_event next;
 	struct eloop_timer timer;
+	bool retrying;	/* the running hook is a retry of a failed one */
+	bool retry_due; /* the last hook exited non-zero: run it again at
+			    the next renewal */
 };
 
 struct hook_runner {
@@ -59,6 +62,13 @@ void hook_runner_free(struct hook_runner *runner);
 /* Runs the hook for lane's mapping now, or once the running one is done. */
 void hook_queue(struct hook_runner *runner, size_t lane,
 		const struct hook_event *event);
+
+/* At a renewal: when lane's last hook exited non-zero (the program it
+ * tells may not have been running yet), runs it again with the same event
+ * name and the renewal's facts. A failure is warned about once, not at
+ * every retry. */
+void hook_retry(struct hook_runner *runner, size_t lane,
+		const struct hook_event *renewal);
 
 /* Collects finished hooks, reports their exit status, starts the next. */
 void hook_reap(struct hook_runner *runner);

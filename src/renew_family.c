@@ -353,6 +353,19 @@ static void lose_everything(struct renew_family *f)
 					 &place);
 }
 
+static void on_status_timer(void *context)
+{
+	changed(context);
+}
+
+/* from inside the exchange: tell the others from the loop, later */
+static void on_waiting_changed(void *context)
+{
+	struct renew_family *f = context;
+
+	eloop_timer_at(&f->shared->loop, &f->status_timer, clock_now_ms());
+}
+
 static void on_connected(void *context, enum network_change change)
 {
 	struct renew_family *f = context;
@@ -370,6 +383,11 @@ static void on_connected(void *context, enum network_change change)
 	}
 	adopt_nonces(f);
 	exchange_set_stray(&f->sup.client.exchange, on_stray, f);
+	/* a silent gateway shows on a terminal and in STATUS=, as for the
+	 * one-shots */
+	f->sup.client.exchange.progress = diag_progress_possible();
+	f->sup.client.exchange.waiting_changed = on_waiting_changed;
+	f->sup.client.exchange.waiting_context = f;
 	f->last_gateway = f->sup.client.exchange.gateway;
 	f->last_via = f->sup.client.protocol->json_name;
 	changed(f);
@@ -620,11 +638,14 @@ void renew_family_shut_down(struct renew_family *f, int64_t deadline_ms)
 {
 	bool cut_short = f->in_flight && f->action.kind == ACTION_MAP;
 
+	/* no more status while the deletes go out */
+	f->sup.client.exchange.waiting_changed = NULL;
 	if (f->in_flight)
 		client_cancel(&f->sup.client);
 	f->in_flight = false;
 	eloop_timer_stop(&f->shared->loop, &f->pump_timer);
 	eloop_timer_stop(&f->shared->loop, &f->wake_timer);
+	eloop_timer_stop(&f->shared->loop, &f->status_timer);
 	/* the last requests go to the gateway as it is now */
 	supervisor_freeze(&f->sup);
 	if (!f->shared->inv->keep)
@@ -669,6 +690,7 @@ int renew_family_start(struct renew_family *f, struct renew_shared *shared,
 	f->first_lane = first_lane;
 	eloop_timer_init(&f->pump_timer, pump, f);
 	eloop_timer_init(&f->wake_timer, pump, f);
+	eloop_timer_init(&f->status_timer, on_status_timer, f);
 	if (make_mappings(f) < 0)
 		return -1;
 	if (supervisor_start(&f->sup, &shared->loop, shared->inv, family,

@@ -37,6 +37,7 @@ struct renew_family {
 	struct scheduler sched;
 	struct supervisor sup;
 	struct eloop_timer pump_timer;
+	struct eloop_timer status_timer; /* STATUS= again, outside callbacks */
 	struct eloop_timer wake_timer;
 	struct ip_address address;	 /* the external address last told */
 	struct ip_endpoint last_gateway; /* where the mappings are */

@@ -30,6 +30,9 @@ static void emit(struct reporter *r, struct result *result, const char *event)
 {
 	result->event = event;
 	result->time = time(NULL);
+	/* an event line starts a line of its own, even on a terminal where a
+	 * wait is being shown; the next tick draws it again */
+	diag_progress_clear();
 	output_result(&r->output, result);
 }
 
@@ -71,7 +74,7 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 	result.lifetime = lost ? 0 : m->lifetime;
 	if (strcmp(event, "renewed") != 0 || !r->quiet_renewals)
 		emit(r, &result, event);
-	if (!run_hook)
+	if (!run_hook && strcmp(event, "renewed") != 0)
 		return;
 	memset(&hook, 0, sizeof(hook));
 	hook.event = event;
@@ -83,7 +86,10 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 	hook.lifetime = result.lifetime;
 	hook.gateway = result.gateway;
 	hook.via = place->via;
-	hook_queue(&r->hooks, lane, &hook);
+	if (run_hook)
+		hook_queue(&r->hooks, lane, &hook);
+	else /* a plain renewal runs only a hook that failed before */
+		hook_retry(&r->hooks, lane, &hook);
 }
 
 void reporter_unmapped(struct reporter *r, struct result *result)
@@ -119,11 +125,16 @@ void reporter_address(struct reporter *r, const struct client *client,
 }
 
 void reporter_status(struct reporter *r, size_t active, size_t count,
-		     const struct client *client)
+		     const struct client *client, const struct client *waiting)
 {
 	char status[sizeof(r->status)];
 
-	if (client)
+	if (waiting)
+		snprintf(
+			status, sizeof(status),
+			"STATUS=waiting for gateway %s; %zu of %zu mappings active",
+			waiting->exchange.gateway_text, active, count);
+	else if (client)
 		snprintf(status, sizeof(status),
 			 "STATUS=%zu of %zu mappings active via %s", active,
 			 count, client->exchange.gateway_text);

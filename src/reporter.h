@@ -50,9 +50,11 @@ void reporter_gateway(struct reporter *r, const char *event,
 void reporter_address(struct reporter *r, const struct client *client,
 		      const struct ip_address *address);
 
-/* STATUS= with the mappings active, when it changed; READY=1 once. */
+/* STATUS= with the mappings active, and the gateway a request has waited
+ * on for a second or more (waiting, or NULL), when it changed; READY=1
+ * once. */
 void reporter_status(struct reporter *r, size_t active, size_t count,
-		     const struct client *client);
+		     const struct client *client, const struct client *waiting);
 void reporter_ready(struct reporter *r);
 
 /* stdout can no longer be written because its reader went away. */

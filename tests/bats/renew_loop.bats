@@ -419,7 +419,26 @@ pid_in_file_gone() {
 @test "a failing hook's exit status is reported on stderr" {
 	start_gateway
 	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change 'exit 3'
-	wait_until grep -q 'natpmp: warning: --on-change hook for mapped 8080/tcp exited with status 3' "$LOOP_ERR"
+	wait_until grep -q 'natpmp: warning: --on-change hook for mapped 8080/tcp exited with status 3; it runs again at each renewal until it succeeds' "$LOOP_ERR"
+}
+
+@test "a failed hook runs again at each renewal until it succeeds, and its failure is told once" {
+	start_gateway --max-lifetime 4
+	local app=$BATS_TEST_TMPDIR/app-running told=$BATS_TEST_TMPDIR/told
+	# the application the hook tells is not running yet: the hook fails
+	start_loop -g "$GW" -l 4 renew-loop 8080 --on-change \
+		"[ -e '$app' ] && echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$told'"
+	WAIT_LIMIT=8 loop_wait_for ' renewed ' 2
+	[ ! -e "$told" ]
+	touch "$app"
+	# the next renewal runs it again, with the event it failed on
+	WAIT_LIMIT=8 wait_until file_has "$told" '^mapped 8080$' 1
+	local renewals
+	renewals=$(loop_count ' renewed ')
+	# once it succeeded, renewals run it no more
+	WAIT_LIMIT=8 loop_wait_for ' renewed ' $((renewals + 2))
+	[ "$(wc -l <"$told")" -eq 1 ]
+	[ "$(grep -c 'exited with status 1' "$LOOP_ERR")" -eq 1 ]
 }
 
 @test "the VPN shape: 0/both, a random port, 60 s at most, hook told the port" {
@@ -492,6 +511,24 @@ start_notify_listener() {
 	signal_loop TERM
 	wait_until grep -q '^STOPPING=1$' "$NOTES"
 	kill "$LISTENER"
+}
+
+@test "under systemd STATUS= says which gateway it waits for, and when the wait is over" {
+	start_gateway --silent
+	start_notify_listener
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 8080
+	wait_until grep -qF "STATUS=waiting for gateway $GW; 0 of 1 mappings active" "$NOTES"
+	gw_ctl silent off >/dev/null
+	WAIT_LIMIT=10 wait_until grep -q '^STATUS=1 of 1 mappings active via' "$NOTES"
+	# the wait is over: the last word is the active mapping, not the wait
+	[[ "$(grep '^STATUS=' "$NOTES" | tail -1)" == "STATUS=1 of 1 mappings active via $GW" ]]
+	kill "$LISTENER"
+}
+
+@test "on a terminal renew-loop shows the same progress line as the one-shots while it waits" {
+	start_gateway --silent
+	run timeout -s INT 3 script -qec "$NATPMP -g $GW renew-loop 8080" /dev/null
+	[[ "$output" == *"no answer from gateway $GW yet: attempt "*" waited"* ]]
 }
 
 @test "READY=1 comes once every mapping was tried, even when one is refused" {
