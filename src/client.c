@@ -226,8 +226,15 @@ static void send_request(struct client *c)
 	int64_t deadline = c->deadline_ms;
 
 	if (deadline == EXCHANGE_NO_DEADLINE &&
-	    c->protocol->schedule->max_sends == 0)
+	    c->protocol->schedule->max_sends == 0) {
+		char patience[32];
 		deadline = clock_now_ms() + c->protocol->default_patience_ms;
+		format_seconds(c->protocol->default_patience_ms, patience,
+			       sizeof(patience));
+		diag_verbose(
+			"%s retransmits without end: this request gives up after %s (-t sets another limit)",
+			c->protocol->name, patience);
+	}
 	memset(&c->reply, 0, sizeof(c->reply));
 	c->sent.client_address = c->exchange.local.address;
 	length = c->protocol->encode(&c->sent, datagram, sizeof(datagram));
