@@ -678,6 +678,7 @@ static int misplaced_word(struct parse_state *st, size_t i)
 {
 	const char *word = st->operands[i];
 	const char *before = i > 0 ? st->operands[i - 1] : NULL;
+	size_t digits = before ? strspn(before, "0123456789:") : 0;
 	unsigned protocols;
 	char scratch[CLI_ERROR_SIZE];
 
@@ -688,8 +689,7 @@ static int misplaced_word(struct parse_state *st, size_t i)
 	if (before &&
 	    cli_parse_protocols(word, &protocols, scratch, sizeof(scratch)) ==
 		    0 &&
-	    !strchr(before, '/') && strspn(before, "0123456789:") > 0 &&
-	    before[strspn(before, "0123456789:")] == '\0')
+	    digits > 0 && before[digits] == '\0')
 		return fail(
 			st->error, st->size,
 			"invalid SPEC '%s': the protocol goes after the port, did you mean %s/%s?",

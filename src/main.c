@@ -35,10 +35,18 @@ static const struct command *const commands[] = {
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
-static void print_overview(FILE *out)
+/* One line per command: its name and what it does. */
+static void print_commands(FILE *out)
 {
 	size_t i;
 
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-12s %s\n", commands[i]->name,
+			commands[i]->summary);
+}
+
+static void print_overview(FILE *out)
+{
 	fputs("usage: natpmp [options] COMMAND [ARGS]\n"
 	      "\n"
 	      "Asks the gateway for its external address and for port mappings, over\n"
@@ -46,9 +54,7 @@ static void print_overview(FILE *out)
 	      "\n"
 	      "commands:\n",
 	      out);
-	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-12s %s\n", commands[i]->name,
-			commands[i]->summary);
+	print_commands(out);
 	fputs("\n"
 	      "options:\n"
 	      "  -g, --gateway ADDR[:PORT]  the gateway (default: $NATPMP_GATEWAY, else the\n"
@@ -79,12 +85,8 @@ static void print_overview(FILE *out)
 /* natpmp alone: what it can do, briefly, on stderr (exit 64) */
 static void print_short_usage(FILE *out)
 {
-	size_t i;
-
 	fputs("usage: natpmp [options] COMMAND [ARGS]\n", out);
-	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-12s %s\n", commands[i]->name,
-			commands[i]->summary);
+	print_commands(out);
 	fputs("More: natpmp help, natpmp help COMMAND, man natpmp.\n", out);
 }
 

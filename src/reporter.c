@@ -53,6 +53,7 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 		      const struct mapping_place *place)
 {
 	bool lost = strcmp(event, "lost") == 0;
+	bool renewal = strcmp(event, "renewed") == 0;
 	struct result result;
 	struct hook_event hook;
 
@@ -72,9 +73,9 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 	result.external_port = m->external_port;
 	result.external_address = m->external_address;
 	result.lifetime = lost ? 0 : m->lifetime;
-	if (strcmp(event, "renewed") != 0 || !r->quiet_renewals)
+	if (!renewal || !r->quiet_renewals)
 		emit(r, &result, event);
-	if (!run_hook && strcmp(event, "renewed") != 0)
+	if (!run_hook && !renewal)
 		return;
 	memset(&hook, 0, sizeof(hook));
 	hook.event = event;

@@ -345,6 +345,19 @@ miniupnpd_rule_count() {
 		jq '[.nftables[] | select(.rule)] | length'
 }
 
+# unmap_closes INTERNAL EXT_ADDR EXT_PORT: `natpmp unmap INTERNAL` in a run
+# of its own succeeds quietly, leaves miniupnpd no forwarding rule, and a
+# WAN host can no longer reach EXT_ADDR:EXT_PORT
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $output and $stderr
+unmap_closes() {
+	run --separate-stderr natpmp unmap "$1"
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp $1 unmapped" ]
+	[ "$stderr" = "" ]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
+	run ! wan_send_tcp "$2" "$3" "unmapped-$$"
+}
+
 # restart_and_await_rule: starts miniupnpd again after stop_miniupnpd and
 # flush_miniupnpd_rules; the running loop must hear the restart and have
 # its rule back within 8 s

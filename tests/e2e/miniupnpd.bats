@@ -51,12 +51,7 @@ map_json() {
 	wan_send_tcp "$EXT_ADDR" "$EXT_PORT" "mapped-$$"
 	wait_until file_has "$received" "^mapped-$$\$"
 
-	run --separate-stderr natpmp unmap 8080
-	[ "$status" -eq 0 ]
-	[ "$output" = "tcp 8080 unmapped" ]
-	[ "$stderr" = "" ]
-	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
-	run ! wan_send_tcp "$EXT_ADDR" "$EXT_PORT" "unmapped-$$"
+	unmap_closes 8080 "$EXT_ADDR" "$EXT_PORT"
 	file_lacks "$received" unmapped
 }
 

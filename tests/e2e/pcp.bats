@@ -34,12 +34,7 @@ load e2e_helpers
 	wan_send_tcp "$EXT_IP" 8080 "mapped-$$"
 	wait_until file_has "$received" "^mapped-$$\$"
 	# a separate run, told nothing: the state says PCP, and the nonce
-	run --separate-stderr natpmp unmap 8080
-	[ "$status" -eq 0 ]
-	[ "$output" = "tcp 8080 unmapped" ]
-	[ "$stderr" = "" ]
-	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
-	run ! wan_send_tcp "$EXT_IP" 8080 "unmapped-$$"
+	unmap_closes 8080 "$EXT_IP" 8080
 }
 
 @test "a PCP deletion without the mapping's nonce is refused, says why, and the rule stays" {

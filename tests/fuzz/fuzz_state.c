@@ -11,46 +11,11 @@
 #include "cli.h"
 #include "state.h"
 
+#include "../unit/state_equal.h"
+
 #define NOW INT64_C(1767225600) /* the seed corpus is dated around it */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool gateways_equal(const struct state_gateway *a,
-			   const struct state_gateway *b)
-{
-	return ip_endpoint_equal(&a->gateway, &b->gateway) &&
-	       a->gateway.address.scope == b->gateway.address.scope &&
-	       a->protocol == b->protocol && a->seen == b->seen;
-}
-
-static bool mappings_equal(const struct state_mapping *a,
-			   const struct state_mapping *b)
-{
-	return ip_endpoint_equal(&a->gateway, &b->gateway) &&
-	       a->gateway.address.scope == b->gateway.address.scope &&
-	       a->protocol == b->protocol &&
-	       ip_address_equal(&a->internal_address, &b->internal_address) &&
-	       a->internal_address.scope == b->internal_address.scope &&
-	       a->internal_port == b->internal_port &&
-	       memcmp(a->nonce, b->nonce, STATE_NONCE_SIZE) == 0 &&
-	       a->expires == b->expires;
-}
-
-static bool states_equal(const struct state *a, const struct state *b)
-{
-	size_t i;
-
-	if (a->gateway_count != b->gateway_count ||
-	    a->mapping_count != b->mapping_count)
-		return false;
-	for (i = 0; i < a->gateway_count; i++)
-		if (!gateways_equal(&a->gateways[i], &b->gateways[i]))
-			return false;
-	for (i = 0; i < a->mapping_count; i++)
-		if (!mappings_equal(&a->mappings[i], &b->mappings[i]))
-			return false;
-	return true;
-}
 
 /* Each entry is fresh, and the first found under its own key. */
 static void check_entries(const struct state *s)

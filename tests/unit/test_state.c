@@ -22,6 +22,7 @@
 #include "check.h"
 #include "cli.h"
 #include "state.h"
+#include "state_equal.h"
 
 #define NOW INT64_C(1767225600) /* 2026-01-01 */
 #define DAY (24 * 60 * 60)
@@ -121,43 +122,6 @@ static const struct state_mapping *find(const struct state *s,
 	struct ip_address a = address(internal);
 
 	return state_find_mapping(s, &gateway, PROTOCOL_TCP, &a, port);
-}
-
-static bool gateways_equal(const struct state_gateway *a,
-			   const struct state_gateway *b)
-{
-	return ip_endpoint_equal(&a->gateway, &b->gateway) &&
-	       a->gateway.address.scope == b->gateway.address.scope &&
-	       a->protocol == b->protocol && a->seen == b->seen;
-}
-
-static bool mappings_equal(const struct state_mapping *a,
-			   const struct state_mapping *b)
-{
-	return ip_endpoint_equal(&a->gateway, &b->gateway) &&
-	       a->gateway.address.scope == b->gateway.address.scope &&
-	       a->protocol == b->protocol &&
-	       ip_address_equal(&a->internal_address, &b->internal_address) &&
-	       a->internal_address.scope == b->internal_address.scope &&
-	       a->internal_port == b->internal_port &&
-	       memcmp(a->nonce, b->nonce, STATE_NONCE_SIZE) == 0 &&
-	       a->expires == b->expires;
-}
-
-static bool states_equal(const struct state *a, const struct state *b)
-{
-	size_t i;
-
-	if (a->gateway_count != b->gateway_count ||
-	    a->mapping_count != b->mapping_count)
-		return false;
-	for (i = 0; i < a->gateway_count; i++)
-		if (!gateways_equal(&a->gateways[i], &b->gateways[i]))
-			return false;
-	for (i = 0; i < a->mapping_count; i++)
-		if (!mappings_equal(&a->mappings[i], &b->mappings[i]))
-			return false;
-	return true;
 }
 
 /* --- the directory --- */
