@@ -393,6 +393,7 @@ enum option_id {
 	OPTION_EXACT,
 	OPTION_FOR,
 	OPTION_ALLOW_FROM,
+	OPTION_PORT,
 };
 
 struct option_spec {
@@ -427,6 +428,7 @@ static const struct option_spec option_specs[] = {
 	{ OPTION_EXACT, "exact", 0, false, CLI_OPTION_EXACT },
 	{ OPTION_FOR, "for", 0, true, CLI_OPTION_FOR },
 	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
+	{ OPTION_PORT, "port", 0, true, CLI_OPTION_PORT },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
@@ -558,6 +560,12 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 			return fail(st->error, st->size,
 				    "option --on-change needs a command");
 		inv->on_change = value;
+		return 0;
+	case OPTION_PORT:
+		if (!parse_port_number(value, &inv->port))
+			return fail(st->error, st->size,
+				    "invalid --port '%s': not a port (1-65535)",
+				    value);
 		return 0;
 	default: return 0;
 	}
@@ -756,6 +764,8 @@ static int settle_families(struct parse_state *st, const char *origin)
 	char text[IP_ADDRESS_TEXT_SIZE];
 	size_t i;
 
+	inv->families_given = inv->families;
+	inv->gateway_origin = inv->gateway_given ? origin : NULL;
 	if (inv->gateway_given) {
 		unsigned named = family_of(&inv->gateway.address);
 		if (inv->families == (FAMILY_V4 | FAMILY_V6))

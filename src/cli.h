@@ -33,6 +33,7 @@ enum cli_option_bits {
 	CLI_OPTION_EXACT = 1 << 7,	/* PCP's PREFER_FAILURE */
 	CLI_OPTION_FOR = 1 << 8,	/* PCP's THIRD_PARTY */
 	CLI_OPTION_ALLOW_FROM = 1 << 9, /* PCP's FILTER */
+	CLI_OPTION_PORT = 1 << 10,	/* doctor's test port */
 };
 
 /* Which protocol: NAT-PMP first and PCP when the gateway answers in it,
@@ -76,8 +77,9 @@ struct invocation {
 	const struct command *command; /* NULL: no command given */
 	bool help;
 	bool version;
-	const char *help_topic; /* `natpmp help NAME` */
-	bool gateway_given;	/* by --gateway or NATPMP_GATEWAY */
+	const char *help_topic;	    /* `natpmp help NAME` */
+	bool gateway_given;	    /* by --gateway or NATPMP_GATEWAY */
+	const char *gateway_origin; /* "--gateway" or "NATPMP_GATEWAY" */
 	struct ip_endpoint gateway;
 	uint32_t lifetime;
 	int64_t timeout_ms; /* -1: the RFC schedule alone */
@@ -91,7 +93,9 @@ struct invocation {
 	bool keep;
 	bool unmap_all_on_exit; /* delete-all for internal port 0 on exit */
 	enum protocol_choice protocol_choice;
-	unsigned families; /* enum family_bits: IPv4, IPv6 or both */
+	unsigned families;	 /* enum family_bits: IPv4, IPv6 or both */
+	unsigned families_given; /* what -4 and -6 said, before defaults */
+	uint16_t port;		 /* doctor --port, 0 if not given */
 	bool exact;
 	bool third_party; /* --for */
 	struct ip_address third_party_address;

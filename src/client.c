@@ -192,8 +192,9 @@ static void take_grant(struct client *c, const struct request *sent,
 			reply->external_address;
 		return;
 	}
-	if (sent->kind == REQUEST_DELETE)
-		return; /* deleted, or never existed: both are success */
+	if (sent->kind == REQUEST_DELETE || sent->kind == REQUEST_ANNOUNCE)
+		return; /* deleted, or never existed: both are success; an
+			   announcement carries nothing but its epoch */
 	if (reply->external_port == 0 || reply->lifetime == 0) {
 		set_message(
 			r, FAILURE_BAD_RESULT,
@@ -437,7 +438,8 @@ static void on_exchange_done(void *context, enum exchange_status status)
 static enum result_kind kind_of(const struct request *request)
 {
 	switch (request->kind) {
-	case REQUEST_ADDRESS: return RESULT_ADDRESS;
+	case REQUEST_ADDRESS:
+	case REQUEST_ANNOUNCE: return RESULT_ADDRESS;
 	case REQUEST_MAP: return RESULT_MAP;
 	case REQUEST_DELETE: break;
 	}

@@ -23,6 +23,13 @@ struct gateway_route {
 	/* how the route was chosen, one line for -v, e.g. "default route
 	 * 0.0.0.0/0 in table main via 192.0.2.1 dev eth0 metric 100" */
 	char origin[GATEWAY_ORIGIN_SIZE];
+	/* discovery: the route came from a table other than main, so a
+	 * policy rule chose it */
+	bool policy;
+	/* discovery failed because the default route is a point-to-point
+	 * link without a next hop, such as a VPN tunnel (interface and
+	 * interface_name say which) */
+	bool tunnel;
 };
 
 /* The route of family (AF_INET or AF_INET6) that the host's traffic to the

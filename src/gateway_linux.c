@@ -538,9 +538,16 @@ int gateway_discover(int family, struct gateway_route *route, char *error,
 	if (status > 0)
 		explain_refusal(family, status, error, size);
 	if (status != 0 || check_route(&used, error, size) < 0) {
+		if (status == 0 && used.type == RTN_UNICAST &&
+		    !ip_address_is_set(&used.gateway)) {
+			route->tunnel = true;
+			route->interface = used.interface;
+			interface_name(used.interface, route->interface_name);
+		}
 		status = -1;
 		goto out;
 	}
+	route->policy = used.table != RT_TABLE_MAIN;
 	have_match = look_up_match(&nl, &lookup, &matched);
 	route->gateway = used.gateway;
 	route->interface = used.interface;

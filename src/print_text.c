@@ -1,8 +1,10 @@
 /* print_text.c - a result as one line for people: the address alone, a
  * mapping as "tcp EXTERNAL -> INTERNAL lifetime Ns", events prefixed with
- * their UTC time and name. */
+ * their UTC time and name; the doctor's checks as aligned lines. */
 #include <stdio.h>
+#include <string.h>
 
+#include "doctor.h"
 #include "output.h"
 #include "wire_natpmp.h"
 
@@ -78,4 +80,43 @@ void print_text(FILE *out, const struct result *r)
 			fputs(" unmapped", out);
 	}
 	fputc('\n', out);
+}
+
+/* ANSI colours for the doctor's status words */
+static const char *status_colour(enum check_status status)
+{
+	switch (status) {
+	case CHECK_OK: return "\033[32m";
+	case CHECK_WARN: return "\033[33m";
+	case CHECK_FAIL: return "\033[31m";
+	case CHECK_SKIP: break;
+	}
+	return "\033[2m";
+}
+
+static void print_check_line(FILE *out, const char *name,
+			     enum check_status status, const char *text,
+			     bool colour)
+{
+	const char *word = check_status_name(status);
+
+	if (colour)
+		fprintf(out, "%-17s %s%s\033[0m%*s %s\n", name,
+			status_colour(status), word, (int)(5 - strlen(word)),
+			"", text);
+	else
+		fprintf(out, "%-17s %-5s %s\n", name, word, text);
+}
+
+void print_text_doctor(FILE *out, const struct doctor_report *report,
+		       bool colour, bool quiet)
+{
+	size_t i;
+
+	for (i = 0; i < CHECK_COUNT && !quiet; i++)
+		print_check_line(out, report->checks[i].name,
+				 report->checks[i].status,
+				 report->checks[i].text, colour);
+	print_check_line(out, "verdict", report->verdict, report->advice,
+			 colour);
 }

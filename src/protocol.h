@@ -21,6 +21,9 @@ enum request_kind {
 	REQUEST_ADDRESS, /* the gateway's external address */
 	REQUEST_MAP,	 /* create or renew a mapping */
 	REQUEST_DELETE,	 /* delete one, or with internal port 0 all */
+	/* PCP's ANNOUNCE (RFC 6887 section 14.1): does the gateway speak
+	 * PCP, and since when; NAT-PMP has no such request */
+	REQUEST_ANNOUNCE,
 };
 
 #define REQUEST_NONCE_SIZE 12

@@ -44,6 +44,8 @@ static size_t natpmp_encode(const struct request *request, uint8_t *buffer,
 {
 	struct natpmp_request wire;
 
+	if (request->kind == REQUEST_ANNOUNCE)
+		return 0; /* PCP's alone */
 	to_wire(request, &wire);
 	return natpmp_request_encode(&wire, buffer, size);
 }

@@ -65,7 +65,8 @@ static void to_wire(const struct request *request, struct pcp_request *wire)
 	size_t i;
 
 	memset(wire, 0, sizeof(*wire));
-	wire->opcode = PCP_OP_MAP;
+	wire->opcode = request->kind == REQUEST_ANNOUNCE ? PCP_OP_ANNOUNCE
+							 : PCP_OP_MAP;
 	wire->lifetime = request->kind == REQUEST_MAP ? request->lifetime : 0;
 	to_wire_address(&request->client_address, family, wire->client_address);
 	memcpy(wire->nonce, request->nonce, PCP_NONCE_SIZE);
@@ -105,7 +106,8 @@ static size_t pcp_encode(const struct request *request, uint8_t *buffer,
 
 	/* PCP has no address request (client.c maps a port instead), and
 	 * its internal port 0 means every port, not NAT-PMP's "any" */
-	if (request->kind == REQUEST_ADDRESS || request->internal_port == 0)
+	if (request->kind == REQUEST_ADDRESS ||
+	    (request->kind != REQUEST_ANNOUNCE && request->internal_port == 0))
 		return 0;
 	to_wire(request, &wire);
 	return pcp_request_encode(&wire, buffer, size);

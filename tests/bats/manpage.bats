@@ -15,7 +15,7 @@ dash_words() {
 	# what natpmp itself offers, from its help
 	known=$({
 		natpmp help
-		for command in address map unmap renew-loop; do natpmp help "$command"; done
+		for command in address map unmap renew-loop doctor; do natpmp help "$command"; done
 	} | grep -oE -- "-{1,2}[A-Za-z0-9][A-Za-z0-9-]*" | sort -u)
 	# other programs' flags the page quotes: sh -c, jq -r, natpmpc -a, and
 	# the examples "map -1" (a bad port) and "-46jqv" (bundled options)

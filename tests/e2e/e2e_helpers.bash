@@ -195,9 +195,12 @@ build_ipv6() {
 	ip -n "$NS_LAN" -6 route add default via "$link_local" dev "$IF_LAN"
 }
 
-# The gateway's link-local address on the LAN, once it has one.
+# The gateway's link-local address on the LAN, once it has one that
+# finished duplicate address detection: until then the LAN host's
+# neighbour solicitations go unanswered and its first datagrams to the
+# router wait for seconds in the neighbour queue.
 gateway_link_local() {
-	ip -n "$NS_GW" -6 addr show dev "$IF_GW_LAN" scope link |
+	ip -n "$NS_GW" -6 addr show dev "$IF_GW_LAN" scope link -tentative |
 		awk '/inet6/ { sub("/.*", "", $2); print $2; found = 1 } END { exit !found }'
 }
 

@@ -127,3 +127,20 @@ load e2e_helpers
 	restart_and_await_rule
 	stop_loop
 }
+
+@test "doctor with no options: every check ok against miniupnpd, IPv4 and IPv6, and no rule left behind" {
+	run --separate-stderr natpmp doctor
+	printf '%s\n' "${lines[@]}"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "${#lines[@]}" -eq 9 ]
+	local line
+	for line in "${lines[@]}"; do
+		[ "$(awk '{ print $2 }' <<<"$line")" = ok ]
+	done
+	[ "${lines[0]}" = "route             ok    gateway $LAN_GW from the default route, interface $IF_LAN, source $LAN_HOST" ]
+	[ "${lines[3]}" = "external-address  ok    $EXT_IP, public" ]
+	[[ "${lines[7]}" == "ipv6              ok    router fe80::"*"%$IF_LAN, global address $LAN6_HOST; a TCP pinhole for port "*" was granted and deleted" ]]
+	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 0 ]
+}

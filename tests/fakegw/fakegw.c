@@ -344,6 +344,10 @@ static void answer(const union endpoint *from, const uint8_t *request)
 		uint8_t client[16];
 		endpoint_address(from, client);
 		put16(reply + 8, get16(request + 4));
+		/* some gateways refuse to choose the port themselves */
+		if (result == 0 && gw.port_zero_result > 0 &&
+		    get16(request + 6) == 0 && get32(request + 8) != 0)
+			result = (uint16_t)gw.port_zero_result;
 		if (result == 0)
 			result = apply_map(client, op, get16(request + 4),
 					   get16(request + 6),

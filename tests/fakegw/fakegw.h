@@ -74,9 +74,11 @@ struct gateway {
 	int64_t start_ms;
 	/* PCP personalities (fakegw_pcp.c) */
 	enum speaks speaks;
-	long pcp_version;	 /* the only PCP version spoken */
-	bool pcp_silent;	 /* PCP requests dropped */
-	long pcp_result;	 /* every MAP answered so; -1: none */
+	long pcp_version; /* the only PCP version spoken */
+	bool pcp_silent;  /* PCP requests dropped */
+	long pcp_result;  /* every MAP answered so; -1: none */
+	/* mappings that suggest external port 0 answered so; -1: none */
+	long port_zero_result;
 	long pcp_junk;		 /* junk responses before each real one */
 	long pcp_min_lifetime;	 /* MAP lifetimes clamped up to this */
 	long pcp_error_lifetime; /* how long an error response holds */

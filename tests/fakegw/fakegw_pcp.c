@@ -454,6 +454,8 @@ static void map_decide(const struct pcp_request *r, const union endpoint *from,
 
 	if (gw.pcp_result > 0)
 		o->result = (uint8_t)gw.pcp_result;
+	else if (gw.port_zero_result > 0 && r->lifetime && r->suggested == 0)
+		o->result = (uint8_t)gw.port_zero_result;
 	else if (r->third_party && !gw.allow_third_party)
 		o->result = RESULT_NOT_AUTHORIZED;
 	else if (r->filter_count > (size_t)gw.max_filters)
@@ -744,6 +746,8 @@ static const struct setting {
 	  &gw.max_filters },
 	{ "allow-third-party", SETTING_ON_OFF, 0, 0, &gw.allow_third_party,
 	  NULL },
+	{ "port-zero-result", SETTING_NUMBER, -1, 255, NULL,
+	  &gw.port_zero_result },
 };
 
 const char pcp_help[] =
@@ -762,6 +766,8 @@ const char pcp_help[] =
 	"  pcp-error-lifetime N how long error responses hold (default 30)\n"
 	"  max-filters N      more FILTERs: EXCESSIVE_REMOTE_PEERS (default 4)\n"
 	"  --allow-third-party, allow-third-party on|off  THIRD_PARTY allowed\n"
+	"  port-zero-result CODE  answer a mapping (NAT-PMP or PCP) that suggests\n"
+	"                     external port 0 with CODE (-1: none)\n"
 	"control commands only (section 14.2, news sent unasked):\n"
 	"  pcp-update PORT[:NEWPORT]  send the client of PORT's PCP mapping a MAP\n"
 	"                     response as it is now, moved to NEWPORT if given\n"
@@ -772,6 +778,7 @@ void pcp_defaults(void)
 	gw.speaks = SPEAKS_BOTH;
 	gw.pcp_version = PCP_VERSION;
 	gw.pcp_result = -1;
+	gw.port_zero_result = -1;
 	gw.pcp_error_lifetime = 30;
 	gw.max_filters = 4;
 }

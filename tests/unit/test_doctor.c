@@ -1,0 +1,252 @@
+/* test_doctor.c - the doctor's judgement: from what the probes found to
+ * each check's status, the verdict, the advice and the exit status, for
+ * the cases the fake gateway cannot play (a tunnel, an IPv6-only host,
+ * an interrupted run, a deletion that failed). */
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "doctor.h"
+#include "exit_status.h"
+
+static void answered(struct doctor_probe *p, const char *via)
+{
+	p->outcome = PROBE_ANSWERED;
+	p->result.via = via;
+	p->result.epoch_known = true;
+	p->result.epoch = 7300;
+}
+
+static void granted(struct doctor_mapping *m, unsigned protocol,
+		    uint16_t suggested, uint16_t port, uint32_t lifetime)
+{
+	m->protocol = protocol;
+	m->internal_port = 50000;
+	m->suggested_port = suggested;
+	m->lifetime = DOCTOR_TEST_LIFETIME;
+	m->via = "nat-pmp";
+	answered(&m->probe, "nat-pmp");
+	ip_address_set_v4(&m->probe.result.external_address, 0x2c010203);
+	m->probe.result.external_port = port;
+	m->probe.result.lifetime = lifetime;
+	m->delete_needed = m->deleted = true;
+}
+
+/* A home router where everything works, IPv4 only. */
+static void working(struct doctor_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->probe_ms = DOCTOR_PROBE_MS;
+	f->v4.checked = f->v4.found = f->v4.reachable = true;
+	f->v4.gateway.port = 5351;
+	ip_address_set_v4(&f->v4.gateway.address, 0xc0a80101);
+	strcpy(f->v4.route.interface_name, "eth0");
+	answered(&f->natpmp, "nat-pmp");
+	ip_address_set_v4(&f->natpmp.result.external_address, 0x2c010203);
+	answered(&f->pcp, "pcp");
+	granted(&f->tcp, PROTOCOL_TCP, 50000, 50000, 120);
+	granted(&f->udp, PROTOCOL_UDP, 50000, 50000, 120);
+	granted(&f->port_zero, PROTOCOL_TCP, 0, 61000, 120);
+	f->v6_skip = "-4 given";
+}
+
+static void test_working(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+	size_t i;
+
+	working(&f);
+	doctor_judge(&f, &r);
+	for (i = 0; i < CHECK_IPV6; i++)
+		CHECK_EQ(r.checks[i].status, CHECK_OK);
+	CHECK_EQ(r.checks[CHECK_IPV6].status, CHECK_SKIP);
+	CHECK_EQ(r.verdict, CHECK_OK);
+	CHECK_EQ(r.exit_status, EXIT_OK);
+	CHECK_STR_CONTAINS(r.checks[CHECK_NATPMP].text, "2 h 1 min");
+	CHECK_STR_CONTAINS(r.checks[CHECK_ROUTE].text, "default route");
+	CHECK_STR_CONTAINS(r.checks[CHECK_EXTERNAL_ADDRESS].text,
+			   "44.1.2.3, public");
+	CHECK(strcmp(r.checks[CHECK_PORT_ZERO].name, "port-zero") == 0);
+}
+
+static void test_tunnel(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	memset(&f.v4, 0, sizeof(f.v4));
+	f.v4.checked = true;
+	f.v4.route.tunnel = true;
+	strcpy(f.v4.route.interface_name, "wg0");
+	memset(&f.natpmp, 0, sizeof(f.natpmp));
+	memset(&f.pcp, 0, sizeof(f.pcp));
+	memset(&f.tcp, 0, sizeof(f.tcp));
+	memset(&f.udp, 0, sizeof(f.udp));
+	memset(&f.port_zero, 0, sizeof(f.port_zero));
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_ROUTE].status, CHECK_FAIL);
+	CHECK_STR_CONTAINS(r.checks[CHECK_ROUTE].text, "wg0");
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_SKIP);
+	CHECK_EQ(r.checks[CHECK_MAPPING_TCP].status, CHECK_SKIP);
+	CHECK_EQ(r.verdict, CHECK_FAIL);
+	CHECK_EQ(r.exit_status, EXIT_NO_GATEWAY);
+	CHECK_STR_CONTAINS(r.advice, "-g");
+	CHECK_STR_CONTAINS(r.advice, "tunnel wg0");
+}
+
+/* No IPv4 route, but IPv6 pinholes work: not cut off, exit 0. */
+static void test_ipv6_only_host(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	f.v6_skip = NULL;
+	memset(&f.v4, 0, sizeof(f.v4));
+	f.v4.checked = true;
+	strcpy(f.v4.error, "there is no IPv4 default route");
+	f.v6.checked = f.v6.found = f.v6.reachable = true;
+	answered(&f.v6_pcp, "pcp");
+	granted(&f.pinhole, PROTOCOL_TCP, 50000, 50000, 120);
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_ROUTE].status, CHECK_FAIL);
+	CHECK_EQ(r.checks[CHECK_IPV6].status, CHECK_OK);
+	CHECK_EQ(r.verdict, CHECK_WARN);
+	CHECK_EQ(r.exit_status, EXIT_OK);
+	CHECK_STR_CONTAINS(r.advice, "IPv6 pinholes work");
+}
+
+/* IPv4 works, the host has IPv6, the router opens no pinholes. */
+static void test_ipv6_refused_beside_working_ipv4(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	f.v6_skip = NULL;
+	f.v6.checked = f.v6.found = f.v6.reachable = true;
+	answered(&f.v6_pcp, "pcp");
+	f.pinhole.probe.outcome = PROBE_REFUSED;
+	f.pinhole.probe.result.failure = FAILURE_NOT_AUTHORIZED;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_IPV6].status, CHECK_WARN);
+	CHECK_EQ(r.verdict, CHECK_WARN);
+	CHECK_EQ(r.exit_status, EXIT_OK);
+	CHECK_STR_CONTAINS(r.advice, "IPv6 pinholes do not");
+
+	/* a host without IPv6 has nothing to fix there */
+	memset(&f.v6, 0, sizeof(f.v6));
+	f.v6.checked = true;
+	strcpy(f.v6.error, "there is no IPv6 default route");
+	memset(&f.pinhole, 0, sizeof(f.pinhole));
+	memset(&f.v6_pcp, 0, sizeof(f.v6_pcp));
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_IPV6].status, CHECK_SKIP);
+	CHECK_EQ(r.verdict, CHECK_OK);
+}
+
+static void test_interrupted(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	f.interrupted = true;
+	memset(&f.udp, 0, sizeof(f.udp));
+	memset(&f.port_zero, 0, sizeof(f.port_zero));
+	f.tcp.probe.outcome = PROBE_NOT_RUN; /* cut short in flight */
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_MAPPING_TCP].status, CHECK_SKIP);
+	CHECK_STR_CONTAINS(r.checks[CHECK_MAPPING_TCP].text, "deleted");
+	CHECK_STR_CONTAINS(r.checks[CHECK_MAPPING_UDP].text, "interrupted");
+	CHECK_EQ(r.verdict, CHECK_FAIL);
+	CHECK_EQ(r.exit_status, 130);
+}
+
+static void test_catches(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	/* another external port than asked */
+	working(&f);
+	f.tcp.probe.result.external_port = 40001;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_MAPPING_TCP].status, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.checks[CHECK_MAPPING_TCP].text,
+			   "40001 instead of 50000");
+	CHECK_EQ(r.verdict, CHECK_WARN);
+	CHECK_EQ(r.exit_status, EXIT_OK);
+	CHECK_STR_CONTAINS(r.advice, "picks the external port");
+
+	/* a deletion the gateway never confirmed */
+	working(&f);
+	f.udp.deleted = false;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_MAPPING_UDP].status, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.checks[CHECK_MAPPING_UDP].text, "lapses");
+	CHECK_EQ(r.verdict, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.advice, "could not be deleted");
+
+	/* NAT-PMP silent, PCP speaks: works, with a word on NAT-PMP tools */
+	working(&f);
+	memset(&f.natpmp, 0, sizeof(f.natpmp));
+	f.natpmp.outcome = PROBE_SILENT;
+	f.natpmp.sends = 3;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.checks[CHECK_NATPMP].text, "3 attempts");
+	CHECK_EQ(r.verdict, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.advice, "natpmpc");
+}
+
+static void test_silence_and_closed(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	memset(&f.natpmp, 0, sizeof(f.natpmp));
+	memset(&f.pcp, 0, sizeof(f.pcp));
+	memset(&f.tcp, 0, sizeof(f.tcp));
+	memset(&f.udp, 0, sizeof(f.udp));
+	memset(&f.port_zero, 0, sizeof(f.port_zero));
+	f.natpmp.outcome = PROBE_SILENT;
+	f.pcp.outcome = PROBE_SILENT;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_FAIL);
+	CHECK_EQ(r.checks[CHECK_PCP].status, CHECK_FAIL);
+	CHECK_EQ(r.checks[CHECK_MAPPING_TCP].status, CHECK_SKIP);
+	CHECK_EQ(r.exit_status, EXIT_TRY_LATER);
+	CHECK_STR_CONTAINS(r.advice, "does not answer");
+
+	f.pcp.outcome = PROBE_CLOSED;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.exit_status, EXIT_UNSUPPORTED);
+	CHECK_STR_CONTAINS(r.advice, "port 5351 closed");
+	CHECK_STR_CONTAINS(r.checks[CHECK_PCP].text, "port 5351");
+}
+
+static void test_names(void)
+{
+	CHECK(strcmp(check_status_name(CHECK_WARN), "warn") == 0);
+	CHECK(strcmp(check_status_name(CHECK_SKIP), "skip") == 0);
+	CHECK(strcmp(probe_outcome_name(PROBE_CLOSED), "port-closed") == 0);
+	CHECK(strcmp(probe_outcome_name(PROBE_OTHER_PROTOCOL),
+		     "other-protocol") == 0);
+}
+
+int main(void)
+{
+	test_working();
+	test_tunnel();
+	test_ipv6_only_host();
+	test_ipv6_refused_beside_working_ipv4();
+	test_interrupted();
+	test_catches();
+	test_silence_and_closed();
+	test_names();
+	return check_report("test_doctor");
+}
