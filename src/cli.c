@@ -76,6 +76,78 @@ int cli_parse_protocols(const char *text, unsigned *protocols, char *error,
 	return 0;
 }
 
+/* PORT or FIRST-LAST within text's first length bytes; *count is 1 for
+ * one port. A leading '-' is no range ("-1" is a bad port). */
+static int parse_range(const char *text, size_t length, const char *spec,
+		       uint16_t *first, unsigned *count, char *error,
+		       size_t size)
+{
+	const char *dash =
+		length > 1 ? memchr(text + 1, '-', length - 1) : NULL;
+	size_t first_length = dash ? (size_t)(dash - text) : length;
+	uint16_t last = 0;
+
+	if (parse_port(text, first_length, spec, first, error, size) < 0)
+		return -1;
+	*count = 1;
+	if (!dash)
+		return 0;
+	if (first_length + 1 == length)
+		return fail(error, size,
+			    "invalid SPEC '%s': missing last port after '-'",
+			    spec);
+	if (parse_port(dash + 1, length - first_length - 1, spec, &last, error,
+		       size) < 0)
+		return -1;
+	if (*first == 0)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': a port range starts at port 1 or above",
+			spec);
+	if (last < *first)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': the range %.*s is reversed (the last port is below the first)",
+			spec, (int)length, text);
+	*count = (unsigned)(last - *first) + 1;
+	return 0;
+}
+
+/* EXTERNAL[-LAST] for an internal range of count ports: a range of the
+ * same length, or 0 for the gateway to choose each. */
+static int parse_external(const char *text, size_t length, const char *spec,
+			  struct port_spec *out, char *error, size_t size)
+{
+	unsigned count;
+
+	if (length == 0)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': missing external port after ':'",
+			spec);
+	if (parse_range(text, length, spec, &out->external_port, &count, error,
+			size) < 0)
+		return -1;
+	if (count == out->count || (count == 1 && out->external_port == 0))
+		return 0;
+	if (out->count == 1)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': one internal port takes one external port, not a range",
+			spec);
+	if (count == 1)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': %u internal ports need an external range of %u too (%u-%u), or 0",
+			spec, out->count, out->count,
+			(unsigned)out->external_port,
+			(unsigned)out->external_port + out->count - 1);
+	return fail(
+		error, size,
+		"invalid SPEC '%s': the internal range has %u ports and the external range %u; they must match",
+		spec, out->count, count);
+}
+
 int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 		   size_t size)
 {
@@ -93,21 +165,14 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	if (internal_length == 0)
 		return fail(error, size,
 			    "invalid SPEC '%s': missing internal port", text);
-	if (parse_port(text, internal_length, text, &spec->internal_port, error,
-		       size) < 0)
+	if (parse_range(text, internal_length, text, &spec->internal_port,
+			&spec->count, error, size) < 0)
 		return -1;
 	spec->external_port = spec->internal_port;
-	if (colon) {
-		size_t external_length = ports_length - internal_length - 1;
-		if (external_length == 0)
-			return fail(
-				error, size,
-				"invalid SPEC '%s': missing external port after ':'",
-				text);
-		if (parse_port(colon + 1, external_length, text,
-			       &spec->external_port, error, size) < 0)
-			return -1;
-	}
+	if (colon &&
+	    parse_external(colon + 1, ports_length - internal_length - 1, text,
+			   spec, error, size) < 0)
+		return -1;
 	spec->protocols = PROTOCOL_TCP;
 	if (slash) {
 		char why[CLI_ERROR_SIZE];
@@ -686,7 +751,7 @@ static int misplaced_word(struct parse_state *st, size_t i)
 {
 	const char *word = st->operands[i];
 	const char *before = i > 0 ? st->operands[i - 1] : NULL;
-	size_t digits = before ? strspn(before, "0123456789:") : 0;
+	size_t digits = before ? strspn(before, "0123456789:-") : 0;
 	unsigned protocols;
 	char scratch[CLI_ERROR_SIZE];
 
@@ -705,11 +770,42 @@ static int misplaced_word(struct parse_state *st, size_t i)
 	return 0;
 }
 
+/* Every range becomes SPECs of one port each, in order: one mapping per
+ * port, requested and printed one at a time. */
+static int expand_ranges(struct parse_state *st, size_t ports)
+{
+	struct invocation *inv = st->inv;
+	struct port_spec *single = calloc(ports ? ports : 1, sizeof(*single));
+	size_t i, n = 0;
+	unsigned k;
+
+	if (!single)
+		return fail(st->error, st->size, "out of memory");
+	for (i = 0; i < st->operand_count; i++) {
+		const struct port_spec *range = &inv->specs[i];
+		for (k = 0; k < range->count; k++) {
+			single[n].internal_port =
+				(uint16_t)(range->internal_port + k);
+			single[n].external_port =
+				range->external_port
+					? (uint16_t)(range->external_port + k)
+					: 0;
+			single[n].count = 1;
+			single[n].protocols = range->protocols;
+			n++;
+		}
+	}
+	free(inv->specs);
+	inv->specs = single;
+	inv->spec_count = n;
+	return 0;
+}
+
 static int parse_operands(struct parse_state *st)
 {
 	struct invocation *inv = st->inv;
 	const struct command *cmd = inv->command;
-	size_t i;
+	size_t i, ports = 0;
 
 	switch (cmd->operands) {
 	case CLI_OPERANDS_NONE:
@@ -735,15 +831,21 @@ static int parse_operands(struct parse_state *st)
 	if (!inv->all && st->operand_count == 0)
 		return fail(
 			st->error, st->size,
-			"%s needs at least one SPEC (INTERNAL[:EXTERNAL][/PROTO])",
+			"%s needs at least one SPEC (INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO])",
 			cmd->name);
-	for (i = 0; i < st->operand_count; i++)
+	for (i = 0; i < st->operand_count; i++) {
 		if (misplaced_word(st, i) < 0 ||
 		    cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
 				   st->size) < 0)
 			return -1;
-	inv->spec_count = st->operand_count;
-	return 0;
+		ports += inv->specs[i].count;
+		if (ports > CLI_PORTS_MAX)
+			return fail(
+				st->error, st->size,
+				"too many ports: %s names more than %d in all; split them across commands",
+				cmd->name, CLI_PORTS_MAX);
+	}
+	return expand_ranges(st, ports);
 }
 
 static unsigned family_of(const struct ip_address *address)

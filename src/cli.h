@@ -64,10 +64,18 @@ enum cli_operands {
 	CLI_OPERANDS_COMMAND, /* help: an optional command name */
 };
 
-/* INTERNAL[:EXTERNAL][/PROTO] */
+/* most ports one command may name, in all its SPECs (a port with /both
+ * counts once, for two mappings) */
+#define CLI_PORTS_MAX 1024
+
+/* INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO]: count ports from
+ * internal_port, each mapped to the port as far from external_port (or
+ * each to 0, for the gateway to choose). On the command line every
+ * range is expanded into SPECs of one port each. */
 struct port_spec {
 	uint16_t internal_port;
 	uint16_t external_port; /* suggested; defaults to internal_port */
+	unsigned count;		/* ports in the range, 1 for one port */
 	unsigned protocols;	/* enum protocol_bits */
 };
 

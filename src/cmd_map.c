@@ -100,14 +100,16 @@ const struct command command_map = {
 	.examples =
 		"  natpmp map 8080                  TCP 8080 for 2 hours\n"
 		"  natpmp -l 1h map 51413/both      a torrent port, TCP and UDP\n"
-		"  natpmp -6 map 22                 an IPv6 pinhole for SSH\n",
+		"  natpmp -6 map 22                 an IPv6 pinhole for SSH\n"
+		"  natpmp map 27015-27030/both      a game server's port range\n",
 	.usage =
 		"usage: natpmp [options] map SPEC...\n"
 		"\n"
-		"Asks the gateway to forward each SPEC, INTERNAL[:EXTERNAL][/PROTO], for\n"
-		"--lifetime seconds (default 7200), and prints what it granted:\n"
+		"Asks the gateway to forward each SPEC, INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO],\n"
+		"for --lifetime seconds (default 7200), and prints what it granted:\n"
 		"  tcp EXTERNAL-ADDRESS:PORT -> INTERNAL-ADDRESS:PORT lifetime SECONDSs\n"
 		"PROTO is tcp (default), udp or both; EXTERNAL 0 lets the gateway choose.\n"
+		"A range (6881-6889, 27015-27030:37015-37030) is a mapping per port.\n"
 		"\n"
 		"  -l, --lifetime DURATION   requested lifetime: seconds, or 90m, 2h, 1d\n"
 		"  --exact                   PCP: fail rather than take another external port\n"

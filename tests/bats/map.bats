@@ -183,3 +183,42 @@ teardown() {
 	[ -z "$stderr" ] # granted as asked: no note
 	[ "$(gw_count 'reply .*op=map')" -eq 2 ]
 }
+
+@test "a port range maps each port, one request and one line at a time, TCP and UDP with /both" {
+	start_gateway
+	run --separate-stderr natpmp -g "$GW" map 6881-6883/both
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 6 ]
+	[ "${lines[0]}" = "udp 44.1.2.3:6881 -> 127.0.0.1:6881 lifetime 7200s" ]
+	[ "${lines[1]}" = "tcp 44.1.2.3:6881 -> 127.0.0.1:6881 lifetime 7200s" ]
+	[ "${lines[5]}" = "tcp 44.1.2.3:6883 -> 127.0.0.1:6883 lifetime 7200s" ]
+	[ "$(gw_log 'recv .*op=map' | sed -E 's/.* op=(map-[a-z]+) internal=([0-9]+) suggested=([0-9]+).*/\1 \2 \3/' | paste -sd,)" = "map-udp 6881 6881,map-tcp 6881 6881,map-udp 6882 6882,map-tcp 6882 6882,map-udp 6883 6883,map-tcp 6883 6883" ]
+	gw_holds 6
+}
+
+@test "a range with an external range maps port to port, and -j gives one object per port" {
+	start_gateway
+	run --separate-stderr natpmp -j -g "$GW" map 27015-27017:37015-37017/udp
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.internal_port)>\(.external_port)"' <<<"$output" | paste -sd,)" = "27015>37015,27016>37016,27017>37017" ]
+}
+
+@test "a malformed range is exit 64 with one line naming it, and nothing is sent" {
+	start_gateway
+	local spec expected
+	while IFS='|' read -r spec expected; do
+		run --separate-stderr natpmp -g "$GW" map 80 "$spec"
+		echo "$spec: $stderr"
+		[ "$status" -eq 64 ]
+		[ "$stderr" = "natpmp: invalid SPEC '$spec': $expected" ]
+	done <<'SPECS'
+6889-6881|the range 6889-6881 is reversed (the last port is below the first)
+6881-6889:7000-7001|the internal range has 9 ports and the external range 2; they must match
+6881-6889:7000|9 internal ports need an external range of 9 too (7000-7008), or 0
+65530-65540|port 65540 is out of range (0-65535)
+SPECS
+	run --separate-stderr natpmp -g "$GW" map 1-1000 2000-2030/both
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: too many ports: map names more than 1024 in all; split them across commands" ]
+	assert_nothing_sent
+}

@@ -675,3 +675,19 @@ start_notify_listener() {
 	[ "$status" -eq 71 ]
 	[[ "${stderr_lines[-1]}" == "natpmp: renew-loop: cannot start: "* ]]
 }
+
+@test "renew-loop keeps every port of a range mapped, each its own mapping and event" {
+	start_gateway
+	start_loop -g "$GW" -l 2 renew-loop 7000-7002/both
+	loop_wait_for ' mapped (udp|tcp) ' 6
+	loop_wait_for ' renewed (udp|tcp) ' 6
+	local port protocol
+	for port in 7000 7001 7002; do
+		for protocol in udp tcp; do
+			[ "$(loop_count " mapped $protocol 44\.1\.2\.3:$port -> 127\.0\.0\.1:$port lifetime 2s\$")" -eq 1 ]
+		done
+	done
+	gw_holds 6
+	signal_loop TERM
+	gw_holds 0
+}

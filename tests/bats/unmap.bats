@@ -77,3 +77,13 @@ teardown() {
 	[ "$status" -eq 77 ]
 	[ "$stderr" = "natpmp: unmap 8080/udp: gateway $GW refused (not authorized)" ]
 }
+
+@test "unmap of a range deletes each port, one line each" {
+	start_gateway
+	natpmp -q -g "$GW" map 5000-5002/udp
+	gw_holds 3
+	run --separate-stderr natpmp -g "$GW" unmap 5000-5002/udp
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | paste -sd,)" = "udp 5000 unmapped,udp 5001 unmapped,udp 5002 unmapped" ]
+	gw_holds 0
+}

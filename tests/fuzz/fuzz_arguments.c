@@ -12,10 +12,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct command *const commands[] = {
-	&command_address,
-	&command_map,
-	&command_unmap,
-	&command_renew_loop,
+	&command_address,    &command_map,    &command_unmap,
+	&command_renew_loop, &command_doctor,
 };
 
 /* Splits the input at NUL bytes into an argv. */
@@ -36,8 +34,9 @@ static void parse_argv(char *text, size_t size)
 		}
 	}
 	argv[argc] = NULL;
-	if (cli_parse(argc, argv, commands, 4, NULL, &invocation, error,
-		      sizeof(error)) == 0)
+	if (cli_parse(argc, argv, commands,
+		      sizeof(commands) / sizeof(commands[0]), NULL, &invocation,
+		      error, sizeof(error)) == 0)
 		cli_free(&invocation);
 	else if (strlen(error) == 0)
 		__builtin_trap(); /* every rejection says why */
@@ -56,8 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	/* a SPEC's protocols are known, and its ranges stay within 65535 */
 	if (cli_parse_spec(text, &spec, error, sizeof(error)) == 0 &&
-	    (spec.protocols == 0 || spec.protocols > PROTOCOL_BOTH))
+	    (spec.protocols == 0 || spec.protocols > PROTOCOL_BOTH ||
+	     spec.count == 0 ||
+	     (unsigned long)spec.internal_port + spec.count - 1 > 65535 ||
+	     (spec.count > 1 && spec.internal_port == 0) ||
+	     (spec.external_port != 0 &&
+	      (unsigned long)spec.external_port + spec.count - 1 > 65535)))
 		__builtin_trap();
 	if (cli_parse_lifetime(text, &lifetime, error, sizeof(error)) == 0 &&
 	    lifetime == 0)

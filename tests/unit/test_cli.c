@@ -57,6 +57,51 @@ static void test_specs(void)
 	spec_bad(" 80", "is not a port number");
 }
 
+static void range_ok(const char *text, unsigned internal, unsigned external,
+		     unsigned count, unsigned protocols)
+{
+	struct port_spec spec;
+	int rc = cli_parse_spec(text, &spec, error, sizeof(error));
+
+	CHECK_EQ(rc, 0);
+	if (rc != 0) {
+		fprintf(stderr, "  '%s': %s\n", text, error);
+		return;
+	}
+	CHECK_EQ(spec.internal_port, internal);
+	CHECK_EQ(spec.external_port, external);
+	CHECK_EQ(spec.count, count);
+	CHECK_EQ(spec.protocols, protocols);
+}
+
+static void test_ranges(void)
+{
+	range_ok("8080", 8080, 8080, 1, PROTOCOL_TCP);
+	range_ok("6881-6889", 6881, 6881, 9, PROTOCOL_TCP);
+	range_ok("10000-10099/udp", 10000, 10000, 100, PROTOCOL_UDP);
+	range_ok("27015-27030:37015-37030/both", 27015, 37015, 16,
+		 PROTOCOL_BOTH);
+	range_ok("6881-6889:0", 6881, 0, 9, PROTOCOL_TCP);
+	range_ok("8080-8080", 8080, 8080, 1, PROTOCOL_TCP);
+	range_ok("1-65535", 1, 1, 65535, PROTOCOL_TCP);
+	range_ok("8080:9000-9000", 8080, 9000, 1, PROTOCOL_TCP);
+	spec_bad("6889-6881",
+		 "invalid SPEC '6889-6881': the range 6889-6881 is reversed");
+	spec_bad(
+		"6881-6889:7000",
+		"9 internal ports need an external range of 9 too (7000-7008), or 0");
+	spec_bad("6881-6883:7000-7001",
+		 "the internal range has 3 ports and the external range 2");
+	spec_bad("8080:7000-7001",
+		 "one internal port takes one external port, not a range");
+	spec_bad("65530-65540", "port 65540 is out of range");
+	spec_bad("0-5", "a port range starts at port 1 or above");
+	spec_bad("8080-", "missing last port after '-'");
+	spec_bad("8080--8090", "'-8090' is not a port number");
+	spec_bad("-8080", "'-8080' is not a port number");
+	spec_bad("6881-6889:", "missing external port");
+}
+
 static void test_durations(void)
 {
 	uint32_t seconds = 0;
@@ -234,6 +279,41 @@ static int parse(const char *env, struct invocation *inv, int argc,
 	       sizeof(char *)))
 #define PARSE(env, inv, ...)                                                   \
 	parse(env, inv, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+/* Ranges become one SPEC per port, in order; a command names at most
+ * CLI_PORTS_MAX ports. */
+static void test_ranges_expand(void)
+{
+	struct invocation inv;
+
+	CHECK_EQ(PARSE(NULL, &inv, "map", "6881-6883/both", "80",
+		       "27015-27016:37015-37016/udp", "5000-5001:0"),
+		 0);
+	CHECK_EQ(inv.spec_count, 8);
+	CHECK_EQ(inv.specs[0].internal_port, 6881);
+	CHECK_EQ(inv.specs[2].internal_port, 6883);
+	CHECK_EQ(inv.specs[2].external_port, 6883);
+	CHECK_EQ(inv.specs[2].protocols, PROTOCOL_BOTH);
+	CHECK_EQ(inv.specs[3].internal_port, 80);
+	CHECK_EQ(inv.specs[5].internal_port, 27016);
+	CHECK_EQ(inv.specs[5].external_port, 37016);
+	CHECK_EQ(inv.specs[5].protocols, PROTOCOL_UDP);
+	CHECK_EQ(inv.specs[7].internal_port, 5001);
+	CHECK_EQ(inv.specs[7].external_port, 0);
+	CHECK_EQ(inv.specs[7].count, 1);
+	cli_free(&inv);
+
+	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "1-1024/both"), 0);
+	CHECK_EQ(inv.spec_count, 1024);
+	CHECK_EQ(inv.specs[1023].internal_port, 1024);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "unmap", "1-1000", "2000-2024"), -1);
+	CHECK_STR_CONTAINS(
+		error,
+		"too many ports: unmap names more than 1024 in all; split them across commands");
+	CHECK_EQ(PARSE(NULL, &inv, "map", "6881-6889", "tcp"), -1);
+	CHECK_STR_CONTAINS(error, "did you mean 6881-6889/tcp?");
+}
 
 static void test_options_anywhere(void)
 {
@@ -430,11 +510,13 @@ static void test_usage_errors(void)
 int main(void)
 {
 	test_specs();
+	test_ranges();
 	test_suggestions();
 	test_durations();
 	test_gateways();
 	test_filters();
 	test_options_anywhere();
+	test_ranges_expand();
 	test_gateway_sources();
 	test_usage_errors();
 	return check_report("test_cli");
