@@ -17,9 +17,10 @@ dash_words() {
 		natpmp help
 		for command in address map unmap renew-loop doctor; do natpmp help "$command"; done
 	} | grep -oE -- "-{1,2}[A-Za-z0-9][A-Za-z0-9-]*" | sort -u)
-	# other programs' flags the page quotes: sh -c, jq -r, natpmpc -a, and
-	# the examples "map -1" (a bad port) and "-46jqv" (bundled options)
-	known+=$'\n-c\n-r\n-a\n-1\n-46jqv'
+	# other programs' flags the page quotes: sh -c, jq -r, natpmpc -a,
+	# cmake --install, systemctl --now, and the examples "map -1" (a bad
+	# port) and "-46jqv" (bundled options)
+	known+=$'\n-c\n-r\n-a\n--install\n--now\n-1\n-46jqv'
 	words=$(dash_words)
 	[ -n "$words" ]
 	for word in $words; do

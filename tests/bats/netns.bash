@@ -14,6 +14,14 @@ netns_create() {
 	ip -n "$NS_GW" link set lo up
 }
 
+# For setup(): the LAN host behind its router at 10.77.0.1, its default
+# route, as on most home networks.
+netns_lan_behind_router() {
+	netns_create
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+}
+
 # For teardown(): every fake gateway, then both namespaces.
 netns_destroy() {
 	local pid

@@ -7,9 +7,7 @@ load helpers
 load netns
 
 setup() {
-	netns_create
-	netns_wire_lan
-	ip -n "$NS_LAN" route add default via 10.77.0.1
+	netns_lan_behind_router
 }
 
 teardown() {

@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# hooks.bats - the hooks shipped in hooks/, against the real Transmission
+# and qBittorrent daemons from Debian: renew-loop, found the LAN's router
+# from the default route as users run it, maps a port through the fake
+# gateway, and the application listens on that port; again when the gateway
+# hands out another one. The daemons, the fake gateway and natpmp run in
+# network namespaces this file creates: nothing reaches another network,
+# and the daemons' own port forwarding, DHT and peer discovery are off.
+# shellcheck disable=SC2154 # bats' run sets $output
+
+load helpers
+load netns
+
+setup() {
+	netns_lan_behind_router
+	netns_start_gateway 10.77.0.1 --grant-port 40001
+	DAEMON_PIDS=
+}
+
+teardown() {
+	local pid
+	if [ -n "${LOOP_PID:-}" ]; then
+		kill -TERM "$LOOP_PID" 2>/dev/null || true
+		wait "$LOOP_PID" 2>/dev/null || true
+	fi
+	for pid in $DAEMON_PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	netns_destroy
+}
+
+in_lan() {
+	ip netns exec "$NS_LAN" "$@"
+}
+
+# Starts renew-loop on the LAN host with HOOK and the environment given as
+# NAME=VALUE words before it: a VPN-style request, internal port 0 for
+# both protocols, the gateway choosing the port.
+start_loop_with_hook() {
+	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
+	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "$@" "$NATPMP" -l 4 \
+		renew-loop 0/both --on-change "$HOOK" \
+		>"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
+	LOOP_PID=$!
+}
+
+# The gateway forgets its mappings and grants PORT next: renew-loop then
+# reports the mapping changed and runs the hook again.
+gateway_moves_to() {
+	netns_ctl 10.77.0.1 grant-port "$1" >/dev/null
+	netns_ctl 10.77.0.1 forget >/dev/null
+}
+
+# --- Transmission ---
+
+start_transmission() {
+	local config=$BATS_TEST_TMPDIR/transmission
+	mkdir -p "$config" "$BATS_TEST_TMPDIR/downloads"
+	cat >"$config/settings.json" <<EOF
+{
+	"rpc-bind-address": "127.0.0.1", "rpc-port": 9091,
+	"rpc-authentication-required": ${TR_AUTH_REQUIRED:-false},
+	"rpc-username": "natpmp", "rpc-password": "s3cret \"quoted\"",
+	"rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false,
+	"port-forwarding-enabled": false, "dht-enabled": false,
+	"lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
+	"peer-port": 51413, "download-dir": "$BATS_TEST_TMPDIR/downloads"
+}
+EOF
+	ip netns exec "$NS_LAN" transmission-daemon --foreground \
+		--config-dir "$config" >"$BATS_TEST_TMPDIR/transmission.log" 2>&1 3>&- &
+	DAEMON_PIDS="$DAEMON_PIDS $!"
+	WAIT_LIMIT=10 wait_until transmission_port >/dev/null
+}
+
+transmission_port() {
+	in_lan transmission-remote 127.0.0.1:9091 ${TR_AUTH:+--authenv} \
+		--session-info 2>/dev/null | sed -n 's/^ *Listenport: *//p' | grep .
+}
+
+transmission_listens_on() {
+	[ "$(transmission_port)" = "$1" ]
+}
+
+@test "transmission hook: Transmission listens on the mapped port, and on the next one after a change" {
+	HOOK=$TOP/hooks/transmission
+	start_transmission
+	[ "$(transmission_port)" = 51413 ]
+	start_loop_with_hook NATPMP_TRANSMISSION_RPC=127.0.0.1:9091
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
+	gateway_moves_to 40002
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40002
+	grep -q ' changed udp 44\.1\.2\.3:40002 ' "$LOOP_OUT"
+	grep -q '^transmission hook: peer port 51413 -> 40001$' "$LOOP_ERR"
+	grep -q '^transmission hook: peer port 40001 -> 40002$' "$LOOP_ERR"
+}
+
+@test "transmission hook: an RPC that asks for a password gets NATPMP_TRANSMISSION_AUTH, and it is never printed" {
+	HOOK=$TOP/hooks/transmission
+	TR_AUTH_REQUIRED=true
+	export TR_AUTH='natpmp:s3cret "quoted"'
+	start_transmission
+	start_loop_with_hook NATPMP_TRANSMISSION_RPC=127.0.0.1:9091 \
+		"NATPMP_TRANSMISSION_AUTH=$TR_AUTH"
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
+	run ! grep -q 's3cret' "$LOOP_ERR"
+}
+
+@test "transmission hook: a daemon not running yet fails the hook, and the next renewal sets the port" {
+	HOOK=$TOP/hooks/transmission
+	start_loop_with_hook NATPMP_TRANSMISSION_RPC=127.0.0.1:9091
+	wait_until file_has "$LOOP_ERR" '^transmission hook: cannot reach Transmission at 127\.0\.0\.1:9091' 1
+	start_transmission
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
+}
+
+@test "transmission hook: run by hand it says what it is for and exits 64" {
+	run --separate-stderr env -u NATPMP_EVENT "$TOP/hooks/transmission"
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "transmission hook: run me from natpmp renew-loop --on-change (NATPMP_EVENT is '')" ]
+	run env NATPMP_EVENT=lost "$TOP/hooks/transmission"
+	[ "$status" -eq 0 ]
+}
+
+# --- qBittorrent ---
+
+# start_qbittorrent [LOCALHOST-AUTH]: the Web UI on 127.0.0.1:8080, asking
+# localhost for a password only when LOCALHOST-AUTH is true
+start_qbittorrent() {
+	local profile=$BATS_TEST_TMPDIR/qbittorrent
+	mkdir -p "$profile/qBittorrent/config"
+	# the password is "adminadmin": PBKDF2-HMAC-SHA512, 100000 rounds, our own
+	# salt, as qBittorrent 4.5 keeps it
+	cat >"$profile/qBittorrent/config/qBittorrent.conf" <<EOF
+[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\\DHTEnabled=false
+Session\\LSDEnabled=false
+Session\\PeXEnabled=false
+Session\\Port=51413
+
+[Preferences]
+Connection\\UPnP=false
+WebUI\\Address=127.0.0.1
+WebUI\\Port=8080
+WebUI\\LocalHostAuth=${1:-false}
+WebUI\\Username=natpmp
+WebUI\\Password_PBKDF2="@ByteArray(bmF0cG1wLXRlc3Qtc2FsdA==:uBDUZKgPMGutcy5C0Lg5L3ChZJmX+PbW8F3biP7mC6tC6it7+eWQNgB2YczJOE9ISvWZz0mNsnVRxZnuDyqWJA==)"
+EOF
+	ip netns exec "$NS_LAN" qbittorrent-nox --profile="$profile" \
+		>"$BATS_TEST_TMPDIR/qbittorrent.log" 2>&1 3>&- &
+	DAEMON_PIDS="$DAEMON_PIDS $!"
+	WAIT_LIMIT=10 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
+}
+
+# qBittorrent's listen_port, logging in first when USER is set
+qbittorrent_port() {
+	local jar=$BATS_TEST_TMPDIR/test-cookies
+	if [ -n "${QB_USER:-}" ]; then
+		in_lan curl -s -c "$jar" --referer http://127.0.0.1:8080 \
+			--data "username=$QB_USER&password=$QB_PASSWORD" \
+			http://127.0.0.1:8080/api/v2/auth/login >/dev/null
+	fi
+	in_lan curl -s -b "$jar" http://127.0.0.1:8080/api/v2/app/preferences |
+		sed -n 's/.*"listen_port":\([0-9]*\).*/\1/p'
+}
+
+qbittorrent_listens_on() {
+	[ "$(qbittorrent_port)" = "$1" ]
+}
+
+@test "qbittorrent hook: qBittorrent listens on the mapped port, and on the next one after a change" {
+	HOOK=$TOP/hooks/qbittorrent
+	start_qbittorrent
+	[ "$(qbittorrent_port)" = 51413 ]
+	start_loop_with_hook NATPMP_QBITTORRENT_URL=http://127.0.0.1:8080
+	WAIT_LIMIT=10 wait_until qbittorrent_listens_on 40001
+	gateway_moves_to 40002
+	WAIT_LIMIT=10 wait_until qbittorrent_listens_on 40002
+	grep -q '^qbittorrent hook: listen port 51413 -> 40001$' "$LOOP_ERR"
+	grep -q '^qbittorrent hook: listen port 40001 -> 40002$' "$LOOP_ERR"
+}
+
+@test "qbittorrent hook: logs in with NATPMP_QBITTORRENT_USER and _PASSWORD when localhost must" {
+	HOOK=$TOP/hooks/qbittorrent
+	start_qbittorrent true
+	QB_USER=natpmp QB_PASSWORD=adminadmin
+	[ "$(qbittorrent_port)" = 51413 ]
+	start_loop_with_hook NATPMP_QBITTORRENT_URL=http://127.0.0.1:8080 \
+		NATPMP_QBITTORRENT_USER=natpmp NATPMP_QBITTORRENT_PASSWORD=adminadmin
+	WAIT_LIMIT=10 wait_until qbittorrent_listens_on 40001
+	run ! grep -q adminadmin "$LOOP_ERR"
+}
+
+@test "qbittorrent hook: a wrong password is one clear line, and nothing changes" {
+	HOOK=$TOP/hooks/qbittorrent
+	start_qbittorrent true
+	start_loop_with_hook NATPMP_QBITTORRENT_URL=http://127.0.0.1:8080 \
+		NATPMP_QBITTORRENT_USER=natpmp NATPMP_QBITTORRENT_PASSWORD=wrong
+	wait_until file_has "$LOOP_ERR" '^qbittorrent hook: qBittorrent at http://127\.0\.0\.1:8080 refused the login as natpmp$' 1
+	QB_USER=natpmp QB_PASSWORD=adminadmin
+	[ "$(qbittorrent_port)" = 51413 ]
+}
