@@ -51,7 +51,9 @@ static void on_signal(void *context, int fd, short revents)
 		d->abandon = true;
 	d->stop = true;
 	d->facts->interrupted = true;
-	if (client_busy(&d->client)) {
+	/* a deletion in flight is let finish, unless told twice */
+	if (client_busy(&d->client) &&
+	    (d->abandon || d->client.request.kind != REQUEST_DELETE)) {
 		client_cancel(&d->client);
 		d->done = true;
 	}

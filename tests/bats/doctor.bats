@@ -272,3 +272,18 @@ status_of() {
 	[ "$(status_of ipv6)" = skip ]
 	[[ "${lines[8]}" == "verdict           fail  the default route goes through the tunnel wg-test0, which has no gateway address: name your VPN's port-forwarding gateway with -g"* ]]
 }
+
+@test "SIGINT while a test mapping's deletion waits: the deletion is let finish, exit 130" {
+	start_gateway --delay 600
+	"$NATPMP" -t 5 -g "$GW" doctor >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	gw_wait_for 'recv .*op=map-tcp .*suggested=0 lifetime=0$'
+	kill -INT "$pid"
+	local status=0
+	wait "$pid" || status=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 130 ]
+	grep -q '^mapping-tcp       ok    granted over NAT-PMP: .*; deleted$' "$BATS_TEST_TMPDIR/out"
+	gw_holds 0
+	[ "$(gw_count 'recv .*op=map-udp')" -eq 0 ]
+}
