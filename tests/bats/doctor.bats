@@ -31,6 +31,21 @@ status_of() {
 	line "$1" | awk '{ print $2 }'
 }
 
+# interrupt_doctor_at PATTERN: doctor against a gateway that answers after
+# 0.6 s, sent SIGINT once the gateway logged PATTERN; sets status, and the
+# output is in $BATS_TEST_TMPDIR/out
+interrupt_doctor_at() {
+	start_gateway --delay 600
+	# natpmp itself, not a shell function's subshell, gets the signal
+	"$NATPMP" -t 5 -g "$GW" doctor >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	gw_wait_for "$1"
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	cat "$BATS_TEST_TMPDIR/out"
+}
+
 @test "a gateway speaking both protocols: every check ok, exit 0, nothing left mapped" {
 	doctor_against
 	[ "$status" -eq 0 ]
@@ -183,15 +198,7 @@ status_of() {
 }
 
 @test "SIGINT while a test mapping waits for its answer: it is deleted, exit 130" {
-	start_gateway --delay 600
-	# natpmp itself, not a shell function's subshell, gets the signal
-	"$NATPMP" -t 5 -g "$GW" doctor >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	local pid=$!
-	gw_wait_for 'recv .*op=map-tcp .*lifetime=120'
-	kill -INT "$pid"
-	local status=0
-	wait "$pid" || status=$?
-	cat "$BATS_TEST_TMPDIR/out"
+	interrupt_doctor_at 'recv .*op=map-tcp .*lifetime=120'
 	[ "$status" -eq 130 ]
 	grep -q '^mapping-tcp       skip  interrupted before the answer; deleted$' "$BATS_TEST_TMPDIR/out"
 	grep -q '^verdict           fail  interrupted' "$BATS_TEST_TMPDIR/out"
@@ -274,14 +281,7 @@ status_of() {
 }
 
 @test "SIGINT while a test mapping's deletion waits: the deletion is let finish, exit 130" {
-	start_gateway --delay 600
-	"$NATPMP" -t 5 -g "$GW" doctor >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	local pid=$!
-	gw_wait_for 'recv .*op=map-tcp .*suggested=0 lifetime=0$'
-	kill -INT "$pid"
-	local status=0
-	wait "$pid" || status=$?
-	cat "$BATS_TEST_TMPDIR/out"
+	interrupt_doctor_at 'recv .*op=map-tcp .*suggested=0 lifetime=0$'
 	[ "$status" -eq 130 ]
 	grep -q '^mapping-tcp       ok    granted over NAT-PMP: .*; deleted$' "$BATS_TEST_TMPDIR/out"
 	gw_holds 0
