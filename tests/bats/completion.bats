@@ -1,54 +1,119 @@
 #!/usr/bin/env bats
 # completion.bats - the shell completions in completions/: bash driven as
-# readline would drive it, fish asked what it would offer, zsh parsed.
+# readline would drive it, fish asked what it would offer, zsh typed into
+# on a pseudo-terminal.
 
 load helpers
 
-# complete_bash WORD...: what bash offers for the last word, one per line
+# complete_bash LINE: what bash's completion offers with the cursor at the
+# end of LINE, one per line, as readline inserts it. The line is split as
+# readline splits it (bash 5.2, the default COMP_WORDBREAKS): at blanks,
+# and at runs of ':' and '=', which become words of their own.
 complete_bash() {
-	bash -c 'source "$1"; shift
-		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _natpmp
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$TOP/completions/natpmp.bash" "$@"
+	bash -c 'source "$1"
+		COMP_LINE=$2 COMP_POINT=${#2} COMP_WORDS=()
+		rest=$2
+		while [[ $rest =~ ^[[:blank:]]*([:=]+|[^[:blank:]:=]+) ]]; do
+			COMP_WORDS+=("${BASH_REMATCH[1]}")
+			rest=${rest:${#BASH_REMATCH[0]}}
+		done
+		if [[ $2 == *[[:blank:]] ]]; then COMP_WORDS+=(""); fi
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_natpmp
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$TOP/completions/natpmp.bash" "$1"
+}
+
+# offered LINE: the same, on one line, comma-separated
+offered() {
+	complete_bash "$1" | paste -sd,
 }
 
 @test "bash: the command, its options and their values complete" {
-	[ "$(complete_bash natpmp ma)" = map ]
-	[ "$(complete_bash natpmp map 80/ | paste -sd,)" = "80/tcp,80/udp,80/both" ]
-	[ "$(complete_bash natpmp -g 10.2.0.1 renew-loop 6881-6889/b)" = "6881-6889/both" ]
-	[ "$(complete_bash natpmp unmap --all -p '' | paste -sd,)" = "tcp,udp,both" ]
-	[ "$(complete_bash natpmp help '' | paste -sd,)" = "address,map,unmap,renew-loop,doctor,help" ]
-	[ "$(complete_bash natpmp doctor --p | paste -sd,)" = "--pcp,--port" ]
-	[ "$(complete_bash natpmp --nat | paste -sd,)" = "--nat-pmp" ]
-	# a value of the user's own gets no suggestion
-	[ -z "$(complete_bash natpmp -g '')" ]
-	# and the command is found past options and their values
-	[ "$(complete_bash natpmp -t 3 -l 60 map --ex)" = "--exact" ]
+	[ "$(offered 'natpmp ma')" = map ]
+	[ "$(offered 'natpmp map 80/')" = "80/tcp,80/udp,80/both" ]
+	[ "$(offered 'natpmp -g 10.2.0.1 renew-loop 6881-6889/b')" = "6881-6889/both" ]
+	[ "$(offered 'natpmp unmap --all -p ')" = "tcp,udp,both" ]
+	[ "$(offered 'natpmp unmap -ap u')" = "udp" ]
+	[ "$(offered 'natpmp help ')" = "address,map,unmap,renew-loop,doctor,help" ]
+	[ "$(offered 'natpmp doctor --p')" = "--pcp,--port" ]
+	[ "$(offered 'natpmp --nat')" = "--nat-pmp" ]
+	# the command is found past options and their values
+	[ "$(offered 'natpmp -t 3 -l 60 map --ex')" = "--exact" ]
+	[ "$(offered 'natpmp -qg 10.2.0.1 doctor --po')" = "--port" ]
+	# a hook is a command or the path of a script
+	[ "$(offered "natpmp renew-loop --on-change $TOP/hooks/trans")" = "$TOP/hooks/transmission" ]
+	# a value of the user's own gets no suggestion, nor do help's topics
+	# after the first, nor options after "--"
+	[ -z "$(offered 'natpmp -g ')" ]
+	[ -z "$(offered 'natpmp help map ')" ]
+	[ -z "$(offered 'natpmp map -- -')" ]
+}
+
+@test "bash: words that readline splits at ':' and '=' complete as natpmp reads them" {
+	# a gateway with a port, and an IPv6 one: still the value of -g
+	[ "$(offered 'natpmp -g 10.2.0.1:5351 map 80/')" = "80/tcp,80/udp,80/both" ]
+	[ "$(offered 'natpmp -g fe80::1 map 80/u')" = "80/udp" ]
+	[ "$(offered 'natpmp --gateway=10.2.0.1 ma')" = "map" ]
+	# readline keeps what precedes the last ':' or '=' and inserts the rest
+	[ "$(offered 'natpmp map 80:8080/')" = "8080/tcp,8080/udp,8080/both" ]
+	[ "$(offered 'natpmp unmap --all --proto=')" = "tcp,udp,both" ]
+	[ "$(offered 'natpmp unmap --all --proto=b')" = "both" ]
 }
 
 @test "bash: every option natpmp's help lists is offered" {
-	local word command offered
+	local command missing
 	for command in "" address map unmap renew-loop doctor; do
-		# "": the common options, before any command
-		offered=$(complete_bash natpmp ${command:+"$command"} -)
-		# the option column of the help's option lines
-		for word in $(natpmp help ${command:+"$command"} | grep -E '^ +-' |
-			sed -E 's/^ +//; s/   .*//' | grep -oE -- '--?[a-z0-9][a-z0-9-]*'); do
-			grep -qxF -- "$word" <<<"$offered" || {
-				echo "$command: $word is not offered"
-				return 1
-			}
-		done
+		# "": the common options, before any command; the words of the
+		# option column of the help's option lines, less those offered
+		missing=$(comm -23 <(natpmp help ${command:+"$command"} |
+			grep -E '^ +-' | sed -E 's/^ +//; s/   .*//' |
+			grep -oE -- '--?[a-z0-9][a-z0-9-]*' | sort -u) \
+			<(complete_bash "natpmp ${command:+$command }-" | sort -u))
+		if [ -n "$missing" ]; then
+			echo "${command:-natpmp}: not offered: $missing"
+			return 1
+		fi
 	done
 }
 
-@test "zsh parses its completion" {
+# complete_zsh LINE...: what zsh lists (list-choices, ^D) after each LINE,
+# typed into an interactive zsh on a pseudo-terminal with the completion
+# in its $fpath; each listing follows a line "== LINE". Reads wait on
+# markers that only the shell's output holds, not on the typed echo.
+complete_zsh() {
+	timeout 20 zsh -f -s "$TOP/completions" "$@" <<'EOF'
+zmodload zsh/zpty
+zpty shell 'TERM=dumb PS1= zsh -f -i'
+zpty -w shell "fpath=($1 \${(M)fpath:#*/Completion(|/Base|/Zsh)})
+	autoload -U compinit && compinit -u -D && print RE''ADY"
+zpty -r shell out '*READY*'
+for line in ${@:2}; do
+	zpty -w -n shell "$line"$'\C-d\C-u'"print DO''NE"$'\n'
+	zpty -r shell out '*DONE*'
+	print -r -- "== $line"
+	print -r -- ${out//$'\r'}
+done
+zpty -d shell
+EOF
+}
+
+@test "zsh parses its completion, which offers commands, options and protocols" {
 	zsh -n "$TOP/completions/_natpmp"
+	local listing
+	listing=$(complete_zsh 'natpmp ma' 'natpmp -g 10.2.0.1:5351 map 80/' \
+		'natpmp doctor --p' 'natpmp unmap --all --proto=')
+	echo "$listing"
+	grep -q '^map  -- create or renew port mappings' <<<"$listing"
+	[ "$(grep -cE '^both +tcp +udp' <<<"$listing")" -eq 2 ]
+	grep -q "^--port  -- the test mappings' internal port" <<<"$listing"
 }
 
 @test "fish parses its completion and offers commands and protocols" {
 	fish --no-execute "$TOP/completions/natpmp.fish"
 	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp ma'"
 	[ "${lines[0]}" = $'map\tcreate or renew port mappings' ]
-	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp map 80/'"
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp -g 10.2.0.1:5351 map 80/'"
 	[ "$(printf '%s\n' "${lines[@]}" | sort | paste -sd,)" = "80/both,80/tcp,80/udp" ]
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp unmap -a --proto=b'"
+	[ "${lines[*]}" = $'--proto=both\tprotocol for --all' ]
 }
