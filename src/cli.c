@@ -713,15 +713,20 @@ static int parse_short(struct parse_state *st, int argc,
 }
 
 /* A negative number is an operand (a bad port, reported as such), not an
- * option, so "map -1" says what is wrong with -1; but -4, -6 and -46 are
- * the address families. */
+ * option, so "map -1" and "map -4000" say what is wrong with the number;
+ * but -4, -6, -46 and bundles that start with them, such as -46jq, are
+ * options. */
 static bool is_option(const char *arg)
 {
+	size_t families;
+
 	if (arg[0] != '-' || arg[1] == '\0')
 		return false;
 	if (arg[1] < '0' || arg[1] > '9')
 		return true;
-	return strspn(arg + 1, "46") == strlen(arg + 1);
+	families = strspn(arg + 1, "46");
+	return families > 0 &&
+	       (arg[1 + families] < '0' || arg[1 + families] > '9');
 }
 
 static int check_options_apply(struct parse_state *st)

@@ -361,6 +361,11 @@ static void test_options_anywhere(void)
 	CHECK_EQ(inv.families, FAMILY_V4 | FAMILY_V6);
 	CHECK(inv.exact);
 	cli_free(&inv);
+	/* the synopsis's bundle: families first, then flags */
+	CHECK_EQ(PARSE(NULL, &inv, "-46jqv", "map", "80"), 0);
+	CHECK_EQ(inv.families, FAMILY_V4 | FAMILY_V6);
+	CHECK(inv.json && inv.quiet && inv.verbose);
+	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "-g", "[::1]:5000", "map", "80", "--for",
 		       "2001:db8::9", "--allow-from", "2001:db8::/48",
 		       "--allow-from", "[2001:db8:1::1]:443"),
@@ -455,6 +460,7 @@ static void test_usage_errors(void)
 	BAD("option --json takes no value", "address", "--json=yes");
 	BAD("map needs at least one SPEC", "map");
 	BAD("invalid SPEC '-1'", "map", "-1");
+	BAD("invalid SPEC '-4000'", "map", "-4000");
 	BAD("invalid SPEC '65536'", "map", "80", "65536");
 	BAD("unmap --all takes no SPEC (got '8080')", "unmap", "--all", "8080");
 	BAD("option --proto needs --all", "unmap", "80", "--proto", "tcp");
