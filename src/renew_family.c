@@ -87,14 +87,29 @@ static struct ip_address host_of(struct renew_family *f)
 				: f->sup.client.exchange.local.address;
 }
 
+void renew_shared_save_state(struct renew_shared *shared)
+{
+	eloop_timer_stop(&shared->loop, &shared->save_timer);
+	state_batch_commit(&shared->unsaved, shared->state_directory);
+	shared->saved_at_ms = clock_now_ms();
+}
+
+/* Into the state now, into the file soon: at the next turn of the loop,
+ * or RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later
+ * (a crash loses at most that much). */
 static void commit(struct renew_family *f, const struct state_change *change)
 {
 	struct renew_shared *shared = f->shared;
 
 	if (state_apply(&shared->state, change, 1) < 0)
 		diag_verbose("out of memory: the state forgets a change");
-	if (shared->state_directory)
-		state_commit(shared->state_directory, time(NULL), change, 1);
+	if (!shared->state_directory)
+		return;
+	state_batch_add(&shared->unsaved, change);
+	if (!shared->save_timer.armed)
+		eloop_timer_at(&shared->loop, &shared->save_timer,
+			       shared->saved_at_ms +
+				       RENEW_STATE_SAVE_INTERVAL_MS);
 }
 
 static void remember_mapping(struct renew_family *f, size_t index, bool forget)

@@ -13,7 +13,12 @@
 #include "reporter.h"
 #include "scheduler.h"
 #include "state.h"
+#include "state_batch.h"
 #include "supervisor.h"
+
+/* Each write rewrites the whole state file: the changes of a burst of
+ * grants (a range of ports) are written together, at most this often. */
+#define RENEW_STATE_SAVE_INTERVAL_MS 250
 
 /* What the families share. */
 struct renew_shared {
@@ -22,6 +27,9 @@ struct renew_shared {
 	struct reporter rep;
 	char *state_directory; /* NULL: nothing kept between runs */
 	struct state state;
+	struct state_batch unsaved;    /* changes not yet in the file */
+	struct eloop_timer save_timer; /* when to write them */
+	int64_t saved_at_ms;
 	bool stopping;
 	bool stop_again; /* a second SIGINT or SIGTERM while deleting */
 	/* called when a family's mappings or gateway changed */
@@ -46,6 +54,10 @@ struct renew_family {
 	struct action action;
 	bool deleting_done;
 };
+
+/* Writes the state changes not yet written: at save_timer, and on the way
+ * out. */
+void renew_shared_save_state(struct renew_shared *shared);
 
 /* Makes the family's mappings from the command line's specs and starts
  * its supervisor. Returns 0, or -1 with errno. */

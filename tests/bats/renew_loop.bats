@@ -676,6 +676,24 @@ start_notify_listener() {
 	[[ "${stderr_lines[-1]}" == "natpmp: renew-loop: cannot start: "* ]]
 }
 
+# bats test_tags=timing
+@test "over PCP, a range of 1024 ports, TCP and UDP, is mapped in moments, kept in the state, and all deleted on SIGTERM" {
+	start_gateway --speaks pcp
+	local start elapsed status=0
+	start=$(now_ms)
+	start_loop -g "$GW" -l 600 renew-loop 1-1024/both
+	loop_wait_for ' mapped (udp|tcp) ' 2048
+	elapsed=$(($(now_ms) - start))
+	echo "2048 mappings in $elapsed ms"
+	[ "$elapsed" -lt 3000 ]
+	# every nonce reaches the file, for a later run to renew or delete with
+	wait_until file_has "$NATPMP_STATE_DIR/state" '^mapping ' 2048
+	signal_loop TERM || status=$?
+	[ "$status" -eq 0 ]
+	[ "$(loop_count ' unmapped (udp|tcp) ')" -eq 2048 ]
+	gw_holds 0
+}
+
 @test "renew-loop keeps every port of a range mapped, each its own mapping and event" {
 	start_gateway
 	start_loop -g "$GW" -l 2 renew-loop 7000-7002/both
