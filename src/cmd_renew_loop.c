@@ -22,8 +22,9 @@
 #include "session.h"
 #include "signals.h"
 
-/* deleting on the way out, and ending hooks: bounded in total */
-#define SHUTDOWN_DELETE_MS 1500
+/* ending hooks and writing the last events on the way out: bounded in
+ * total (deleting is bounded by the gateway's silence,
+ * RENEW_DELETE_PATIENCE_MS) */
 #define SHUTDOWN_HOOK_GRACE_MS 400
 #define SHUTDOWN_OUTPUT_GRACE_MS 300
 /* systemd hears READY=1 by then even if the gateway stays silent */
@@ -200,13 +201,13 @@ static void on_wake(void *context)
 
 static void shut_down(struct renew_loop *l)
 {
-	int64_t deadline = clock_now_ms() + SHUTDOWN_DELETE_MS;
+	int64_t deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
 	size_t i;
 
 	notify_send("STOPPING=1");
 	eloop_timer_stop(&l->shared.loop, &l->ready_timer);
 	for (i = 0; i < l->family_count; i++)
-		renew_family_shut_down(&l->families[i], deadline);
+		renew_family_shut_down(&l->families[i], &deadline);
 	renew_shared_save_state(&l->shared);
 	hook_end_all(&l->shared.rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
 	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);

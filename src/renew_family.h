@@ -75,9 +75,15 @@ void renew_family_resumed(struct renew_family *f);
 void renew_family_expire(struct renew_family *f);
 /* SIGUSR1. */
 void renew_family_print_state(struct renew_family *f);
+/* On the way out, how long the gateway may leave a deletion unanswered:
+ * each answer gives the next deletions this long again, so a silent
+ * gateway costs this much and a range of ports is deleted to the end. */
+#define RENEW_DELETE_PATIENCE_MS 1500
+
 /* The way out: stop sending, freeze the gateway, delete the mappings
- * (unless --keep) by deadline_ms. */
-void renew_family_shut_down(struct renew_family *f, int64_t deadline_ms);
+ * (unless --keep) by *deadline_ms, which each answer moves to
+ * RENEW_DELETE_PATIENCE_MS from then; families share it. */
+void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms);
 
 size_t renew_family_established(const struct renew_family *f);
 bool renew_family_all_tried(const struct renew_family *f);

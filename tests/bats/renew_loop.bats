@@ -216,6 +216,22 @@ ms_until_line() {
 }
 
 # bats test_tags=timing
+@test "SIGTERM deletes every mapping of a range while the gateway answers, even past 1.5 s in all" {
+	start_gateway --speaks pcp
+	start_loop -g "$GW" -l 60 renew-loop 7000-7003
+	loop_wait_for ' mapped tcp ' 4
+	gw_ctl delay 450 >/dev/null # 1.8 s for the four deletions
+	local start status=0
+	start=$(now_ms)
+	signal_loop TERM || status=$?
+	echo "took $(($(now_ms) - start)) ms"
+	[ "$status" -eq 0 ]
+	[ "$(loop_count ' unmapped tcp 700[0-3]$')" -eq 4 ]
+	gw_holds 0
+	[ ! -s "$LOOP_ERR" ]
+}
+
+# bats test_tags=timing
 @test "while a request waits unanswered, SIGUSR1 and SIGHUP are acted on and SIGTERM ends the loop" {
 	start_gateway --silent
 	start_loop -g "$GW" renew-loop 8080
