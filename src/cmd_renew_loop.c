@@ -204,6 +204,7 @@ static void shut_down(struct renew_loop *l)
 	int64_t deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
 	size_t i;
 
+	reporter_status_flush(&l->shared.rep);
 	notify_send("STOPPING=1");
 	eloop_timer_stop(&l->shared.loop, &l->ready_timer);
 	for (i = 0; i < l->family_count; i++)

@@ -9,6 +9,9 @@ load helpers
 
 teardown() {
 	stop_loop
+	if [ -n "${LISTENER:-}" ]; then
+		kill "$LISTENER" 2>/dev/null || true
+	fi
 	common_teardown
 }
 
@@ -511,7 +514,8 @@ pid_in_file_gone() {
 start_notify_listener() {
 	local socket=$BATS_TEST_TMPDIR/notify.sock
 	NOTES=$BATS_TEST_TMPDIR/notes
-	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" &
+	# fd 3 closed: a test that fails before killing it does not hang bats
+	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
 	LISTENER=$!
 	wait_until test -S "$socket"
 	NOTIFY_SOCKET_PATH=$socket
@@ -526,6 +530,20 @@ start_notify_listener() {
 	[ "$(grep -c '^READY=1$' "$NOTES")" -eq 1 ]
 	signal_loop TERM
 	wait_until grep -q '^STOPPING=1$' "$NOTES"
+	kill "$LISTENER"
+}
+
+# bats test_tags=timing
+@test "under systemd a range's grants make a few STATUS= messages, not one each, the last exact and before READY=1" {
+	start_gateway
+	start_notify_listener
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 1-100/both
+	wait_until grep -q '^READY=1$' "$NOTES"
+	local statuses
+	statuses=$(grep -c '^STATUS=' "$NOTES")
+	echo "$statuses STATUS= for 200 mappings"
+	[ "$statuses" -le 10 ]
+	[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" = "STATUS=200 of 200 mappings active via $GW" ]
 	kill "$LISTENER"
 }
 
