@@ -135,13 +135,18 @@ static int parse_external(const char *text, size_t length, const char *spec,
 			error, size,
 			"invalid SPEC '%s': one internal port takes one external port, not a range",
 			spec);
-	if (count == 1)
+	if (count == 1 && out->external_port + out->count - 1 <= 65535)
 		return fail(
 			error, size,
 			"invalid SPEC '%s': %u internal ports need an external range of %u too (%u-%u), or 0",
 			spec, out->count, out->count,
 			(unsigned)out->external_port,
 			(unsigned)out->external_port + out->count - 1);
+	if (count == 1) /* no such range: it would pass 65535 */
+		return fail(
+			error, size,
+			"invalid SPEC '%s': %u internal ports need an external range of %u too, or 0",
+			spec, out->count, out->count);
 	return fail(
 		error, size,
 		"invalid SPEC '%s': the internal range has %u ports and the external range %u; they must match",
@@ -775,6 +780,33 @@ static int misplaced_word(struct parse_state *st, size_t i)
 	return 0;
 }
 
+/* A gateway keeps one mapping per protocol and internal port: a port named
+ * twice would be requested, printed and renewed twice as if it were two. */
+static int check_named_once(struct parse_state *st, size_t index)
+{
+	const struct port_spec *spec = &st->inv->specs[index];
+	unsigned last = (unsigned)spec->internal_port + spec->count - 1;
+	size_t i;
+
+	for (i = 0; i < index; i++) {
+		const struct port_spec *earlier = &st->inv->specs[i];
+		unsigned earlier_last =
+			(unsigned)earlier->internal_port + earlier->count - 1;
+		unsigned common = spec->protocols & earlier->protocols;
+		unsigned port = spec->internal_port > earlier->internal_port
+					? spec->internal_port
+					: earlier->internal_port;
+		if (common && port <= last && port <= earlier_last)
+			return fail(
+				st->error, st->size,
+				"invalid SPEC '%s': port %u/%s is also in '%s'; name each port once",
+				st->operands[index], port,
+				common & PROTOCOL_TCP ? "tcp" : "udp",
+				st->operands[i]);
+	}
+	return 0;
+}
+
 /* Every range becomes SPECs of one port each, in order: one mapping per
  * port, requested and printed one at a time. */
 static int expand_ranges(struct parse_state *st, size_t ports)
@@ -849,6 +881,8 @@ static int parse_operands(struct parse_state *st)
 				st->error, st->size,
 				"too many ports: %s names more than %d in all; split them across commands",
 				cmd->name, CLI_PORTS_MAX);
+		if (check_named_once(st, i) < 0)
+			return -1;
 	}
 	return expand_ranges(st, ports);
 }

@@ -22,8 +22,9 @@
 #include "session.h"
 #include "signals.h"
 
-/* deleting on the way out, and ending hooks: bounded in total */
-#define SHUTDOWN_DELETE_MS 1500
+/* ending hooks and writing the last events on the way out: bounded in
+ * total (deleting is bounded by the gateway's silence,
+ * RENEW_DELETE_PATIENCE_MS) */
 #define SHUTDOWN_HOOK_GRACE_MS 400
 #define SHUTDOWN_OUTPUT_GRACE_MS 300
 /* systemd hears READY=1 by then even if the gateway stays silent */
@@ -200,18 +201,25 @@ static void on_wake(void *context)
 
 static void shut_down(struct renew_loop *l)
 {
-	int64_t deadline = clock_now_ms() + SHUTDOWN_DELETE_MS;
+	int64_t deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
 	size_t i;
 
+	reporter_status_flush(&l->shared.rep);
 	notify_send("STOPPING=1");
 	eloop_timer_stop(&l->shared.loop, &l->ready_timer);
 	for (i = 0; i < l->family_count; i++)
-		renew_family_shut_down(&l->families[i], deadline);
+		renew_family_shut_down(&l->families[i], &deadline);
+	renew_shared_save_state(&l->shared);
 	hook_end_all(&l->shared.rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
 	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
 }
 
 /* --- setting up --- */
+
+static void on_save_timer(void *context)
+{
+	renew_shared_save_state(context);
+}
 
 static size_t mapping_count(const struct invocation *inv)
 {
@@ -243,6 +251,9 @@ static int loop_init(struct renew_loop *l, const struct invocation *inv)
 		       &l->shared.state) < 0)
 		return -1;
 	eloop_timer_init(&l->ready_timer, on_ready_deadline, l);
+	eloop_timer_init(&l->shared.save_timer, on_save_timer, &l->shared);
+	/* the first change is written at once */
+	l->shared.saved_at_ms = clock_now_ms() - RENEW_STATE_SAVE_INTERVAL_MS;
 	l->signal_fd = signals_open();
 	if (l->signal_fd < 0 || eloop_watch(&l->shared.loop, l->signal_fd,
 					    POLLIN, on_signal, l) < 0)
@@ -286,6 +297,7 @@ static void loop_free(struct renew_loop *l)
 	for (i = 0; i < l->family_count; i++)
 		renew_family_free(&l->families[i]);
 	reporter_free(&l->shared.rep);
+	state_batch_free(&l->shared.unsaved);
 	state_free(&l->shared.state);
 	free(l->shared.state_directory);
 	eloop_free(&l->shared.loop);

@@ -87,14 +87,29 @@ static struct ip_address host_of(struct renew_family *f)
 				: f->sup.client.exchange.local.address;
 }
 
+void renew_shared_save_state(struct renew_shared *shared)
+{
+	eloop_timer_stop(&shared->loop, &shared->save_timer);
+	state_batch_commit(&shared->unsaved, shared->state_directory);
+	shared->saved_at_ms = clock_now_ms();
+}
+
+/* Into the state now, into the file soon: at the next turn of the loop,
+ * or RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later
+ * (a crash loses at most that much). */
 static void commit(struct renew_family *f, const struct state_change *change)
 {
 	struct renew_shared *shared = f->shared;
 
 	if (state_apply(&shared->state, change, 1) < 0)
 		diag_verbose("out of memory: the state forgets a change");
-	if (shared->state_directory)
-		state_commit(shared->state_directory, time(NULL), change, 1);
+	if (!shared->state_directory)
+		return;
+	state_batch_add(&shared->unsaved, change);
+	if (!shared->save_timer.armed)
+		eloop_timer_at(&shared->loop, &shared->save_timer,
+			       shared->saved_at_ms +
+				       RENEW_STATE_SAVE_INTERVAL_MS);
 }
 
 static void remember_mapping(struct renew_family *f, size_t index, bool forget)
@@ -583,7 +598,7 @@ static bool may_delete(const struct renew_family *f, const struct mapping *m)
 	return false;
 }
 
-static bool delete_one(struct renew_family *f, size_t i, int64_t deadline)
+static bool delete_one(struct renew_family *f, size_t i, int64_t *deadline)
 {
 	struct mapping *m = &f->mappings[i];
 	struct request request;
@@ -592,9 +607,11 @@ static bool delete_one(struct renew_family *f, size_t i, int64_t deadline)
 	session_request(f->shared->inv, REQUEST_DELETE, m->protocol,
 			m->internal_port, 0, &request);
 	memcpy(request.nonce, m->nonce, sizeof(request.nonce));
-	if (!run_delete(f, &request, deadline))
+	if (!run_delete(f, &request, *deadline))
 		return false;
 	r = f->sup.client.result;
+	if (!failure_is_silence(r.failure))
+		*deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
 	if (r.failure != FAILURE_NONE) {
 		reporter_failure(&f->shared->rep, &r);
 		/* the others would wait in vain too */
@@ -610,7 +627,7 @@ static bool delete_one(struct renew_family *f, size_t i, int64_t deadline)
 /* The mappings granted, and last the one whose request was cut short (the
  * gateway may have made it; deleting one that does not exist succeeds). */
 static void delete_mappings(struct renew_family *f, bool cut_short,
-			    size_t cut_index, int64_t deadline)
+			    size_t cut_index, int64_t *deadline)
 {
 	bool extra = cut_short && !f->mappings[cut_index].established;
 	size_t n, i;
@@ -634,7 +651,7 @@ static void delete_mappings(struct renew_family *f, bool cut_short,
 	}
 }
 
-void renew_family_shut_down(struct renew_family *f, int64_t deadline_ms)
+void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
 {
 	bool cut_short = f->in_flight && f->action.kind == ACTION_MAP;
 

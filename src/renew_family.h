@@ -13,7 +13,12 @@
 #include "reporter.h"
 #include "scheduler.h"
 #include "state.h"
+#include "state_batch.h"
 #include "supervisor.h"
+
+/* Each write rewrites the whole state file: the changes of a burst of
+ * grants (a range of ports) are written together, at most this often. */
+#define RENEW_STATE_SAVE_INTERVAL_MS 250
 
 /* What the families share. */
 struct renew_shared {
@@ -22,6 +27,9 @@ struct renew_shared {
 	struct reporter rep;
 	char *state_directory; /* NULL: nothing kept between runs */
 	struct state state;
+	struct state_batch unsaved;    /* changes not yet in the file */
+	struct eloop_timer save_timer; /* when to write them */
+	int64_t saved_at_ms;
 	bool stopping;
 	bool stop_again; /* a second SIGINT or SIGTERM while deleting */
 	/* called when a family's mappings or gateway changed */
@@ -47,6 +55,10 @@ struct renew_family {
 	bool deleting_done;
 };
 
+/* Writes the state changes not yet written: at save_timer, and on the way
+ * out. */
+void renew_shared_save_state(struct renew_shared *shared);
+
 /* Makes the family's mappings from the command line's specs and starts
  * its supervisor. Returns 0, or -1 with errno. */
 int renew_family_start(struct renew_family *f, struct renew_shared *shared,
@@ -63,9 +75,15 @@ void renew_family_resumed(struct renew_family *f);
 void renew_family_expire(struct renew_family *f);
 /* SIGUSR1. */
 void renew_family_print_state(struct renew_family *f);
+/* On the way out, how long the gateway may leave a deletion unanswered:
+ * each answer gives the next deletions this long again, so a silent
+ * gateway costs this much and a range of ports is deleted to the end. */
+#define RENEW_DELETE_PATIENCE_MS 1500
+
 /* The way out: stop sending, freeze the gateway, delete the mappings
- * (unless --keep) by deadline_ms. */
-void renew_family_shut_down(struct renew_family *f, int64_t deadline_ms);
+ * (unless --keep) by *deadline_ms, which each answer moves to
+ * RENEW_DELETE_PATIENCE_MS from then; families share it. */
+void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms);
 
 size_t renew_family_established(const struct renew_family *f);
 bool renew_family_all_tried(const struct renew_family *f);

@@ -6,8 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "notify.h"
+
+static void on_status_timer(void *context)
+{
+	reporter_status_flush(context);
+}
 
 int reporter_init(struct reporter *r, struct eloop *loop,
 		  const struct invocation *inv, size_t mapping_count)
@@ -15,6 +21,9 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 	memset(r, 0, sizeof(*r));
 	r->output.json = inv->json;
 	r->quiet_renewals = inv->quiet;
+	r->loop = loop;
+	eloop_timer_init(&r->status_timer, on_status_timer, r);
+	r->status_sent_ms = clock_now_ms() - REPORTER_STATUS_INTERVAL_MS;
 	output_queue_start(&r->output);
 	return hook_runner_init(&r->hooks, loop, inv->on_change,
 				inv->hook_timeout_ms, mapping_count);
@@ -22,6 +31,7 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 
 void reporter_free(struct reporter *r)
 {
+	eloop_timer_stop(r->loop, &r->status_timer);
 	hook_runner_free(&r->hooks);
 	output_queue_free(&r->output);
 }
@@ -128,25 +138,39 @@ void reporter_address(struct reporter *r, const struct client *client,
 void reporter_status(struct reporter *r, size_t active, size_t count,
 		     const struct client *client, const struct client *waiting)
 {
-	char status[sizeof(r->status)];
+	char *status = r->status_due;
+	size_t size = sizeof(r->status_due);
 
 	if (waiting)
 		snprintf(
-			status, sizeof(status),
+			status, size,
 			"STATUS=waiting for gateway %s; %zu of %zu mappings active",
 			waiting->exchange.gateway_text, active, count);
 	else if (client)
-		snprintf(status, sizeof(status),
+		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active via %s", active,
 			 count, client->exchange.gateway_text);
 	else
-		snprintf(status, sizeof(status),
+		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active, no gateway",
 			 active, count);
-	if (strcmp(status, r->status) == 0)
+	if (r->status_timer.armed)
 		return;
-	snprintf(r->status, sizeof(r->status), "%s", status);
-	notify_send(status);
+	if (clock_now_ms() - r->status_sent_ms >= REPORTER_STATUS_INTERVAL_MS)
+		reporter_status_flush(r);
+	else
+		eloop_timer_at(r->loop, &r->status_timer,
+			       r->status_sent_ms + REPORTER_STATUS_INTERVAL_MS);
+}
+
+void reporter_status_flush(struct reporter *r)
+{
+	eloop_timer_stop(r->loop, &r->status_timer);
+	if (r->status_due[0] == '\0' || strcmp(r->status_due, r->status) == 0)
+		return;
+	snprintf(r->status, sizeof(r->status), "%s", r->status_due);
+	notify_send(r->status);
+	r->status_sent_ms = clock_now_ms();
 }
 
 void reporter_ready(struct reporter *r)
@@ -154,6 +178,7 @@ void reporter_ready(struct reporter *r)
 	if (r->ready)
 		return;
 	r->ready = true;
+	reporter_status_flush(r);
 	notify_send("READY=1");
 }
 

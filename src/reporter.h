@@ -14,12 +14,20 @@
 #include "output.h"
 #include "scheduler.h"
 
+/* STATUS= goes out at most this often: a range of ports changes the
+ * count at each grant, and each message is work for systemd */
+#define REPORTER_STATUS_INTERVAL_MS 200
+
 struct reporter {
 	struct output output;
 	bool quiet_renewals;
 	struct hook_runner hooks;
 	bool ready;
-	char status[160]; /* the last STATUS= sent */
+	struct eloop *loop;
+	char status[160];     /* the last STATUS= sent */
+	char status_due[160]; /* the newest, sent at status_timer */
+	struct eloop_timer status_timer;
+	int64_t status_sent_ms;
 };
 
 int reporter_init(struct reporter *r, struct eloop *loop,
@@ -51,11 +59,14 @@ void reporter_address(struct reporter *r, const struct client *client,
 		      const struct ip_address *address);
 
 /* STATUS= with the mappings active, and the gateway a request has waited
- * on for a second or more (waiting, or NULL), when it changed; READY=1
- * once. */
+ * on for a second or more (waiting, or NULL), when it changed: at once, or
+ * the newest REPORTER_STATUS_INTERVAL_MS after the last. READY=1 once,
+ * after the newest STATUS=. */
 void reporter_status(struct reporter *r, size_t active, size_t count,
 		     const struct client *client, const struct client *waiting);
 void reporter_ready(struct reporter *r);
+/* Sends the STATUS= that waits for its time now (on the way out). */
+void reporter_status_flush(struct reporter *r);
 
 /* stdout can no longer be written because its reader went away. */
 bool reporter_output_gone(const struct reporter *r);

@@ -156,33 +156,11 @@ fail:
 	return -1;
 }
 
-static void record(struct session *s, const struct state_change *change)
-{
-	if (s->change_count == s->change_capacity) {
-		size_t capacity =
-			s->change_capacity ? 2 * s->change_capacity : 8;
-		struct state_change *grown =
-			realloc(s->changes, capacity * sizeof(*grown));
-		if (!grown) {
-			if (!s->changes_lost)
-				diag_warning(
-					"out of memory: the state directory will not learn of every mapping");
-			s->changes_lost = true;
-			return;
-		}
-		s->changes = grown;
-		s->change_capacity = capacity;
-	}
-	s->changes[s->change_count++] = *change;
-}
-
 static void session_close(struct session *s)
 {
-	if (s->state_directory && s->change_count)
-		state_commit(s->state_directory, time(NULL), s->changes,
-			     s->change_count);
+	state_batch_commit(&s->changes, s->state_directory);
+	state_batch_free(&s->changes);
 	state_free(&s->state);
-	free(s->changes);
 	free(s->state_directory);
 	client_close(&s->client);
 	eloop_free(&s->loop);
@@ -325,7 +303,7 @@ static void remember(struct session *s, const struct request *request,
 						  ? STATE_PROTOCOL_PCP
 						  : STATE_PROTOCOL_NATPMP;
 		change.gateway.seen = time(NULL);
-		record(s, &change);
+		state_batch_add(&s->changes, &change);
 		s->client.switched = false;
 		s->gateway_remembered = true;
 	}
@@ -341,7 +319,7 @@ static void remember(struct session *s, const struct request *request,
 	change.mapping.internal_port = request->internal_port;
 	memcpy(change.mapping.nonce, request->nonce, STATE_NONCE_SIZE);
 	change.mapping.expires = (int64_t)time(NULL) + r->lifetime;
-	record(s, &change);
+	state_batch_add(&s->changes, &change);
 	if (state_apply(&s->state, &change, 1) < 0)
 		diag_verbose("out of memory: the state forgets this mapping");
 }

@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "output.h"
 #include "state.h"
+#include "state_batch.h"
 
 struct session {
 	const struct invocation *inv;
@@ -28,10 +29,8 @@ struct session {
 	/* the state directory, NULL when none can be kept */
 	char *state_directory;
 	struct state state;
-	struct state_change *changes; /* for the state file, at close */
-	size_t change_count, change_capacity;
-	bool changes_lost;	 /* out of memory: warned once */
-	bool gateway_remembered; /* this run's protocol is among changes */
+	struct state_batch changes; /* for the state file, at close */
+	bool gateway_remembered;    /* this run's protocol is among changes */
 };
 
 /* The body of a command, run once per address family asked for. */

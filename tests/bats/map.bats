@@ -203,7 +203,7 @@ teardown() {
 	[ "$(jq -r '"\(.internal_port)>\(.external_port)"' <<<"$output" | paste -sd,)" = "27015>37015,27016>37016,27017>37017" ]
 }
 
-@test "a malformed range is exit 64 with one line naming it, and nothing is sent" {
+@test "a malformed range, or a port named twice, is exit 64 with one line naming it, and nothing is sent" {
 	start_gateway
 	local spec expected
 	while IFS='|' read -r spec expected; do
@@ -216,6 +216,8 @@ teardown() {
 6881-6889:7000-7001|the internal range has 9 ports and the external range 2; they must match
 6881-6889:7000|9 internal ports need an external range of 9 too (7000-7008), or 0
 65530-65540|port 65540 is out of range (0-65535)
+1-9:65530|9 internal ports need an external range of 9 too, or 0
+70-90/both|port 80/tcp is also in '80'; name each port once
 SPECS
 	run --separate-stderr natpmp -g "$GW" map 1-1000 2000-2030/both
 	[ "$status" -eq 64 ]

@@ -9,6 +9,9 @@ load helpers
 
 teardown() {
 	stop_loop
+	if [ -n "${LISTENER:-}" ]; then
+		kill "$LISTENER" 2>/dev/null || true
+	fi
 	common_teardown
 }
 
@@ -213,6 +216,22 @@ ms_until_line() {
 	echo "took $elapsed ms"
 	[ "$status" -eq 0 ]
 	[ "$elapsed" -lt 2600 ]
+}
+
+# bats test_tags=timing
+@test "SIGTERM deletes every mapping of a range while the gateway answers, even past 1.5 s in all" {
+	start_gateway --speaks pcp
+	start_loop -g "$GW" -l 60 renew-loop 7000-7003
+	loop_wait_for ' mapped tcp ' 4
+	gw_ctl delay 450 >/dev/null # 1.8 s for the four deletions
+	local start status=0
+	start=$(now_ms)
+	signal_loop TERM || status=$?
+	echo "took $(($(now_ms) - start)) ms"
+	[ "$status" -eq 0 ]
+	[ "$(loop_count ' unmapped tcp 700[0-3]$')" -eq 4 ]
+	gw_holds 0
+	[ ! -s "$LOOP_ERR" ]
 }
 
 # bats test_tags=timing
@@ -495,7 +514,8 @@ pid_in_file_gone() {
 start_notify_listener() {
 	local socket=$BATS_TEST_TMPDIR/notify.sock
 	NOTES=$BATS_TEST_TMPDIR/notes
-	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" &
+	# fd 3 closed: a test that fails before killing it does not hang bats
+	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
 	LISTENER=$!
 	wait_until test -S "$socket"
 	NOTIFY_SOCKET_PATH=$socket
@@ -510,6 +530,20 @@ start_notify_listener() {
 	[ "$(grep -c '^READY=1$' "$NOTES")" -eq 1 ]
 	signal_loop TERM
 	wait_until grep -q '^STOPPING=1$' "$NOTES"
+	kill "$LISTENER"
+}
+
+# bats test_tags=timing
+@test "under systemd a range's grants make a few STATUS= messages, not one each, the last exact and before READY=1" {
+	start_gateway
+	start_notify_listener
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 1-100/both
+	wait_until grep -q '^READY=1$' "$NOTES"
+	local statuses
+	statuses=$(grep -c '^STATUS=' "$NOTES")
+	echo "$statuses STATUS= for 200 mappings"
+	[ "$statuses" -le 10 ]
+	[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" = "STATUS=200 of 200 mappings active via $GW" ]
 	kill "$LISTENER"
 }
 
@@ -674,6 +708,24 @@ start_notify_listener() {
 	run --separate-stderr bash -c 'ulimit -n 4; exec "$1" -g "$2" renew-loop 8080' _ "$NATPMP" "$GW" 3>&-
 	[ "$status" -eq 71 ]
 	[[ "${stderr_lines[-1]}" == "natpmp: renew-loop: cannot start: "* ]]
+}
+
+# bats test_tags=timing
+@test "over PCP, a range of 1024 ports, TCP and UDP, is mapped in moments, kept in the state, and all deleted on SIGTERM" {
+	start_gateway --speaks pcp
+	local start elapsed status=0
+	start=$(now_ms)
+	start_loop -g "$GW" -l 600 renew-loop 1-1024/both
+	loop_wait_for ' mapped (udp|tcp) ' 2048
+	elapsed=$(($(now_ms) - start))
+	echo "2048 mappings in $elapsed ms"
+	[ "$elapsed" -lt 3000 ]
+	# every nonce reaches the file, for a later run to renew or delete with
+	wait_until file_has "$NATPMP_STATE_DIR/state" '^mapping ' 2048
+	signal_loop TERM || status=$?
+	[ "$status" -eq 0 ]
+	[ "$(loop_count ' unmapped (udp|tcp) ')" -eq 2048 ]
+	gw_holds 0
 }
 
 @test "renew-loop keeps every port of a range mapped, each its own mapping and event" {

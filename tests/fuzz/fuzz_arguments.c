@@ -16,6 +16,33 @@ static const struct command *const commands[] = {
 	&command_renew_loop, &command_doctor,
 };
 
+/* What a parsed command line hands the commands: SPECs of one port each,
+ * at most CLI_PORTS_MAX of them, each protocol and port once. */
+static void check_specs(const struct invocation *invocation)
+{
+	static uint8_t named[2][65536 / 8];
+	size_t i;
+	unsigned p;
+
+	if (invocation->spec_count > CLI_PORTS_MAX)
+		__builtin_trap();
+	memset(named, 0, sizeof(named));
+	for (i = 0; i < invocation->spec_count; i++) {
+		const struct port_spec *spec = &invocation->specs[i];
+		unsigned port = spec->internal_port;
+		if (spec->count != 1 || spec->protocols == 0 ||
+		    spec->protocols > PROTOCOL_BOTH)
+			__builtin_trap();
+		for (p = 0; p < 2; p++) {
+			if (!(spec->protocols & ((unsigned)PROTOCOL_UDP << p)))
+				continue;
+			if (named[p][port / 8] & (1u << (port % 8)))
+				__builtin_trap();
+			named[p][port / 8] |= (uint8_t)(1u << (port % 8));
+		}
+	}
+}
+
 /* Splits the input at NUL bytes into an argv. */
 static void parse_argv(char *text, size_t size)
 {
@@ -36,9 +63,10 @@ static void parse_argv(char *text, size_t size)
 	argv[argc] = NULL;
 	if (cli_parse(argc, argv, commands,
 		      sizeof(commands) / sizeof(commands[0]), NULL, &invocation,
-		      error, sizeof(error)) == 0)
+		      error, sizeof(error)) == 0) {
+		check_specs(&invocation);
 		cli_free(&invocation);
-	else if (strlen(error) == 0)
+	} else if (strlen(error) == 0)
 		__builtin_trap(); /* every rejection says why */
 }
 

@@ -90,6 +90,8 @@ static void test_ranges(void)
 	spec_bad(
 		"6881-6889:7000",
 		"9 internal ports need an external range of 9 too (7000-7008), or 0");
+	spec_bad("1-9:65530", /* no hint past 65535 */
+		 "9 internal ports need an external range of 9 too, or 0");
 	spec_bad("6881-6883:7000-7001",
 		 "the internal range has 3 ports and the external range 2");
 	spec_bad("8080:7000-7001",
@@ -315,6 +317,31 @@ static void test_ranges_expand(void)
 	CHECK_STR_CONTAINS(error, "did you mean 6881-6889/tcp?");
 }
 
+/* A gateway keeps one mapping per protocol and internal port: each is
+ * named once, whatever the external ports. */
+static void test_ports_named_once(void)
+{
+	struct invocation inv;
+
+	CHECK_EQ(PARSE(NULL, &inv, "map", "8080/udp", "8080/tcp", "6881-6889",
+		       "6890-6899/both"),
+		 0);
+	CHECK_EQ(inv.spec_count, 21);
+	cli_free(&inv);
+	CHECK_EQ(PARSE(NULL, &inv, "map", "80", "6881-6889", "6885-6890"), -1);
+	CHECK_STR_CONTAINS(
+		error,
+		"invalid SPEC '6885-6890': port 6885/tcp is also in '6881-6889'; name each port once");
+	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "6885-6890/udp",
+		       "6881-6889:0/both"),
+		 -1);
+	CHECK_STR_CONTAINS(error, "port 6885/udp is also in '6885-6890/udp'");
+	CHECK_EQ(PARSE(NULL, &inv, "unmap", "8080:80", "8080:81"), -1);
+	CHECK_STR_CONTAINS(error, "port 8080/tcp is also in '8080:80'");
+	CHECK_EQ(PARSE(NULL, &inv, "map", "0/both", "0/udp"), -1);
+	CHECK_STR_CONTAINS(error, "port 0/udp is also in '0/both'");
+}
+
 static void test_options_anywhere(void)
 {
 	struct invocation inv;
@@ -523,6 +550,7 @@ int main(void)
 	test_filters();
 	test_options_anywhere();
 	test_ranges_expand();
+	test_ports_named_once();
 	test_gateway_sources();
 	test_usage_errors();
 	return check_report("test_cli");
