@@ -4,7 +4,8 @@
 # where the FHS and the tool that reads it expect it, asked of the tools
 # themselves; the installed man page renders, the installed binary runs,
 # and the systemd unit names the binary of its prefix, passes systemd's own
-# checks and has an exposure of 2.0 or lower.
+# checks, has an exposure of 2.0 or lower, and its system-call filter lets
+# through every call renew-loop and its hook make (strace says which).
 
 load helpers
 
@@ -139,4 +140,86 @@ unit_checks() {
 	run "$USR/usr/bin/natpmp" renew-loop $args --help
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: natpmp [options] renew-loop "* ]]
+}
+
+# syscalls_of NAME...: the system calls a SystemCallFilter= word names, one
+# per line, groups expanded by systemd-analyze itself
+syscalls_of() {
+	local word
+	for word in "$@"; do
+		case $word in
+		@*)
+			systemd-analyze syscall-filter "$word" | tail -n +2 |
+				sed 's/^ *//; /^#/d; /^$/d' | while read -r member; do
+				syscalls_of "$member"
+			done
+			;;
+		*) echo "$word" ;;
+		esac
+	done
+}
+
+# filter_allows UNIT: what the unit's SystemCallFilter= lines let through,
+# in their order: a list allows, a list after ~ takes away
+filter_allows() {
+	local allowed=$BATS_TEST_TMPDIR/allowed line words
+	: >"$allowed"
+	while IFS= read -r line; do
+		words=${line#SystemCallFilter=}
+		case $words in
+		'~'*)
+			# shellcheck disable=SC2086 # one word per group
+			syscalls_of ${words#'~'} | sort -u |
+				comm -23 <(sort -u "$allowed") - >"$allowed.new"
+			;;
+		*)
+			# shellcheck disable=SC2086
+			syscalls_of $words | sort -u - "$allowed" >"$allowed.new"
+			;;
+		esac
+		mv "$allowed.new" "$allowed"
+	done < <(grep '^SystemCallFilter=' "$1")
+	cat "$allowed"
+}
+
+@test "the unit's system-call filter lets through every call renew-loop and its hook make" {
+	local unit=$USR/usr/lib/systemd/system/natpmp-renew@.service
+	local trace=$BATS_TEST_TMPDIR/trace hook=$BATS_TEST_TMPDIR/hook
+	local socket=$BATS_TEST_TMPDIR/notify.sock natpmp_pid listener
+	# shellcheck disable=SC2016 # the hook expands them
+	printf '#!/bin/sh\necho "$NATPMP_EVENT $NATPMP_EXTERNAL_PORT" >>"%s"\n' \
+		"$BATS_TEST_TMPDIR/events" >"$hook"
+	chmod +x "$hook"
+	"$BUILD/tests/notify_listen" "$socket" >"$BATS_TEST_TMPDIR/notes" 3>&- &
+	listener=$!
+	wait_until test -S "$socket"
+	# PCP: its nonces go to the state file
+	start_gateway --speaks pcp
+	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes it
+	# as the unit runs it: its own state directory, systemd's notify
+	# socket, a hook; mappings renewed every second, a signal of each kind
+	NOTIFY_SOCKET=$socket STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
+		env -u NATPMP_STATE_DIR strace -f -qq -o "$trace" "$USR/usr/bin/natpmp" -g "$GW" -l 2 \
+		--on-change "$hook" renew-loop 7000/both \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local strace_pid=$!
+	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
+	natpmp_pid=$(pgrep -P "$strace_pid" -x natpmp)
+	kill -HUP "$natpmp_pid"
+	kill -USR1 "$natpmp_pid"
+	wait_until file_has "$BATS_TEST_TMPDIR/err" 'state: tcp 7000:' 1
+	kill -TERM "$natpmp_pid"
+	wait "$strace_pid"
+	kill "$listener"
+	grep -q '^READY=1$' "$BATS_TEST_TMPDIR/notes"
+	[ "$(grep -c '^mapped ' "$BATS_TEST_TMPDIR/events")" -eq 2 ]
+	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$BATS_TEST_TMPDIR/unit-state/state"
+	# every call made, by natpmp and the hook's shell, against the filter
+	local made denied
+	made=$(sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z0-9_]+) resumed>.*/\1/;
+		/^(\+\+\+|---)/d; s/\(.*//' "$trace" | sort -u)
+	denied=$(comm -23 <(echo "$made") <(filter_allows "$unit"))
+	echo "made: $(echo "$made" | wc -l) calls; not allowed: ${denied:-none}"
+	[ "$(echo "$made" | wc -l)" -gt 30 ]
+	[ -z "$denied" ]
 }
