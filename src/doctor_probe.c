@@ -176,12 +176,9 @@ static void test_mapping(struct doctor_run *d, const struct protocol *protocol,
 	struct doctor_probe deletion;
 
 	m->via = protocol->json_name;
-	memset(&request, 0, sizeof(request));
-	request.kind = REQUEST_MAP;
-	request.protocol = m->protocol;
-	request.internal_port = m->internal_port;
-	request.suggested_port = m->suggested_port;
-	request.lifetime = m->lifetime;
+	session_request(d->inv, REQUEST_MAP, m->protocol, m->internal_port,
+			m->suggested_port, &request);
+	request.lifetime = m->lifetime; /* a test mapping's, not -l's */
 	if (client_new_nonce(request.nonce) < 0) {
 		m->probe.outcome = PROBE_FAILED;
 		snprintf(m->probe.result.message,

@@ -113,6 +113,20 @@ now_ms() {
 	echo $((us / 1000))
 }
 
+# Starts a listener for sd_notify messages, as systemd would hear them;
+# sets NOTIFY_SOCKET_PATH (its socket), NOTES (what it heard, a line per
+# message) and LISTENER (its pid).
+# shellcheck disable=SC2034 # the tests read what it sets
+start_notify_listener() {
+	local socket=$BATS_TEST_TMPDIR/notify.sock
+	NOTES=$BATS_TEST_TMPDIR/notes
+	# fd 3 closed: a test that fails before killing it does not hang bats
+	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
+	LISTENER=$!
+	wait_until test -S "$socket"
+	NOTIFY_SOCKET_PATH=$socket
+}
+
 common_teardown() {
 	stop_gateway
 }

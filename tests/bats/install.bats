@@ -185,20 +185,18 @@ filter_allows() {
 @test "the unit's system-call filter lets through every call renew-loop and the hooks make" {
 	local unit=$USR/usr/lib/systemd/system/natpmp-renew@.service
 	local trace=$BATS_TEST_TMPDIR/trace hook=$BATS_TEST_TMPDIR/hook
-	local socket=$BATS_TEST_TMPDIR/notify.sock natpmp_pid listener
+	local natpmp_pid
 	# shellcheck disable=SC2016 # the hook expands them
 	printf '#!/bin/sh\necho "$NATPMP_EVENT $NATPMP_EXTERNAL_PORT" >>"%s"\n' \
 		"$BATS_TEST_TMPDIR/events" >"$hook"
 	chmod +x "$hook"
-	"$BUILD/tests/notify_listen" "$socket" >"$BATS_TEST_TMPDIR/notes" 3>&- &
-	listener=$!
-	wait_until test -S "$socket"
+	start_notify_listener
 	# PCP: its nonces go to the state file
 	start_gateway --speaks pcp
 	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes it
 	# as the unit runs it: its own state directory, systemd's notify
 	# socket, a hook; mappings renewed every second, a signal of each kind
-	NOTIFY_SOCKET=$socket STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
 		env -u NATPMP_STATE_DIR strace -f -qq -o "$trace" "$USR/usr/bin/natpmp" -g "$GW" -l 2 \
 		--on-change "$hook" renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
@@ -210,8 +208,8 @@ filter_allows() {
 	wait_until file_has "$BATS_TEST_TMPDIR/err" 'state: tcp 7000:' 1
 	kill -TERM "$natpmp_pid"
 	wait "$strace_pid"
-	kill "$listener"
-	grep -q '^READY=1$' "$BATS_TEST_TMPDIR/notes"
+	kill "$LISTENER"
+	grep -q '^READY=1$' "$NOTES"
 	[ "$(grep -c '^mapped ' "$BATS_TEST_TMPDIR/events")" -eq 2 ]
 	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$BATS_TEST_TMPDIR/unit-state/state"
 	# the shipped hooks too, and the programs they run, up to the point

@@ -510,16 +510,6 @@ pid_in_file_gone() {
 	[ "$seconds" -ge 1790 ] && [ "$seconds" -le 1800 ]
 }
 
-# Starts a listener for sd_notify messages; sets NOTES and LISTENER.
-start_notify_listener() {
-	local socket=$BATS_TEST_TMPDIR/notify.sock
-	NOTES=$BATS_TEST_TMPDIR/notes
-	# fd 3 closed: a test that fails before killing it does not hang bats
-	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
-	LISTENER=$!
-	wait_until test -S "$socket"
-	NOTIFY_SOCKET_PATH=$socket
-}
 
 @test "under systemd it reports READY=1 once every mapping is made" {
 	start_gateway
