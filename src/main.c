@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "clock.h"
-#include "command.h"
-#include "diag.h"
-#include "exit_status.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "cmd/command.h"
+#include "core/diag.h"
+#include "core/exit_status.h"
 
 #ifndef NATPMP_VERSION
 #define NATPMP_VERSION "unknown"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cli.h"
-#include "command.h"
+#include "cli/cli.h"
+#include "cmd/command.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

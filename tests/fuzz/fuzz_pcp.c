@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "wire_bytes.h"
-#include "wire_pcp.h"
+#include "wire/wire_bytes.h"
+#include "wire/wire_pcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

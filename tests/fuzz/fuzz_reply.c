@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "announce.h"
-#include "wire_natpmp.h"
-#include "wire_pcp.h"
+#include "proto/announce.h"
+#include "wire/wire_natpmp.h"
+#include "wire/wire_pcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

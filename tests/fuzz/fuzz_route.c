@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "route_netlink.h"
-#include "route_probe.h"
+#include "os/route_netlink.h"
+#include "os/route_probe.h"
 
 #define MAX_PREFIXES 256
 

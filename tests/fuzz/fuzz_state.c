@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "state.h"
+#include "cli/cli.h"
+#include "state/state.h"
 
 #include "../unit/state_equal.h"
 

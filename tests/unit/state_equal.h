@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "state.h"
+#include "state/state.h"
 
 static inline bool gateways_equal(const struct state_gateway *a,
 				  const struct state_gateway *b)

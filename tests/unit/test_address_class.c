@@ -1,6 +1,6 @@
 /* test_address_class.c - which external addresses earn the "not reachable
  * from the internet" warning. */
-#include "address_class.h"
+#include "core/address_class.h"
 #include "check.h"
 
 #define A(a, b, c, d)                                                          \

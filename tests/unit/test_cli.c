@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "cli.h"
-#include "command.h"
+#include "cli/cli.h"
+#include "cmd/command.h"
 
 static char error[CLI_ERROR_SIZE];
 

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "cli.h"
-#include "doctor.h"
-#include "exit_status.h"
+#include "cli/cli.h"
+#include "doctor/doctor.h"
+#include "core/exit_status.h"
 
 static void answered(struct doctor_probe *p, const char *via)
 {

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "clock.h"
-#include "eloop.h"
+#include "core/clock.h"
+#include "engine/eloop.h"
 
 struct probe {
 	struct eloop *loop;

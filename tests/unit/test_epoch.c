@@ -1,7 +1,7 @@
 /* test_epoch.c - gateway restart detection follows RFC 6886 section 3.6:
  * previous SSSoE + 7/8 of our elapsed time, 2 s of tolerance. */
 #include "check.h"
-#include "epoch.h"
+#include "proto/epoch.h"
 
 /* RFC 6887 section 8.5: back by more than 1 s, or the clocks' progress
  * differing by more than 2 s plus 1/16, is a loss of state. */

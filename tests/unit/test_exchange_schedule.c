@@ -1,8 +1,8 @@
 /* test_exchange_schedule.c - NAT-PMP's retransmission schedule is RFC 6886
  * section 3.1's: sends at 0, 0.25, 0.75 ... 63.75 s, give up at 127.75 s. */
 #include "check.h"
-#include "exchange.h"
-#include "protocol.h"
+#include "engine/exchange.h"
+#include "proto/protocol.h"
 
 int main(void)
 {

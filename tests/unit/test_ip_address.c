@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "ip_address.h"
+#include "core/ip_address.h"
 
 static void test_parse_and_format(void)
 {

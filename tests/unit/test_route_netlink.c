@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "route_netlink.h"
-#include "route_probe.h"
+#include "os/route_netlink.h"
+#include "os/route_probe.h"
 
 #define LOWER_UP 0x10000u
 #define MAX_PREFIXES 64

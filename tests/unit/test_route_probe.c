@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "route_probe.h"
+#include "os/route_probe.h"
 
 #define MAX_PREFIXES 300
 

@@ -2,8 +2,8 @@
  * it may wait, renewal at half the grant, back-off after failures, loss at
  * expiry (and never "renewed" after one), restarts and network changes. */
 #include "check.h"
-#include "cli.h"
-#include "scheduler.h"
+#include "cli/cli.h"
+#include "renew/scheduler.h"
 
 static struct result grant(uint16_t port, uint32_t lifetime, uint32_t external,
 			   uint32_t internal)

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cli.h"
-#include "state.h"
+#include "cli/cli.h"
+#include "state/state.h"
 #include "state_equal.h"
 
 #define NOW INT64_C(1767225600) /* 2026-01-01 */

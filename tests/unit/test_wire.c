@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "wire_natpmp.h"
+#include "wire/wire_natpmp.h"
 
 static const struct natpmp_request map_tcp_8080 = {
 	.opcode = NATPMP_OP_MAP_TCP,

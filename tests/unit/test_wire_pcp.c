@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "announce.h"
+#include "proto/announce.h"
 #include "check.h"
-#include "wire_natpmp.h"
-#include "wire_pcp.h"
+#include "wire/wire_natpmp.h"
+#include "wire/wire_pcp.h"
 
 /* miniupnpd's restart announcement: version 2, R + ANNOUNCE, result 0,
  * lifetime 0, epoch 0, 12 reserved bytes */

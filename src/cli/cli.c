@@ -1,0 +1,1111 @@
+/* cli.c - parse natpmp's command line into a struct invocation.
+ * Every malformed value yields one line naming it; nothing is printed here. */
+#include "cli/cli.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd/command.h"
+#include "cli/suggest.h"
+
+#define CLI_COMMANDS_MAX 16 /* for suggestions among their names */
+
+#define MS_PER_SECOND 1000
+#define LIFETIME_MAX_SECONDS 4294967295ULL
+/* a timeout beyond the 127.75 s schedule changes nothing; the cap only
+ * keeps the arithmetic far from overflow */
+#define TIMEOUT_MAX_SECONDS 4294967295ULL
+
+static int fail(char *error, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *error, size_t size, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(error, size, format, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A port is 1-5 decimal digits with a value of at most 65535. */
+static int parse_port(const char *text, size_t length, const char *spec,
+		      uint16_t *port, char *error, size_t size)
+{
+	unsigned long value = 0;
+	size_t i;
+
+	if (length == 0)
+		return -1;
+	for (i = 0; i < length; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return fail(
+				error, size,
+				"invalid SPEC '%s': '%.*s' is not a port number",
+				spec, (int)length, text);
+		if (value <= 65535)
+			value = value * 10 + (unsigned long)(text[i] - '0');
+	}
+	if (value > 65535)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': port %.*s is out of range (0-65535)",
+			spec, (int)length, text);
+	*port = (uint16_t)value;
+	return 0;
+}
+
+int cli_parse_protocols(const char *text, unsigned *protocols, char *error,
+			size_t size)
+{
+	if (strcasecmp(text, "tcp") == 0)
+		*protocols = PROTOCOL_TCP;
+	else if (strcasecmp(text, "udp") == 0)
+		*protocols = PROTOCOL_UDP;
+	else if (strcasecmp(text, "both") == 0)
+		*protocols = PROTOCOL_BOTH;
+	else
+		return fail(error, size,
+			    "unknown protocol '%s' (use tcp, udp or both)",
+			    text);
+	return 0;
+}
+
+/* PORT or FIRST-LAST within text's first length bytes; *count is 1 for
+ * one port. A leading '-' is no range ("-1" is a bad port). */
+static int parse_range(const char *text, size_t length, const char *spec,
+		       uint16_t *first, unsigned *count, char *error,
+		       size_t size)
+{
+	const char *dash =
+		length > 1 ? memchr(text + 1, '-', length - 1) : NULL;
+	size_t first_length = dash ? (size_t)(dash - text) : length;
+	uint16_t last = 0;
+
+	if (parse_port(text, first_length, spec, first, error, size) < 0)
+		return -1;
+	*count = 1;
+	if (!dash)
+		return 0;
+	if (first_length + 1 == length)
+		return fail(error, size,
+			    "invalid SPEC '%s': missing last port after '-'",
+			    spec);
+	if (parse_port(dash + 1, length - first_length - 1, spec, &last, error,
+		       size) < 0)
+		return -1;
+	if (*first == 0)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': a port range starts at port 1 or above",
+			spec);
+	if (last < *first)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': the range %.*s is reversed (the last port is below the first)",
+			spec, (int)length, text);
+	*count = (unsigned)(last - *first) + 1;
+	return 0;
+}
+
+/* EXTERNAL[-LAST] for an internal range of count ports: a range of the
+ * same length, or 0 for the gateway to choose each. */
+static int parse_external(const char *text, size_t length, const char *spec,
+			  struct port_spec *out, char *error, size_t size)
+{
+	unsigned count;
+
+	if (length == 0)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': missing external port after ':'",
+			spec);
+	if (parse_range(text, length, spec, &out->external_port, &count, error,
+			size) < 0)
+		return -1;
+	if (count == out->count || (count == 1 && out->external_port == 0))
+		return 0;
+	if (out->count == 1)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': one internal port takes one external port, not a range",
+			spec);
+	if (count == 1 && out->external_port + out->count - 1 <= 65535)
+		return fail(
+			error, size,
+			"invalid SPEC '%s': %u internal ports need an external range of %u too (%u-%u), or 0",
+			spec, out->count, out->count,
+			(unsigned)out->external_port,
+			(unsigned)out->external_port + out->count - 1);
+	if (count == 1) /* no such range: it would pass 65535 */
+		return fail(
+			error, size,
+			"invalid SPEC '%s': %u internal ports need an external range of %u too, or 0",
+			spec, out->count, out->count);
+	return fail(
+		error, size,
+		"invalid SPEC '%s': the internal range has %u ports and the external range %u; they must match",
+		spec, out->count, count);
+}
+
+int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
+		   size_t size)
+{
+	const char *slash = strchr(text, '/');
+	const char *colon = strchr(text, ':');
+	size_t ports_length = slash ? (size_t)(slash - text) : strlen(text);
+	size_t internal_length;
+
+	if (colon && colon > text + ports_length)
+		colon = NULL; /* a ':' after the '/' belongs to the protocol */
+	internal_length = colon ? (size_t)(colon - text) : ports_length;
+
+	if (*text == '\0')
+		return fail(error, size, "invalid SPEC '': empty");
+	if (internal_length == 0)
+		return fail(error, size,
+			    "invalid SPEC '%s': missing internal port", text);
+	if (parse_range(text, internal_length, text, &spec->internal_port,
+			&spec->count, error, size) < 0)
+		return -1;
+	spec->external_port = spec->internal_port;
+	if (colon &&
+	    parse_external(colon + 1, ports_length - internal_length - 1, text,
+			   spec, error, size) < 0)
+		return -1;
+	spec->protocols = PROTOCOL_TCP;
+	if (slash) {
+		char why[CLI_ERROR_SIZE];
+		if (slash[1] == '\0')
+			return fail(
+				error, size,
+				"invalid SPEC '%s': missing protocol after '/'",
+				text);
+		if (cli_parse_protocols(slash + 1, &spec->protocols, why,
+					sizeof(why)) < 0)
+			return fail(error, size, "invalid SPEC '%s': %s", text,
+				    why);
+	}
+	return 0;
+}
+
+/* Parses DIGITS[.DIGITS][s|m|h|d] into milliseconds, truncating below 1 ms.
+ * The value must not exceed max_seconds. */
+static int parse_duration(const char *text, const char *what,
+			  unsigned long long max_seconds, uint64_t *ms,
+			  char *error, size_t size)
+{
+	const char *p = text;
+	unsigned long long whole = 0, fraction = 0, scale = 1, unit_ms;
+	bool digits = false;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		whole = whole * 10 + (unsigned long long)(*p - '0');
+		if (whole > max_seconds)
+			return fail(
+				error, size,
+				"invalid %s '%s': too long (at most %llu seconds)",
+				what, text, max_seconds);
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
+			if (scale <
+			    1000000000ULL) { /* nanosecond precision is plenty */
+				fraction = fraction * 10 +
+					   (unsigned long long)(*p - '0');
+				scale *= 10;
+			}
+		}
+	}
+	if (!digits)
+		return fail(
+			error, size,
+			"invalid %s '%s': not a duration (seconds, or a number with s, m, h or d)",
+			what, text);
+	switch (*p) {
+	case '\0':
+	case 's': unit_ms = 1000; break;
+	case 'm': unit_ms = 60 * 1000ULL; break;
+	case 'h': unit_ms = 3600 * 1000ULL; break;
+	case 'd': unit_ms = 86400 * 1000ULL; break;
+	default:
+		return fail(
+			error, size,
+			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			what, text, p);
+	}
+	if (*p != '\0' && p[1] != '\0')
+		return fail(
+			error, size,
+			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
+			what, text, p);
+	if (whole > max_seconds * 1000ULL / unit_ms)
+		return fail(error, size,
+			    "invalid %s '%s': too long (at most %llu seconds)",
+			    what, text, max_seconds);
+	*ms = whole * unit_ms + fraction * unit_ms / scale;
+	if (*ms > max_seconds * 1000ULL)
+		return fail(error, size,
+			    "invalid %s '%s': too long (at most %llu seconds)",
+			    what, text, max_seconds);
+	return 0;
+}
+
+int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
+		       size_t size)
+{
+	uint64_t ms;
+
+	if (parse_duration(text, "lifetime", LIFETIME_MAX_SECONDS, &ms, error,
+			   size) < 0)
+		return -1;
+	if (ms == 0)
+		return fail(
+			error, size,
+			"invalid lifetime '%s': must be at least 1 second (unmap deletes a mapping)",
+			text);
+	if (ms % MS_PER_SECOND != 0)
+		return fail(
+			error, size,
+			"invalid lifetime '%s': must be a whole number of seconds",
+			text);
+	*seconds = (uint32_t)(ms / MS_PER_SECOND);
+	return 0;
+}
+
+/* A duration of at least 1 ms; what names it in errors. */
+static int parse_patience(const char *text, const char *what, int64_t *ms,
+			  char *error, size_t size)
+{
+	uint64_t value;
+
+	if (parse_duration(text, what, TIMEOUT_MAX_SECONDS, &value, error,
+			   size) < 0)
+		return -1;
+	if (value == 0)
+		return fail(error, size,
+			    "invalid %s '%s': must be at least 1 millisecond",
+			    what, text);
+	*ms = (int64_t)value;
+	return 0;
+}
+
+int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
+{
+	return parse_patience(text, "timeout", ms, error, size);
+}
+
+/* 1-65535 in decimal; text is what follows the ':' */
+static bool parse_port_number(const char *text, uint16_t *port)
+{
+	unsigned long value = 0;
+	const char *p;
+
+	if (*text == '\0')
+		return false;
+	for (p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || value > 65535)
+			return false;
+		value = value * 10 + (unsigned long)(*p - '0');
+	}
+	if (value == 0 || value > 65535)
+		return false;
+	*port = (uint16_t)value;
+	return true;
+}
+
+/* Splits "[v6]:port", "[v6]", "v6", "v4:port" or "v4" into the address
+ * text (copied into address) and the port text (NULL if none). Returns
+ * false when brackets do not close, or the address is too long. */
+static bool split_endpoint(const char *text, char *address, size_t size,
+			   const char **port)
+{
+	const char *end, *colon = strchr(text, ':');
+	size_t length;
+
+	*port = NULL;
+	if (text[0] == '[') {
+		end = strchr(text, ']');
+		if (!end || (end[1] != '\0' && end[1] != ':'))
+			return false;
+		length = (size_t)(end - text - 1);
+		text++;
+		if (end[1] == ':')
+			*port = end + 2;
+	} else if (colon && strchr(colon + 1, ':')) {
+		length = strlen(text); /* a bare IPv6 address: no port */
+	} else {
+		length = colon ? (size_t)(colon - text) : strlen(text);
+		if (colon)
+			*port = colon + 1;
+	}
+	if (length == 0 || length >= size)
+		return false;
+	memcpy(address, text, length);
+	address[length] = '\0';
+	return true;
+}
+
+static bool is_unicast(const struct ip_address *a)
+{
+	uint32_t v4 = ip_address_v4(a);
+
+	if (a->family == AF_INET)
+		return v4 != 0 && v4 != 0xffffffffU && (v4 >> 28) != 0xe;
+	return !ip_address_is_unspecified(a) && a->bytes[0] != 0xff;
+}
+
+int cli_parse_gateway(const char *text, const char *origin,
+		      struct ip_endpoint *gateway, char *error, size_t size)
+{
+	char address[IP_ADDRESS_TEXT_SIZE];
+	const char *port;
+
+	memset(gateway, 0, sizeof(*gateway));
+	gateway->port = 5351;
+	if (!split_endpoint(text, address, sizeof(address), &port) ||
+	    ip_address_parse(address, &gateway->address) < 0)
+		return fail(
+			error, size,
+			"invalid %s '%s': not an address (use a.b.c.d, a.b.c.d:port, an IPv6 address, or [ipv6]:port)",
+			origin, text);
+	if (!is_unicast(&gateway->address))
+		return fail(error, size,
+			    "invalid %s '%s': not a unicast address", origin,
+			    text);
+	if (port && *port == '\0')
+		return fail(error, size,
+			    "invalid %s '%s': missing port after ':'", origin,
+			    text);
+	if (port && !parse_port_number(port, &gateway->port))
+		return fail(error, size,
+			    "invalid %s '%s': port must be 1-65535", origin,
+			    text);
+	return 0;
+}
+
+int cli_parse_filter(const char *text, struct cli_filter *filter, char *error,
+		     size_t size)
+{
+	char address[IP_ADDRESS_TEXT_SIZE];
+	const char *port, *slash;
+
+	memset(filter, 0, sizeof(*filter));
+	if (!split_endpoint(text, address, sizeof(address), &port))
+		return fail(
+			error, size,
+			"invalid --allow-from '%s': use ADDR[/LEN][:PORT], or [IPV6[/LEN]]:PORT",
+			text);
+	slash = strchr(address, '/');
+	if (slash)
+		address[slash - address] = '\0';
+	if (ip_address_parse(address, &filter->address) < 0 ||
+	    filter->address.scope)
+		return fail(error, size,
+			    "invalid --allow-from '%s': '%s' is not an address",
+			    text, address);
+	filter->prefix_length = filter->address.family == AF_INET ? 32 : 128;
+	if (slash) {
+		char *end;
+		unsigned long length = strtoul(slash + 1, &end, 10);
+
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    length > filter->prefix_length)
+			return fail(
+				error, size,
+				"invalid --allow-from '%s': prefix length must be 0-%u",
+				text, filter->prefix_length);
+		filter->prefix_length = (unsigned)length;
+	}
+	if (port && !parse_port_number(port, &filter->port))
+		return fail(error, size,
+			    "invalid --allow-from '%s': port must be 1-65535",
+			    text);
+	return 0;
+}
+
+const struct command *cli_find_command(const struct command *const commands[],
+				       size_t command_count, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < command_count; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+/* The options table. `bit` is 0 for the common options every command takes. */
+enum option_id {
+	OPTION_GATEWAY,
+	OPTION_LIFETIME,
+	OPTION_TIMEOUT,
+	OPTION_JSON,
+	OPTION_QUIET,
+	OPTION_VERBOSE,
+	OPTION_HELP,
+	OPTION_VERSION,
+	OPTION_ALL,
+	OPTION_PROTO,
+	OPTION_ON_CHANGE,
+	OPTION_KEEP,
+	OPTION_HOOK_TIMEOUT,
+	OPTION_UNMAP_ALL_ON_EXIT,
+	OPTION_PCP,
+	OPTION_NATPMP,
+	OPTION_IPV4,
+	OPTION_IPV6,
+	OPTION_EXACT,
+	OPTION_FOR,
+	OPTION_ALLOW_FROM,
+	OPTION_PORT,
+};
+
+struct option_spec {
+	enum option_id id;
+	const char *long_name;
+	char short_name; /* 0: long only */
+	bool takes_value;
+	unsigned bit;
+};
+
+static const struct option_spec option_specs[] = {
+	{ OPTION_GATEWAY, "gateway", 'g', true, 0 },
+	{ OPTION_LIFETIME, "lifetime", 'l', true, 0 },
+	{ OPTION_TIMEOUT, "timeout", 't', true, 0 },
+	{ OPTION_JSON, "json", 'j', false, 0 },
+	{ OPTION_QUIET, "quiet", 'q', false, 0 },
+	{ OPTION_VERBOSE, "verbose", 'v', false, 0 },
+	{ OPTION_HELP, "help", 'h', false, 0 },
+	{ OPTION_VERSION, "version", 'V', false, 0 },
+	{ OPTION_ALL, "all", 'a', false, CLI_OPTION_ALL },
+	{ OPTION_PROTO, "proto", 'p', true, CLI_OPTION_PROTO },
+	{ OPTION_ON_CHANGE, "on-change", 0, true, CLI_OPTION_ON_CHANGE },
+	{ OPTION_KEEP, "keep", 0, false, CLI_OPTION_KEEP },
+	{ OPTION_HOOK_TIMEOUT, "hook-timeout", 0, true,
+	  CLI_OPTION_HOOK_TIMEOUT },
+	{ OPTION_UNMAP_ALL_ON_EXIT, "unmap-all-on-exit", 0, false,
+	  CLI_OPTION_UNMAP_ALL_ON_EXIT },
+	{ OPTION_PCP, "pcp", 0, false, 0 },
+	{ OPTION_NATPMP, "nat-pmp", 0, false, 0 },
+	{ OPTION_IPV4, "ipv4", '4', false, 0 },
+	{ OPTION_IPV6, "ipv6", '6', false, 0 },
+	{ OPTION_EXACT, "exact", 0, false, CLI_OPTION_EXACT },
+	{ OPTION_FOR, "for", 0, true, CLI_OPTION_FOR },
+	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
+	{ OPTION_PORT, "port", 0, true, CLI_OPTION_PORT },
+};
+#define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
+
+struct parse_state {
+	struct invocation *inv;
+	unsigned used_bits;	   /* command-specific options seen */
+	const char *used_name[16]; /* how each was spelled, by bit index */
+	const char *proto_text;
+	bool pcp, natpmp; /* --pcp, --nat-pmp */
+	const char **operands;
+	size_t operand_count;
+	char *error;
+	size_t size;
+};
+
+static const struct option_spec *find_long(const char *name, size_t length)
+{
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		if (strlen(option_specs[i].long_name) == length &&
+		    strncmp(option_specs[i].long_name, name, length) == 0)
+			return &option_specs[i];
+	return NULL;
+}
+
+static const struct option_spec *find_short(char name)
+{
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		if (option_specs[i].short_name == name)
+			return &option_specs[i];
+	return NULL;
+}
+
+static int bit_index(unsigned bit)
+{
+	int i = 0;
+
+	while (bit > 1) {
+		bit >>= 1;
+		i++;
+	}
+	return i;
+}
+
+/* Remembers a command-specific option, to check later it applies. */
+static void note_used(struct parse_state *st, const struct option_spec *o)
+{
+	if (o->bit) {
+		st->used_bits |= o->bit;
+		st->used_name[bit_index(o->bit)] = o->long_name;
+	}
+}
+
+static int apply_flag(struct parse_state *st, const struct option_spec *o)
+{
+	struct invocation *inv = st->inv;
+
+	note_used(st, o);
+	switch (o->id) {
+	case OPTION_JSON: inv->json = true; break;
+	case OPTION_QUIET: inv->quiet = true; break;
+	case OPTION_VERBOSE: inv->verbose = true; break;
+	case OPTION_HELP: inv->help = true; break;
+	case OPTION_VERSION: inv->version = true; break;
+	case OPTION_ALL: inv->all = true; break;
+	case OPTION_KEEP: inv->keep = true; break;
+	case OPTION_UNMAP_ALL_ON_EXIT: inv->unmap_all_on_exit = true; break;
+	case OPTION_PCP: st->pcp = true; break;
+	case OPTION_NATPMP: st->natpmp = true; break;
+	case OPTION_IPV4: inv->families |= FAMILY_V4; break;
+	case OPTION_IPV6: inv->families |= FAMILY_V6; break;
+	case OPTION_EXACT: inv->exact = true; break;
+	default: break;
+	}
+	return 0;
+}
+
+static int apply_value(struct parse_state *st, const struct option_spec *o,
+		       const char *value)
+{
+	struct invocation *inv = st->inv;
+	char why[CLI_ERROR_SIZE];
+
+	note_used(st, o);
+	switch (o->id) {
+	case OPTION_GATEWAY:
+		inv->gateway_given = true;
+		return cli_parse_gateway(value, "gateway", &inv->gateway,
+					 st->error, st->size);
+	case OPTION_LIFETIME:
+		return cli_parse_lifetime(value, &inv->lifetime, st->error,
+					  st->size);
+	case OPTION_TIMEOUT:
+		return cli_parse_timeout(value, &inv->timeout_ms, st->error,
+					 st->size);
+	case OPTION_HOOK_TIMEOUT:
+		return parse_patience(value, "hook timeout",
+				      &inv->hook_timeout_ms, st->error,
+				      st->size);
+	case OPTION_PROTO:
+		st->proto_text = value;
+		if (cli_parse_protocols(value, &inv->all_protocols, why,
+					sizeof(why)) < 0)
+			return fail(st->error, st->size, "invalid --proto: %s",
+				    why);
+		return 0;
+	case OPTION_FOR:
+		if (ip_address_parse(value, &inv->third_party_address) < 0 ||
+		    inv->third_party_address.scope ||
+		    !is_unicast(&inv->third_party_address))
+			return fail(st->error, st->size,
+				    "invalid --for '%s': not a unicast address",
+				    value);
+		inv->third_party = true;
+		return 0;
+	case OPTION_ALLOW_FROM:
+		if (inv->filter_count == CLI_FILTER_MAX)
+			return fail(st->error, st->size,
+				    "too many --allow-from (at most %d)",
+				    CLI_FILTER_MAX);
+		return cli_parse_filter(value,
+					&inv->filters[inv->filter_count++],
+					st->error, st->size);
+	case OPTION_ON_CHANGE:
+		if (*value == '\0')
+			return fail(st->error, st->size,
+				    "option --on-change needs a command");
+		inv->on_change = value;
+		return 0;
+	case OPTION_PORT:
+		if (!parse_port_number(value, &inv->port))
+			return fail(st->error, st->size,
+				    "invalid --port '%s': not a port (1-65535)",
+				    value);
+		return 0;
+	default: return 0;
+	}
+}
+
+static int unknown_long(struct parse_state *st, const char *name, size_t length)
+{
+	const char *names[OPTION_COUNT];
+	const char *close;
+	size_t i;
+
+	for (i = 0; i < OPTION_COUNT; i++)
+		names[i] = option_specs[i].long_name;
+	close = suggest_closest(name, length, names, OPTION_COUNT);
+	if (close)
+		return fail(st->error, st->size,
+			    "unknown option '--%.*s' (did you mean '--%s'?)",
+			    (int)length, name, close);
+	return fail(st->error, st->size, "unknown option '--%.*s'", (int)length,
+		    name);
+}
+
+/* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
+static int parse_long(struct parse_state *st, int argc,
+		      const char *const argv[], int *i)
+{
+	const char *arg = argv[*i];
+	const char *name = arg + 2;
+	const char *equals = strchr(name, '=');
+	size_t length = equals ? (size_t)(equals - name) : strlen(name);
+	const struct option_spec *o = find_long(name, length);
+	const char *value = NULL;
+
+	if (!o)
+		return unknown_long(st, name, length);
+	if (!o->takes_value) {
+		if (equals)
+			return fail(st->error, st->size,
+				    "option --%s takes no value", o->long_name);
+		return apply_flag(st, o);
+	}
+	if (equals)
+		value = equals + 1;
+	else if (*i + 1 < argc)
+		value = argv[++*i];
+	else
+		return fail(st->error, st->size, "option --%s needs a value",
+			    o->long_name);
+	return apply_value(st, o, value);
+}
+
+/* "-qj", "-g ADDR", "-gADDR", "-qg ADDR" */
+static int parse_short(struct parse_state *st, int argc,
+		       const char *const argv[], int *i)
+{
+	const char *arg = argv[*i];
+	const char *p;
+
+	for (p = arg + 1; *p; p++) {
+		const struct option_spec *o = find_short(*p);
+		const char *value;
+
+		if (!o)
+			return fail(st->error, st->size, "unknown option '-%c'",
+				    *p);
+		if (!o->takes_value) {
+			apply_flag(st, o);
+			continue;
+		}
+		if (p[1] != '\0')
+			value = p + 1;
+		else if (*i + 1 < argc)
+			value = argv[++*i];
+		else
+			return fail(st->error, st->size,
+				    "option -%c needs a value", *p);
+		return apply_value(st, o, value);
+	}
+	return 0;
+}
+
+/* A negative number is an operand (a bad port, reported as such), not an
+ * option, so "map -1" and "map -4000" say what is wrong with the number;
+ * but -4, -6, -46 and bundles that start with them, such as -46jq, are
+ * options. */
+static bool is_option(const char *arg)
+{
+	size_t families;
+
+	if (arg[0] != '-' || arg[1] == '\0')
+		return false;
+	if (arg[1] < '0' || arg[1] > '9')
+		return true;
+	families = strspn(arg + 1, "46");
+	return families > 0 &&
+	       (arg[1 + families] < '0' || arg[1 + families] > '9');
+}
+
+static int check_options_apply(struct parse_state *st)
+{
+	const struct command *cmd = st->inv->command;
+	unsigned stray = st->used_bits & ~cmd->options;
+
+	if (stray)
+		return fail(st->error, st->size,
+			    "option --%s does not apply to %s",
+			    st->used_name[bit_index(stray & (~stray + 1u))],
+			    cmd->name);
+	if (st->inv->keep && st->inv->unmap_all_on_exit)
+		return fail(
+			st->error, st->size,
+			"options --keep and --unmap-all-on-exit contradict each other");
+	if (st->proto_text && !st->inv->all)
+		return fail(
+			st->error, st->size,
+			"option --proto needs --all (a SPEC carries its own protocol)");
+	return 0;
+}
+
+/* Words that look like natpmpc's or plain English, not a SPEC: "8080 tcp"
+ * and "unmap all". */
+static int misplaced_word(struct parse_state *st, size_t i)
+{
+	const char *word = st->operands[i];
+	const char *before = i > 0 ? st->operands[i - 1] : NULL;
+	size_t digits = before ? strspn(before, "0123456789:-") : 0;
+	unsigned protocols;
+	char scratch[CLI_ERROR_SIZE];
+
+	if ((st->inv->command->options & CLI_OPTION_ALL) &&
+	    strcasecmp(word, "all") == 0)
+		return fail(st->error, st->size,
+			    "invalid SPEC '%s': did you mean --all?", word);
+	if (before &&
+	    cli_parse_protocols(word, &protocols, scratch, sizeof(scratch)) ==
+		    0 &&
+	    digits > 0 && before[digits] == '\0')
+		return fail(
+			st->error, st->size,
+			"invalid SPEC '%s': the protocol goes after the port, did you mean %s/%s?",
+			word, before, word);
+	return 0;
+}
+
+/* A gateway keeps one mapping per protocol and internal port: a port named
+ * twice would be requested, printed and renewed twice as if it were two. */
+static int check_named_once(struct parse_state *st, size_t index)
+{
+	const struct port_spec *spec = &st->inv->specs[index];
+	unsigned last = (unsigned)spec->internal_port + spec->count - 1;
+	size_t i;
+
+	for (i = 0; i < index; i++) {
+		const struct port_spec *earlier = &st->inv->specs[i];
+		unsigned earlier_last =
+			(unsigned)earlier->internal_port + earlier->count - 1;
+		unsigned common = spec->protocols & earlier->protocols;
+		unsigned port = spec->internal_port > earlier->internal_port
+					? spec->internal_port
+					: earlier->internal_port;
+		if (common && port <= last && port <= earlier_last)
+			return fail(
+				st->error, st->size,
+				"invalid SPEC '%s': port %u/%s is also in '%s'; name each port once",
+				st->operands[index], port,
+				common & PROTOCOL_TCP ? "tcp" : "udp",
+				st->operands[i]);
+	}
+	return 0;
+}
+
+/* Every range becomes SPECs of one port each, in order: one mapping per
+ * port, requested and printed one at a time. */
+static int expand_ranges(struct parse_state *st, size_t ports)
+{
+	struct invocation *inv = st->inv;
+	struct port_spec *single = calloc(ports ? ports : 1, sizeof(*single));
+	size_t i, n = 0;
+	unsigned k;
+
+	if (!single)
+		return fail(st->error, st->size, "out of memory");
+	for (i = 0; i < st->operand_count; i++) {
+		const struct port_spec *range = &inv->specs[i];
+		for (k = 0; k < range->count; k++) {
+			single[n].internal_port =
+				(uint16_t)(range->internal_port + k);
+			single[n].external_port =
+				range->external_port
+					? (uint16_t)(range->external_port + k)
+					: 0;
+			single[n].count = 1;
+			single[n].protocols = range->protocols;
+			n++;
+		}
+	}
+	free(inv->specs);
+	inv->specs = single;
+	inv->spec_count = n;
+	return 0;
+}
+
+static int parse_operands(struct parse_state *st)
+{
+	struct invocation *inv = st->inv;
+	const struct command *cmd = inv->command;
+	size_t i, ports = 0;
+
+	switch (cmd->operands) {
+	case CLI_OPERANDS_NONE:
+		if (st->operand_count > 0)
+			return fail(st->error, st->size,
+				    "%s takes no arguments (got '%s')",
+				    cmd->name, st->operands[0]);
+		return 0;
+	case CLI_OPERANDS_COMMAND:
+		if (st->operand_count > 1)
+			return fail(
+				st->error, st->size,
+				"%s takes at most one command name (got '%s')",
+				cmd->name, st->operands[1]);
+		inv->help_topic = st->operand_count ? st->operands[0] : NULL;
+		return 0;
+	case CLI_OPERANDS_SPECS: break;
+	}
+	if (inv->all && st->operand_count > 0)
+		return fail(st->error, st->size,
+			    "%s --all takes no SPEC (got '%s')", cmd->name,
+			    st->operands[0]);
+	if (!inv->all && st->operand_count == 0)
+		return fail(
+			st->error, st->size,
+			"%s needs at least one SPEC (INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO])",
+			cmd->name);
+	for (i = 0; i < st->operand_count; i++) {
+		if (misplaced_word(st, i) < 0 ||
+		    cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
+				   st->size) < 0)
+			return -1;
+		ports += inv->specs[i].count;
+		if (ports > CLI_PORTS_MAX)
+			return fail(
+				st->error, st->size,
+				"too many ports: %s names more than %d in all; split them across commands",
+				cmd->name, CLI_PORTS_MAX);
+		if (check_named_once(st, i) < 0)
+			return -1;
+	}
+	return expand_ranges(st, ports);
+}
+
+static unsigned family_of(const struct ip_address *address)
+{
+	return address->family == AF_INET6 ? FAMILY_V6 : FAMILY_V4;
+}
+
+static const char *family_option(unsigned family)
+{
+	return family == FAMILY_V6 ? "-6" : "-4";
+}
+
+/* The address families asked for: -4, -6, or the named gateway's, or
+ * IPv4; --gateway, --for and --allow-from must agree with them. */
+static int settle_families(struct parse_state *st, const char *origin)
+{
+	struct invocation *inv = st->inv;
+	char text[IP_ADDRESS_TEXT_SIZE];
+	size_t i;
+
+	inv->families_given = inv->families;
+	inv->gateway_origin = inv->gateway_given ? origin : NULL;
+	if (inv->gateway_given) {
+		unsigned named = family_of(&inv->gateway.address);
+		if (inv->families == (FAMILY_V4 | FAMILY_V6))
+			return fail(
+				st->error, st->size,
+				"%s names one gateway, but both -4 and -6 were given (without it, natpmp finds each)",
+				origin);
+		if (inv->families && inv->families != named)
+			return fail(
+				st->error, st->size,
+				"%s %s is an IPv%c address, but %s was given",
+				origin,
+				ip_address_format(&inv->gateway.address, text,
+						  sizeof(text)),
+				named == FAMILY_V6 ? '6' : '4',
+				family_option(inv->families));
+		inv->families = named;
+	}
+	if (!inv->families)
+		inv->families = FAMILY_V4;
+	if ((inv->third_party || inv->filter_count) &&
+	    inv->families == (FAMILY_V4 | FAMILY_V6))
+		return fail(
+			st->error, st->size,
+			"options --for and --allow-from apply to one address family: give -4 or -6 alone");
+	if (inv->third_party &&
+	    family_of(&inv->third_party_address) != inv->families)
+		return fail(
+			st->error, st->size,
+			"--for %s is not an IPv%c address (give %s)",
+			ip_address_format(&inv->third_party_address, text,
+					  sizeof(text)),
+			inv->families == FAMILY_V6 ? '6' : '4',
+			family_option(family_of(&inv->third_party_address)));
+	for (i = 0; i < inv->filter_count; i++)
+		if (family_of(&inv->filters[i].address) != inv->families)
+			return fail(
+				st->error, st->size,
+				"--allow-from %s is not an IPv%c address (give %s)",
+				ip_address_format(&inv->filters[i].address,
+						  text, sizeof(text)),
+				inv->families == FAMILY_V6 ? '6' : '4',
+				family_option(
+					family_of(&inv->filters[i].address)));
+	return 0;
+}
+
+/* --pcp, --nat-pmp or the choice between them; what only PCP can do is
+ * refused with NAT-PMP. */
+static int settle_protocol(struct parse_state *st)
+{
+	struct invocation *inv = st->inv;
+	const char *needs = NULL;
+
+	if (st->pcp && st->natpmp)
+		return fail(
+			st->error, st->size,
+			"options --pcp and --nat-pmp contradict each other");
+	inv->protocol_choice = st->pcp	    ? CHOOSE_PCP
+			       : st->natpmp ? CHOOSE_NATPMP
+					    : CHOOSE_AUTO;
+	if (inv->protocol_choice != CHOOSE_NATPMP)
+		return 0;
+	if (inv->families & FAMILY_V6)
+		needs = "IPv6 (-6)";
+	else if (inv->exact)
+		needs = "option --exact";
+	else if (inv->third_party)
+		needs = "option --for";
+	else if (inv->filter_count)
+		needs = "option --allow-from";
+	if (needs)
+		return fail(st->error, st->size,
+			    "%s needs PCP: it cannot be used with --nat-pmp",
+			    needs);
+	return 0;
+}
+
+static void invocation_init(struct invocation *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	inv->lifetime = CLI_DEFAULT_LIFETIME;
+	inv->timeout_ms = -1;
+	inv->hook_timeout_ms = CLI_DEFAULT_HOOK_TIMEOUT_MS;
+	inv->all_protocols = PROTOCOL_BOTH;
+}
+
+static int unknown_command(struct parse_state *st,
+			   const struct command *const commands[],
+			   size_t command_count, const char *word)
+{
+	const char *names[CLI_COMMANDS_MAX];
+	const char *close;
+	size_t i, n = 0;
+
+	for (i = 0; i < command_count && n < CLI_COMMANDS_MAX; i++)
+		names[n++] = commands[i]->name;
+	close = suggest_closest(word, strlen(word), names, n);
+	if (close)
+		return fail(
+			st->error, st->size,
+			"unknown command '%s' (did you mean '%s'? try 'natpmp help')",
+			word, close);
+	return fail(st->error, st->size,
+		    "unknown command '%s' (try 'natpmp help')", word);
+}
+
+static int scan_arguments(struct parse_state *st, int argc,
+			  const char *const argv[],
+			  const struct command *const commands[],
+			  size_t command_count)
+{
+	bool options_done = false;
+	char natpmpc[96];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int rc = 0;
+
+		if (!options_done && strcmp(arg, "--") == 0)
+			options_done = true;
+		else if (!options_done && strncmp(arg, "--", 2) == 0)
+			rc = parse_long(st, argc, argv, &i);
+		else if (!options_done && !st->inv->command &&
+			 suggest_natpmpc(argc, argv, i, natpmpc,
+					 sizeof(natpmpc)) == 0)
+			return fail(
+				st->error, st->size,
+				"'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: %s",
+				natpmpc);
+		else if (!options_done && is_option(arg))
+			rc = parse_short(st, argc, argv, &i);
+		else if (!st->inv->command) {
+			st->inv->command =
+				cli_find_command(commands, command_count, arg);
+			if (!st->inv->command)
+				return unknown_command(st, commands,
+						       command_count, arg);
+		} else
+			st->operands[st->operand_count++] = arg;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, const char *const argv[],
+	      const struct command *const commands[], size_t command_count,
+	      const char *env_gateway, struct invocation *inv, char *error,
+	      size_t size)
+{
+	struct parse_state st;
+	const char *origin = "--gateway";
+	int rc = -1;
+
+	invocation_init(inv);
+	memset(&st, 0, sizeof(st));
+	st.inv = inv;
+	st.error = error;
+	st.size = size;
+	st.operands = calloc((size_t)(argc > 0 ? argc : 1), sizeof(char *));
+	inv->specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*inv->specs));
+	if (!st.operands || !inv->specs) {
+		fail(error, size, "out of memory");
+		goto out;
+	}
+	if (scan_arguments(&st, argc, argv, commands, command_count) < 0)
+		goto out;
+	if (inv->help || inv->version) {
+		rc = 0;
+		goto out;
+	}
+	if (!inv->command) {
+		fail(error, size, "no command given (try 'natpmp help')");
+		goto out;
+	}
+	if (check_options_apply(&st) < 0 || parse_operands(&st) < 0)
+		goto out;
+	if (!inv->gateway_given && env_gateway && *env_gateway) {
+		if (cli_parse_gateway(env_gateway, "NATPMP_GATEWAY",
+				      &inv->gateway, error, size) < 0)
+			goto out;
+		inv->gateway_given = true;
+		origin = "NATPMP_GATEWAY";
+	}
+	if (settle_families(&st, origin) < 0 || settle_protocol(&st) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(st.operands);
+	if (rc < 0)
+		cli_free(inv);
+	return rc;
+}
+
+void cli_free(struct invocation *inv)
+{
+	free(inv->specs);
+	inv->specs = NULL;
+	inv->spec_count = 0;
+}

@@ -1,0 +1,370 @@
+/* cmd_renew_loop.c - `natpmp renew-loop SPEC...`: create the mappings,
+ * then keep them alive until stopped. One event loop drives everything:
+ * per address family the scheduler decides what to send and the
+ * supervisor keeps the gateway and the network current (renew_family.c);
+ * here, what they share: signals, stdout, suspend, readiness for systemd
+ * and the way out. Nothing ever blocks, so expiries, signals,
+ * announcements and network changes are acted on while a request waits. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "cmd/command.h"
+#include "core/diag.h"
+#include "core/exit_status.h"
+#include "renew/notify.h"
+#include "renew/renew_family.h"
+#include "engine/session.h"
+#include "engine/signals.h"
+
+/* ending hooks and writing the last events on the way out: bounded in
+ * total (deleting is bounded by the gateway's silence,
+ * RENEW_DELETE_PATIENCE_MS) */
+#define SHUTDOWN_HOOK_GRACE_MS 400
+#define SHUTDOWN_OUTPUT_GRACE_MS 300
+/* systemd hears READY=1 by then even if the gateway stays silent */
+#define READY_AT_THE_LATEST_MS 10000
+/* a jump of boot time over monotonic time this large is a suspend */
+#define RESUME_THRESHOLD_MS 1000
+
+struct renew_loop {
+	struct renew_shared shared;
+	struct renew_family families[2];
+	size_t family_count;
+	struct eloop_timer ready_timer;
+	int signal_fd;
+	int64_t asleep_ms;
+	bool output_warned;
+	bool stdout_watched;
+	short stdout_events;
+};
+
+static void check_output(struct renew_loop *l)
+{
+	struct reporter *rep = &l->shared.rep;
+
+	if (reporter_output_gone(rep)) {
+		if (!l->shared.stopping)
+			diag_verbose("stdout was closed: stopping");
+		l->shared.stopping = true;
+	} else if (rep->output.failed && !l->output_warned) {
+		diag_warning("cannot write events to stdout: %s",
+			     strerror(rep->output.error_number));
+		l->output_warned = true;
+	}
+}
+
+/* STATUS= across the families; READY=1 once every mapping was tried. */
+static void on_changed(void *context)
+{
+	struct renew_loop *l = context;
+	const struct client *client = NULL, *waiting = NULL;
+	size_t i, active = 0, count = 0;
+	bool tried = true;
+
+	for (i = 0; i < l->family_count; i++) {
+		struct renew_family *f = &l->families[i];
+		const struct client *c = renew_family_client(f);
+		active += renew_family_established(f);
+		count += f->sched.count;
+		tried = tried && renew_family_all_tried(f);
+		if (!client)
+			client = c;
+		if (!waiting && c && c->exchange.waiting)
+			waiting = c;
+	}
+	reporter_status(&l->shared.rep, active, count, client, waiting);
+	if (tried) {
+		reporter_ready(&l->shared.rep);
+		/* no reason left to wake at the deadline */
+		eloop_timer_stop(&l->shared.loop, &l->ready_timer);
+	}
+	check_output(l);
+}
+
+static void on_ready_deadline(void *context)
+{
+	struct renew_loop *l = context;
+
+	reporter_ready(&l->shared.rep);
+}
+
+/* --- signals, suspend, stdout --- */
+
+static void take_signals(struct renew_loop *l)
+{
+	unsigned taken = signals_take();
+	size_t i;
+
+	if (taken & SIGNAL_CHILD)
+		hook_reap(&l->shared.rep.hooks);
+	for (i = 0; i < l->family_count; i++) {
+		if (taken & SIGNAL_STATE)
+			renew_family_print_state(&l->families[i]);
+		if (taken & SIGNAL_RENEW)
+			renew_family_renew_now(&l->families[i]);
+	}
+	if (taken & SIGNAL_STOP) {
+		if (l->shared.stopping)
+			l->shared.stop_again = true;
+		l->shared.stopping = true;
+	}
+}
+
+static void on_signal(void *context, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	take_signals(context);
+}
+
+/* stdout: its reader went away (an error or hang-up), or it can take
+ * more of the queued events. */
+static void on_stdout(void *context, int fd, short revents)
+{
+	struct renew_loop *l = context;
+	struct output *output = &l->shared.rep.output;
+
+	if (revents & (POLLERR | POLLHUP)) {
+		eloop_unwatch(&l->shared.loop, fd);
+		l->stdout_watched = false;
+		output->failed = true;
+		output->error_number = EPIPE;
+		output_queue_free(output);
+	} else if (revents & POLLOUT) {
+		output_flush(output, fd);
+	}
+	check_output(l);
+}
+
+/* Before each sleep: wait for stdout to take more only while events
+ * wait for it, and always hear of its reader going away. */
+static void watch_stdout(void *context)
+{
+	struct renew_loop *l = context;
+	struct output *output = &l->shared.rep.output;
+	short events = output_pending(output) ? POLLOUT : 0;
+
+	if (output->failed) {
+		if (l->stdout_watched)
+			eloop_unwatch(&l->shared.loop, STDOUT_FILENO);
+		l->stdout_watched = false;
+		return;
+	}
+	if (l->stdout_watched && events == l->stdout_events)
+		return;
+	l->stdout_watched = eloop_watch(&l->shared.loop, STDOUT_FILENO, events,
+					on_stdout, l) == 0;
+	l->stdout_events = events;
+}
+
+/* At exit: what stdout still has to take, for a short while at most. */
+static void drain_stdout(struct renew_loop *l, int64_t grace_ms)
+{
+	struct output *output = &l->shared.rep.output;
+	int64_t give_up = clock_now_ms() + grace_ms;
+
+	while (output_pending(output) && !output->failed) {
+		struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+		int64_t left = give_up - clock_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
+		    (pfd.revents & (POLLERR | POLLHUP)))
+			break;
+		output_flush(output, STDOUT_FILENO);
+	}
+}
+
+/* After a suspend the network may be another, the gateway may have
+ * forgotten us, and a request in flight timed out only in our sleep. */
+static void on_wake(void *context)
+{
+	struct renew_loop *l = context;
+	int64_t asleep = clock_asleep_ms();
+
+	if (asleep - l->asleep_ms > RESUME_THRESHOLD_MS) {
+		size_t i;
+
+		diag_verbose("resumed after %llds of suspend: renewing now",
+			     (long long)((asleep - l->asleep_ms) / 1000));
+		for (i = 0; i < l->family_count; i++)
+			renew_family_resumed(&l->families[i]);
+	}
+	l->asleep_ms = asleep;
+}
+
+/* --- the way out --- */
+
+static void shut_down(struct renew_loop *l)
+{
+	int64_t deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
+	size_t i;
+
+	reporter_status_flush(&l->shared.rep);
+	notify_send("STOPPING=1");
+	eloop_timer_stop(&l->shared.loop, &l->ready_timer);
+	for (i = 0; i < l->family_count; i++)
+		renew_family_shut_down(&l->families[i], &deadline);
+	renew_shared_save_state(&l->shared);
+	hook_end_all(&l->shared.rep.hooks, SHUTDOWN_HOOK_GRACE_MS);
+	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
+}
+
+/* --- setting up --- */
+
+static void on_save_timer(void *context)
+{
+	renew_shared_save_state(context);
+}
+
+static size_t mapping_count(const struct invocation *inv)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < inv->spec_count; i++)
+		n += (inv->specs[i].protocols & PROTOCOL_UDP ? 1u : 0u) +
+		     (inv->specs[i].protocols & PROTOCOL_TCP ? 1u : 0u);
+	return n;
+}
+
+static int loop_init(struct renew_loop *l, const struct invocation *inv)
+{
+	size_t per_family = mapping_count(inv);
+	size_t families = inv->families == (FAMILY_V4 | FAMILY_V6) ? 2 : 1;
+
+	memset(l, 0, sizeof(*l));
+	l->signal_fd = -1;
+	l->shared.inv = inv;
+	l->shared.changed = on_changed;
+	l->shared.context = l;
+	if (eloop_init(&l->shared.loop) < 0 ||
+	    reporter_init(&l->shared.rep, &l->shared.loop, inv,
+			  per_family * families) < 0)
+		return -1;
+	l->shared.state_directory = session_state_directory();
+	if (l->shared.state_directory &&
+	    state_load(l->shared.state_directory, time(NULL),
+		       &l->shared.state) < 0)
+		return -1;
+	eloop_timer_init(&l->ready_timer, on_ready_deadline, l);
+	eloop_timer_init(&l->shared.save_timer, on_save_timer, &l->shared);
+	/* the first change is written at once */
+	l->shared.saved_at_ms = clock_now_ms() - RENEW_STATE_SAVE_INTERVAL_MS;
+	l->signal_fd = signals_open();
+	if (l->signal_fd < 0 || eloop_watch(&l->shared.loop, l->signal_fd,
+					    POLLIN, on_signal, l) < 0)
+		return -1;
+	l->shared.loop.before_poll = watch_stdout;
+	l->shared.loop.before_poll_context = l;
+	l->shared.loop.on_wake = on_wake;
+	l->shared.loop.wake_context = l;
+	l->asleep_ms = clock_asleep_ms();
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	eloop_timer_at(&l->shared.loop, &l->ready_timer,
+		       clock_now_ms() + READY_AT_THE_LATEST_MS);
+	return 0;
+}
+
+static int start_families(struct renew_loop *l)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
+	const struct invocation *inv = l->shared.inv;
+	size_t i, lanes = mapping_count(inv);
+
+	for (i = 0; i < 2; i++) {
+		size_t n = l->family_count;
+		if (!(inv->families & bits[i]))
+			continue;
+		l->family_count++; /* freed with the others if it fails */
+		/* the hooks of each family's mappings run in lanes of their
+		 * own */
+		if (renew_family_start(&l->families[n], &l->shared, families[i],
+				       n * lanes) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void loop_free(struct renew_loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->family_count; i++)
+		renew_family_free(&l->families[i]);
+	reporter_free(&l->shared.rep);
+	state_batch_free(&l->shared.unsaved);
+	state_free(&l->shared.state);
+	free(l->shared.state_directory);
+	eloop_free(&l->shared.loop);
+}
+
+static int run_renew_loop(const struct invocation *inv)
+{
+	struct renew_loop *l = calloc(1, sizeof(*l));
+	int status = EXIT_OK;
+
+	if (!l || loop_init(l, inv) < 0 || start_families(l) < 0) {
+		diag_error("renew-loop: cannot start: %s", strerror(errno));
+		if (l)
+			loop_free(l);
+		free(l);
+		return EXIT_SYSTEM;
+	}
+	on_changed(l);
+	while (!l->shared.stopping) {
+		if (eloop_turn(&l->shared.loop) < 0) {
+			diag_error("renew-loop: cannot wait for events: %s",
+				   strerror(errno));
+			status = EXIT_SYSTEM;
+			break;
+		}
+	}
+	shut_down(l);
+	/* a reader that went away is a way to stop; anything else that kept
+	 * the events from being written is a failure to report them */
+	if (status == EXIT_OK && l->shared.rep.output.failed &&
+	    !reporter_output_gone(&l->shared.rep))
+		status = EXIT_OUTPUT;
+	loop_free(l);
+	free(l);
+	return status;
+}
+
+const struct command command_renew_loop = {
+	.name = "renew-loop",
+	.run = run_renew_loop,
+	.summary = "keep port mappings alive until stopped",
+	.examples =
+		"  natpmp renew-loop 8080                     keep TCP 8080 mapped\n"
+		"  natpmp -g 10.2.0.1 -l 60 renew-loop 0/both \\\n"
+		"      --on-change 'echo \"$NATPMP_EXTERNAL_PORT\" >/run/port'  a VPN's port\n",
+	.usage =
+		"usage: natpmp [options] renew-loop [--on-change CMD] [--hook-timeout DURATION]\n"
+		"                                   [--keep | --unmap-all-on-exit] SPEC...\n"
+		"\n"
+		"Creates each mapping, then renews it at half the granted lifetime (PCP: at\n"
+		"a random point up to 5/8), recreates it after a gateway restart, and follows\n"
+		"address, route and link changes. Prints one timestamped line (or JSON\n"
+		"object) per event. SIGINT or SIGTERM deletes the mappings and exits 0;\n"
+		"SIGHUP renews now; SIGUSR1 prints the state. A SPEC's range (6881-6889)\n"
+		"is a mapping per port.\n"
+		"\n"
+		"  -l, --lifetime DURATION   requested lifetime (default 7200s)\n"
+		"  --on-change CMD           run /bin/sh -c CMD when a mapping is made, changes\n"
+		"                            port or address, or is lost; facts in NATPMP_*\n"
+		"  --hook-timeout DURATION   end a hook still running after this (default 60s)\n"
+		"  --keep                    on exit, leave the mappings to expire\n"
+		"  --unmap-all-on-exit       on exit, delete internal-port-0 mappings too, with\n"
+		"                            a request that deletes all of this host's mappings\n"
+		"                            of that protocol\n"
+		"  --exact, --for ADDR, --allow-from ADDR[/LEN][:PORT]   as for map (PCP)\n",
+	.options = CLI_OPTION_ON_CHANGE | CLI_OPTION_KEEP |
+		   CLI_OPTION_HOOK_TIMEOUT | CLI_OPTION_UNMAP_ALL_ON_EXIT |
+		   CLI_OPTION_EXACT | CLI_OPTION_FOR | CLI_OPTION_ALLOW_FROM,
+	.operands = CLI_OPERANDS_SPECS,
+};

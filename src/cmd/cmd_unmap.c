@@ -1,0 +1,128 @@
+/* cmd_unmap.c - `natpmp unmap`: delete mappings, one request at a time
+ * (RFC 6886 section 3.4: lifetime 0, suggested external port 0). */
+#include "cmd/command.h"
+#include "core/diag.h"
+#include "engine/session.h"
+
+static bool speaks_pcp(const struct session *session)
+{
+	return session->client.protocol == &protocol_pcp;
+}
+
+static void unmap_one(struct session *session, unsigned protocol,
+		      uint16_t internal_port)
+{
+	struct request request;
+	struct result result;
+
+	session_request(session->inv, REQUEST_DELETE, protocol, internal_port,
+			0, &request);
+	session_run(session, &request, &result);
+	session_report(session, &result);
+}
+
+static void unmap(struct session *session, unsigned protocols,
+		  uint16_t internal_port)
+{
+	unsigned protocol;
+
+	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP; protocol <<= 1)
+		if (protocols & protocol)
+			unmap_one(session, protocol, internal_port);
+}
+
+/* PCP has no request that deletes every mapping of a host: delete, one
+ * by one, those the state says natpmp made at this gateway. */
+static void unmap_known(struct session *session, unsigned protocol)
+{
+	const struct state *state = &session->state;
+	struct ip_address host =
+		session->inv->third_party
+			? session->inv->third_party_address
+			: session->client.exchange.local.address;
+	uint16_t ports[STATE_ENTRIES_MAX];
+	size_t i, n = 0;
+
+	/* collect first: each deletion changes the state */
+	for (i = 0; i < state->mapping_count; i++) {
+		const struct state_mapping *m = &state->mappings[i];
+		if (m->protocol == protocol &&
+		    ip_endpoint_equal(&m->gateway,
+				      &session->client.exchange.gateway) &&
+		    ip_address_equal(&m->internal_address, &host))
+			ports[n++] = m->internal_port;
+	}
+	for (i = 0; i < n; i++)
+		unmap_one(session, protocol, ports[i]);
+	diag_warning(
+		"over PCP, unmap --all deletes the %s mappings natpmp made here (%zu); others need the program that made them",
+		protocol == PROTOCOL_UDP ? "udp" : "tcp", n);
+}
+
+/* NAT-PMP: internal port 0 deletes all of the host's mappings of the
+ * protocol (RFC 6886 section 3.4). */
+static void unmap_all(struct session *session, unsigned protocols)
+{
+	unsigned protocol;
+
+	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
+	     protocol <<= 1) {
+		struct request request;
+		struct result result;
+		if (!(protocols & protocol))
+			continue;
+		if (speaks_pcp(session)) {
+			unmap_known(session, protocol);
+			continue;
+		}
+		session_request(session->inv, REQUEST_DELETE, protocol, 0, 0,
+				&request);
+		session_run(session, &request, &result);
+		/* the gateway turned out to speak PCP */
+		if (speaks_pcp(session))
+			unmap_known(session, protocol);
+		else
+			session_report(session, &result);
+	}
+}
+
+static void unmap_body(struct session *session)
+{
+	const struct invocation *invocation = session->inv;
+	size_t i;
+
+	if (invocation->all)
+		unmap_all(session, invocation->all_protocols);
+	for (i = 0; i < invocation->spec_count; i++)
+		unmap(session, invocation->specs[i].protocols,
+		      invocation->specs[i].internal_port);
+}
+
+static int run_unmap(const struct invocation *invocation)
+{
+	return session_run_families(invocation, unmap_body);
+}
+
+const struct command command_unmap = {
+	.name = "unmap",
+	.run = run_unmap,
+	.summary = "delete port mappings",
+	.examples =
+		"  natpmp unmap 8080                delete the TCP mapping of 8080\n"
+		"  natpmp unmap 51413/both          TCP and UDP\n"
+		"  natpmp unmap --all               every mapping of this host\n",
+	.usage =
+		"usage: natpmp [options] unmap SPEC...\n"
+		"       natpmp [options] unmap --all [--proto tcp|udp|both]\n"
+		"\n"
+		"Deletes this host's mapping of each SPEC's internal port (an EXTERNAL part\n"
+		"is ignored; a range, 6881-6889, is each of its ports), or with --all every\n"
+		"mapping of this host. Deleting a mapping that does not exist succeeds.\n"
+		"\n"
+		"  -a, --all                 delete all of this host's mappings (over PCP, those\n"
+		"                            natpmp made)\n"
+		"  -p, --proto PROTO         with --all: tcp, udp or both (default both)\n"
+		"  --for ADDR                PCP: a mapping made for another host\n",
+	.options = CLI_OPTION_ALL | CLI_OPTION_PROTO | CLI_OPTION_FOR,
+	.operands = CLI_OPERANDS_SPECS,
+};

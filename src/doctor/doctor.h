@@ -1,0 +1,149 @@
+/* doctor.h - `natpmp doctor`: what its probes found (doctor_probe.c fills
+ * struct doctor_facts on the event loop), and the judgement of those facts
+ * (doctor_judge.c, pure): a status and a line per check, then a verdict,
+ * the advice most likely to help and the exit status. The printers are in
+ * print_text.c and print_json.c. */
+#ifndef NATPMP_DOCTOR_H
+#define NATPMP_DOCTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "os/gateway.h"
+#include "core/result.h"
+
+/* how long each probe waits when --timeout is not given: three NAT-PMP
+ * sends, one PCP send; the probes of a gateway that answers nothing then
+ * add up to 4.5 s */
+#define DOCTOR_PROBE_MS 1500
+/* test mappings ask for this long: short, and no shorter than the 120 s
+ * PCP servers commonly hold as their least */
+#define DOCTOR_TEST_LIFETIME 120
+/* test mappings use an internal port from this range when --port is not
+ * given (the dynamic ports, RFC 6335) */
+#define DOCTOR_PORT_FIRST 49152
+
+enum probe_outcome {
+	PROBE_NOT_RUN,	      /* skipped, see the check's reason */
+	PROBE_ANSWERED,	      /* a success */
+	PROBE_REFUSED,	      /* an error result: result.failure says which */
+	PROBE_OTHER_PROTOCOL, /* answered in the other protocol's format */
+	PROBE_SILENT,	      /* no answer within the probe's time */
+	PROBE_CLOSED,	      /* ICMP port unreachable */
+	PROBE_FAILED,	      /* a local error: result.message */
+};
+
+struct doctor_probe {
+	enum probe_outcome outcome;
+	struct result result; /* failure, message, epoch, address, port... */
+	int64_t waited_ms;
+	int sends;
+};
+
+/* A test mapping: made, judged, then deleted. */
+struct doctor_mapping {
+	struct doctor_probe probe;
+	unsigned protocol;	 /* PROTOCOL_TCP or PROTOCOL_UDP */
+	uint16_t internal_port;	 /* also the external port asked for, */
+	uint16_t suggested_port; /* or 0 for the port-zero check */
+	uint32_t lifetime;	 /* asked */
+	const char *via;	 /* the protocol it went over */
+	bool delete_needed;	 /* granted, or maybe made (no answer) */
+	bool deleted;		 /* the gateway confirmed the deletion */
+};
+
+enum route_finder {
+	FOUND_BY_DEFAULT_ROUTE,
+	FOUND_BY_POLICY_RULE,
+	FOUND_BY_OPTION,      /* --gateway */
+	FOUND_BY_ENVIRONMENT, /* $NATPMP_GATEWAY */
+};
+
+/* The route toward one family's gateway. */
+struct doctor_route {
+	bool checked;	/* this family is checked */
+	bool found;	/* a gateway to talk to */
+	bool reachable; /* a named gateway: the kernel has a route */
+	enum route_finder found_by;
+	struct ip_endpoint gateway;
+	struct gateway_route route; /* tunnel set when that is why not */
+	char error[RESULT_MESSAGE_SIZE];
+};
+
+struct doctor_facts {
+	/* why a family is not checked ("-4 given"), NULL when it is */
+	const char *v4_skip, *v6_skip;
+	bool forced_natpmp, forced_pcp;
+	bool interrupted; /* SIGINT, SIGTERM or SIGHUP */
+	int64_t probe_ms; /* each probe's patience */
+
+	struct doctor_route v4;
+	struct doctor_probe natpmp; /* an address request */
+	struct doctor_probe pcp;    /* an ANNOUNCE request */
+	struct doctor_mapping tcp, udp, port_zero;
+
+	struct doctor_route v6;
+	struct doctor_probe v6_pcp;    /* ANNOUNCE toward the IPv6 gateway */
+	struct doctor_mapping pinhole; /* a TCP pinhole */
+};
+
+enum check_status {
+	CHECK_OK,
+	CHECK_WARN,
+	CHECK_FAIL,
+	CHECK_SKIP,
+};
+
+enum doctor_check_id {
+	CHECK_ROUTE,
+	CHECK_NATPMP,
+	CHECK_PCP,
+	CHECK_EXTERNAL_ADDRESS,
+	CHECK_MAPPING_TCP,
+	CHECK_MAPPING_UDP,
+	CHECK_PORT_ZERO,
+	CHECK_IPV6,
+	CHECK_COUNT,
+};
+
+#define DOCTOR_TEXT_SIZE 320
+
+struct doctor_check {
+	const char *name; /* "route", "nat-pmp"... */
+	enum check_status status;
+	char text[DOCTOR_TEXT_SIZE]; /* the finding, for people */
+};
+
+struct doctor_report {
+	struct doctor_check checks[CHECK_COUNT];
+	enum check_status verdict; /* CHECK_OK, CHECK_WARN or CHECK_FAIL */
+	char advice[DOCTOR_TEXT_SIZE];
+	int exit_status;
+	/* the external IPv4 address and its class, when one was learned */
+	struct ip_address external_address;
+	const char *address_class; /* "public", "private", "shared"... */
+};
+
+/* Judges the facts: fills every check, the verdict and the advice. */
+void doctor_judge(const struct doctor_facts *facts,
+		  struct doctor_report *report);
+
+const char *check_status_name(enum check_status status);
+const char *probe_outcome_name(enum probe_outcome outcome);
+
+/* The printers: a line per check and the verdict, aligned, the status
+ * word coloured when colour is set; or a JSON object per check and one
+ * for the verdict. quiet: the verdict alone. */
+void print_text_doctor(FILE *out, const struct doctor_report *report,
+		       bool colour, bool quiet);
+void print_json_doctor(FILE *out, const struct doctor_facts *facts,
+		       const struct doctor_report *report, bool quiet);
+
+/* Runs the probes for the command line and fills *facts. Returns 0, or
+ * the exit status of a failure to start (out of memory, no event loop). */
+struct invocation;
+int doctor_probe(const struct invocation *invocation,
+		 struct doctor_facts *facts);
+
+#endif

@@ -1,0 +1,355 @@
+/* doctor_probe.c - the probes behind `natpmp doctor`, run on the same event
+ * loop and exchange as every command: find each family's gateway, ask it
+ * in NAT-PMP (an address request) and in PCP (ANNOUNCE), then make test
+ * mappings in the protocol natpmp map would use, and delete each at once.
+ * Every probe waits DOCTOR_PROBE_MS (or --timeout) at most: the doctor
+ * probes, it does not wait out the RFC schedules. SIGINT, SIGTERM and
+ * SIGHUP stop the probes, and the test mappings made so far are deleted
+ * before natpmp exits; a second signal gives up on the deletions. */
+#include "doctor/doctor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "engine/client.h"
+#include "core/clock.h"
+#include "core/diag.h"
+#include "core/exit_status.h"
+#include "engine/session.h"
+#include "engine/signals.h"
+
+/* a deletion gets this long at most: the gateway that made the mapping
+ * answers at once, and one that went silent must not stretch the run */
+#define DELETE_PATIENCE_MS 1000
+
+struct doctor_run {
+	const struct invocation *inv;
+	struct doctor_facts *facts;
+	struct eloop loop;
+	struct client client;
+	bool client_open;
+	int signal_fd;
+	bool stop;    /* a signal asked to stop: no new probes */
+	bool abandon; /* a second one: no deletions either */
+	bool done;    /* the request in flight finished */
+};
+
+static void on_signal(void *context, int fd, short revents)
+{
+	struct doctor_run *d = context;
+	unsigned taken = signals_take();
+
+	(void)fd;
+	(void)revents;
+	if (!(taken & (SIGNAL_STOP | SIGNAL_RENEW)))
+		return;
+	if (d->stop)
+		d->abandon = true;
+	d->stop = true;
+	d->facts->interrupted = true;
+	/* a deletion in flight is let finish, unless told twice */
+	if (client_busy(&d->client) &&
+	    (d->abandon || d->client.request.kind != REQUEST_DELETE)) {
+		client_cancel(&d->client);
+		d->done = true;
+	}
+}
+
+static void on_done(void *context, struct result *result)
+{
+	struct doctor_run *d = context;
+
+	(void)result;
+	d->done = true;
+}
+
+static enum probe_outcome outcome_of(const struct client *c,
+				     const struct result *r)
+{
+	switch (r->failure) {
+	case FAILURE_NONE: return PROBE_ANSWERED;
+	case FAILURE_TIMEOUT: return PROBE_SILENT;
+	case FAILURE_PORT_UNREACHABLE: return PROBE_CLOSED;
+	case FAILURE_SYSTEM: return PROBE_FAILED;
+	default: break;
+	}
+	/* an answer in the other protocol's format, or a refusal in this
+	 * one's */
+	return c->verdict == REPLY_OTHER_PROTOCOL ? PROBE_OTHER_PROTOCOL
+						  : PROBE_REFUSED;
+}
+
+/* Runs one request in protocol within patience_ms; false if a signal
+ * cut it short (probe->outcome stays PROBE_NOT_RUN). */
+static bool run(struct doctor_run *d, const struct protocol *protocol,
+		const struct request *request, int64_t patience_ms,
+		struct doctor_probe *probe)
+{
+	struct client *c = &d->client;
+
+	c->protocol = protocol;
+	c->timeout_ms = patience_ms;
+	d->done = false;
+	client_start(c, request, clock_now_ms() + patience_ms, PATIENCE_TIMEOUT,
+		     on_done, d);
+	while (!d->done) {
+		if (eloop_turn(&d->loop) < 0) {
+			client_cancel(c);
+			probe->outcome = PROBE_FAILED;
+			probe->result = c->result;
+			snprintf(probe->result.message,
+				 sizeof(probe->result.message),
+				 "cannot wait for the gateway: %s",
+				 strerror(errno));
+			return true;
+		}
+	}
+	if (d->stop && !c->result.via && c->result.failure == FAILURE_NONE &&
+	    !c->result.message[0])
+		return false; /* cancelled before any answer */
+	probe->result = c->result;
+	probe->outcome = outcome_of(c, &c->result);
+	probe->sends = c->exchange.sends;
+	probe->waited_ms = c->exchange.waited_ms;
+	return true;
+}
+
+static int open_client(struct doctor_run *d, const struct doctor_route *route,
+		       int family, struct doctor_probe *probe)
+{
+	struct result failure;
+
+	if (d->client_open) {
+		client_close(&d->client);
+		d->client_open = false;
+	}
+	if (client_open(&d->client, &d->loop, &protocol_natpmp, false,
+			&route->gateway,
+			family == AF_INET6 ? &route->route.source : NULL,
+			&failure) < 0) {
+		probe->outcome = PROBE_FAILED;
+		probe->result = failure;
+		return -1;
+	}
+	d->client_open = true;
+	d->client.exchange.progress = diag_progress_possible();
+	return 0;
+}
+
+static void find_route(const struct invocation *inv, int family,
+		       struct doctor_route *route)
+{
+	struct result failure;
+
+	route->checked = true;
+	if (session_find_gateway(inv, family, &route->gateway, &route->route,
+				 &failure) < 0) {
+		snprintf(route->error, sizeof(route->error), "%s",
+			 failure.message);
+		return;
+	}
+	route->found = true;
+	/* a named gateway's route is looked up, not required */
+	route->reachable = route->route.origin[0] != '\0';
+	if (!route->reachable)
+		snprintf(route->error, sizeof(route->error),
+			 "the kernel has no route to it");
+	if (inv->gateway_given)
+		route->found_by =
+			strcmp(inv->gateway_origin, "NATPMP_GATEWAY") == 0
+				? FOUND_BY_ENVIRONMENT
+				: FOUND_BY_OPTION;
+	else
+		route->found_by = route->route.policy ? FOUND_BY_POLICY_RULE
+						      : FOUND_BY_DEFAULT_ROUTE;
+}
+
+/* Makes a test mapping, judges nothing, deletes it again. */
+static void test_mapping(struct doctor_run *d, const struct protocol *protocol,
+			 struct doctor_mapping *m)
+{
+	struct request request;
+	struct doctor_probe deletion;
+
+	m->via = protocol->json_name;
+	session_request(d->inv, REQUEST_MAP, m->protocol, m->internal_port,
+			m->suggested_port, &request);
+	request.lifetime = m->lifetime; /* a test mapping's, not -l's */
+	if (client_new_nonce(request.nonce) < 0) {
+		m->probe.outcome = PROBE_FAILED;
+		snprintf(m->probe.result.message,
+			 sizeof(m->probe.result.message),
+			 "cannot draw a random nonce: %s", strerror(errno));
+		return;
+	}
+	/* cut short by a signal, the request may have reached the gateway */
+	if (!run(d, protocol, &request, d->facts->probe_ms, &m->probe))
+		m->delete_needed = true;
+	else
+		m->delete_needed = m->probe.outcome == PROBE_ANSWERED ||
+				   m->probe.outcome == PROBE_SILENT;
+	if (!m->delete_needed || d->abandon)
+		return;
+	request.kind = REQUEST_DELETE;
+	request.suggested_port = 0;
+	request.lifetime = 0;
+	memset(&deletion, 0, sizeof(deletion));
+	if (run(d, protocol, &request,
+		d->facts->probe_ms < DELETE_PATIENCE_MS ? d->facts->probe_ms
+							: DELETE_PATIENCE_MS,
+		&deletion))
+		m->deleted = deletion.outcome == PROBE_ANSWERED;
+	if (!m->deleted)
+		diag_verbose("test mapping %u/%s not deleted: %s",
+			     (unsigned)m->internal_port,
+			     m->protocol == PROTOCOL_UDP ? "udp" : "tcp",
+			     deletion.result.message[0]
+				     ? deletion.result.message
+				     : "interrupted");
+}
+
+static void set_mapping(struct doctor_mapping *m, unsigned protocol,
+			uint16_t internal_port, uint16_t suggested_port)
+{
+	m->protocol = protocol;
+	m->internal_port = internal_port;
+	m->suggested_port = suggested_port;
+	m->lifetime = DOCTOR_TEST_LIFETIME;
+}
+
+static bool answered_in_protocol(const struct doctor_probe *probe)
+{
+	return probe->outcome == PROBE_ANSWERED ||
+	       probe->outcome == PROBE_REFUSED;
+}
+
+/* NAT-PMP, then PCP, then the test mappings in the protocol natpmp map
+ * would speak: the forced one, else NAT-PMP if it answered, else PCP. */
+static void probe_ipv4(struct doctor_run *d)
+{
+	struct doctor_facts *f = d->facts;
+	const struct protocol *protocol = NULL;
+	struct request address = { .kind = REQUEST_ADDRESS };
+	struct request announce = { .kind = REQUEST_ANNOUNCE };
+
+	find_route(d->inv, AF_INET, &f->v4);
+	if (!f->v4.found || open_client(d, &f->v4, AF_INET, &f->natpmp) < 0)
+		return;
+	if (!f->forced_pcp && !d->stop)
+		run(d, &protocol_natpmp, &address, f->probe_ms, &f->natpmp);
+	if (!f->forced_natpmp && !d->stop)
+		run(d, &protocol_pcp, &announce, f->probe_ms, &f->pcp);
+	if (f->forced_pcp || f->forced_natpmp)
+		protocol = f->forced_pcp ? &protocol_pcp : &protocol_natpmp;
+	else if (answered_in_protocol(&f->natpmp))
+		protocol = &protocol_natpmp;
+	else if (answered_in_protocol(&f->pcp))
+		protocol = &protocol_pcp;
+	if (!protocol)
+		return;
+	/* after a probe the gateway left unanswered, the rest is not sent */
+	if (!d->stop)
+		test_mapping(d, protocol, &f->tcp);
+	if (!d->stop && f->tcp.probe.outcome != PROBE_SILENT)
+		test_mapping(d, protocol, &f->udp);
+	if (!d->stop && f->tcp.probe.outcome == PROBE_ANSWERED &&
+	    f->udp.probe.outcome != PROBE_SILENT)
+		test_mapping(d, protocol, &f->port_zero);
+}
+
+static void probe_ipv6(struct doctor_run *d)
+{
+	struct doctor_facts *f = d->facts;
+	struct request announce = { .kind = REQUEST_ANNOUNCE };
+
+	find_route(d->inv, AF_INET6, &f->v6);
+	if (!f->v6.found || d->stop ||
+	    open_client(d, &f->v6, AF_INET6, &f->v6_pcp) < 0)
+		return;
+	run(d, &protocol_pcp, &announce, f->probe_ms, &f->v6_pcp);
+	if (!d->stop && answered_in_protocol(&f->v6_pcp))
+		test_mapping(d, &protocol_pcp, &f->pinhole);
+}
+
+/* --port, or one of the dynamic ports drawn at random */
+static uint16_t test_port(const struct invocation *inv)
+{
+	uint8_t random[REQUEST_NONCE_SIZE];
+	unsigned span = 65536 - DOCTOR_PORT_FIRST;
+
+	if (inv->port)
+		return inv->port;
+	if (client_new_nonce(random) < 0)
+		return (uint16_t)(DOCTOR_PORT_FIRST +
+				  (unsigned)clock_now_ms() % span);
+	return (uint16_t)(DOCTOR_PORT_FIRST +
+			  ((unsigned)random[0] << 8 | random[1]) % span);
+}
+
+/* Which families are checked: the one -4 or -6 names, the named
+ * gateway's, or both. */
+static void choose_families(const struct invocation *inv,
+			    struct doctor_facts *f)
+{
+	unsigned asked = inv->families_given;
+
+	if (inv->gateway_given)
+		asked = inv->families;
+	if (asked == FAMILY_V4)
+		f->v6_skip =
+			inv->families_given
+				? "-4 given"
+				: "the named gateway is IPv4; check IPv6 with -6 -g ROUTER";
+	if (asked == FAMILY_V6)
+		f->v4_skip =
+			inv->families_given
+				? "-6 given"
+				: "the named gateway is IPv6; check IPv4 with -4 -g ROUTER";
+	if (!f->v6_skip && f->forced_natpmp)
+		f->v6_skip = "--nat-pmp given, and NAT-PMP has no IPv6";
+}
+
+int doctor_probe(const struct invocation *inv, struct doctor_facts *f)
+{
+	struct doctor_run d;
+	uint16_t port = test_port(inv);
+
+	memset(f, 0, sizeof(*f));
+	memset(&d, 0, sizeof(d));
+	d.inv = inv;
+	d.facts = f;
+	f->probe_ms = inv->timeout_ms >= 0 ? inv->timeout_ms : DOCTOR_PROBE_MS;
+	f->forced_natpmp = inv->protocol_choice == CHOOSE_NATPMP;
+	f->forced_pcp = inv->protocol_choice == CHOOSE_PCP;
+	choose_families(inv, f);
+	set_mapping(&f->tcp, PROTOCOL_TCP, port, port);
+	set_mapping(&f->udp, PROTOCOL_UDP, port, port);
+	set_mapping(&f->port_zero, PROTOCOL_TCP, port, 0);
+	set_mapping(&f->pinhole, PROTOCOL_TCP, port, port);
+	if (eloop_init(&d.loop) < 0) {
+		diag_error("cannot start: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	d.signal_fd = signals_open();
+	if (d.signal_fd < 0 ||
+	    eloop_watch(&d.loop, d.signal_fd, POLLIN, on_signal, &d) < 0) {
+		diag_error("cannot watch for signals: %s", strerror(errno));
+		eloop_free(&d.loop);
+		return EXIT_SYSTEM;
+	}
+	diag_verbose("test mappings use internal port %u for %d s",
+		     (unsigned)port, DOCTOR_TEST_LIFETIME);
+	if (!f->v4_skip)
+		probe_ipv4(&d);
+	if (!f->v6_skip && !d.stop)
+		probe_ipv6(&d);
+	if (d.client_open)
+		client_close(&d.client);
+	eloop_free(&d.loop);
+	diag_progress_clear();
+	return EXIT_OK;
+}

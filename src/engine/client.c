@@ -1,0 +1,472 @@
+/* client.c - neutral requests through the exchange, replies into results.
+ * Knows what a request means and how to explain its failure; leaves bytes
+ * to the protocol backend and sockets and timing to exchange.c. */
+#include "engine/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#endif
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/diag.h"
+
+static void set_message(struct result *r, enum failure failure,
+			const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_message(struct result *r, enum failure failure,
+			const char *format, ...)
+{
+	va_list ap;
+
+	r->failure = failure;
+	va_start(ap, format);
+	vsnprintf(r->message, sizeof(r->message), format, ap);
+	va_end(ap);
+}
+
+static void format_seconds(int64_t ms, char *text, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(text, size, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(text, size, "%.3g s", (double)ms / 1000.0);
+}
+
+static const char *plural(int n)
+{
+	return n == 1 ? "attempt" : "attempts";
+}
+
+static void describe_silence(struct client *c)
+{
+	const struct exchange *ex = &c->exchange;
+	struct result *r = &c->result;
+	char waited[32], why[96] = "";
+	enum patience patience =
+		ex->deadline_reached ? c->patience : PATIENCE_SCHEDULE;
+
+	if (ex->error_number)
+		snprintf(why, sizeof(why), " (%s)", strerror(ex->error_number));
+	format_seconds(ex->waited_ms, waited, sizeof(waited));
+	switch (patience) {
+	case PATIENCE_TIMEOUT:
+		format_seconds(c->timeout_ms, waited, sizeof(waited));
+		set_message(
+			r, FAILURE_TIMEOUT,
+			"no reply from gateway %s within the %s timeout (%d %s)%s",
+			ex->gateway_text, waited, ex->sends, plural(ex->sends),
+			why);
+		break;
+	case PATIENCE_EXPIRY:
+		set_message(
+			r, FAILURE_TIMEOUT,
+			"no reply from gateway %s before the mapping ran out (%d %s over %s)%s",
+			ex->gateway_text, ex->sends, plural(ex->sends), waited,
+			why);
+		break;
+	case PATIENCE_YIELD:
+		set_message(
+			r, FAILURE_TIMEOUT,
+			"no reply from gateway %s in %s (%d %s), giving way to other requests%s",
+			ex->gateway_text, waited, ex->sends, plural(ex->sends),
+			why);
+		break;
+	case PATIENCE_SCHEDULE:
+		set_message(r, FAILURE_TIMEOUT,
+			    "no reply from gateway %s after %d %s over %s%s",
+			    ex->gateway_text, ex->sends, plural(ex->sends),
+			    waited, why);
+		break;
+	}
+}
+
+void client_result_init(const struct client *c, struct result *r,
+			enum result_kind kind)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->gateway_known = true;
+	r->gateway = c->exchange.gateway;
+	r->internal_address = c->exchange.local.address;
+}
+
+int client_new_nonce(uint8_t nonce[REQUEST_NONCE_SIZE])
+{
+	size_t done = 0;
+#ifdef __linux__
+	while (done < REQUEST_NONCE_SIZE) {
+		ssize_t n =
+			getrandom(nonce + done, REQUEST_NONCE_SIZE - done, 0);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			done += (size_t)n;
+	}
+#else
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && done < REQUEST_NONCE_SIZE) {
+		ssize_t n = read(fd, nonce + done, REQUEST_NONCE_SIZE - done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (done < REQUEST_NONCE_SIZE)
+		return -1;
+#endif
+	return 0;
+}
+
+int client_open(struct client *c, struct eloop *loop,
+		const struct protocol *protocol, bool follow_gateway,
+		const struct ip_endpoint *gateway,
+		const struct ip_address *source, struct result *failure)
+{
+	memset(c, 0, sizeof(*c));
+	c->timeout_ms = -1;
+	c->protocol = protocol;
+	c->follow_gateway = follow_gateway;
+	if (exchange_open(&c->exchange, loop, gateway, source) == 0)
+		return 0;
+	client_result_init(c, failure, RESULT_SETUP);
+	set_message(failure, FAILURE_SYSTEM, "cannot reach gateway %s: %s",
+		    c->exchange.gateway_text,
+		    strerror(c->exchange.error_number));
+	return -1;
+}
+
+void client_close(struct client *c)
+{
+	exchange_close(&c->exchange);
+}
+
+bool client_busy(const struct client *c)
+{
+	return c->exchange.busy;
+}
+
+void client_cancel(struct client *c)
+{
+	exchange_cancel(&c->exchange);
+}
+
+static bool match_reply(void *context, const uint8_t *datagram, size_t length,
+			char *note, size_t note_size)
+{
+	struct client *c = context;
+
+	c->verdict = c->protocol->decode(&c->sent, datagram, length, &c->reply,
+					 note, note_size);
+	return c->verdict != REPLY_IGNORED;
+}
+
+static void on_exchange_done(void *context, enum exchange_status status);
+
+/* A success: what it granted, in the result. */
+static void take_grant(struct client *c, const struct request *sent,
+		       const struct reply *reply, struct result *r)
+{
+	const char *gw = c->exchange.gateway_text;
+	/* RFC 6886 section 3.2: 0.0.0.0 means no address yet */
+	bool address = ip_address_is_set(&reply->external_address) &&
+		       !ip_address_is_unspecified(&reply->external_address);
+
+	if (sent->kind == REQUEST_ADDRESS) {
+		if (!address) {
+			set_message(
+				r, FAILURE_NETWORK,
+				"gateway %s has no external address yet (it reported 0.0.0.0)",
+				gw);
+			return;
+		}
+		r->external_address = c->external_address =
+			reply->external_address;
+		return;
+	}
+	if (sent->kind == REQUEST_DELETE || sent->kind == REQUEST_ANNOUNCE)
+		return; /* deleted, or never existed: both are success; an
+			   announcement carries nothing but its epoch */
+	if (reply->external_port == 0 || reply->lifetime == 0) {
+		set_message(
+			r, FAILURE_BAD_RESULT,
+			"gateway %s reported success but granted %s (no mapping was made)",
+			gw,
+			reply->lifetime == 0 ? "a lifetime of 0 s"
+					     : "external port 0");
+		return;
+	}
+	/* PCP's grants carry the address: the gateway's word is the latest */
+	if (address)
+		c->external_address = reply->external_address;
+	r->external_address = c->external_address;
+	r->external_port = reply->external_port;
+	r->lifetime = reply->lifetime;
+}
+
+static void finish(struct client *c)
+{
+	c->done(c->done_context, &c->result);
+}
+
+/* Puts c->sent on the wire. A schedule that never gives up by itself (PCP)
+ * gets the protocol's own patience when the caller set none. */
+static void send_request(struct client *c)
+{
+	uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
+	char label[EXCHANGE_LABEL_SIZE];
+	size_t length;
+	int64_t deadline = c->deadline_ms;
+
+	if (deadline == EXCHANGE_NO_DEADLINE &&
+	    c->protocol->schedule->max_sends == 0) {
+		char patience[32];
+		deadline = clock_now_ms() + c->protocol->default_patience_ms;
+		format_seconds(c->protocol->default_patience_ms, patience,
+			       sizeof(patience));
+		diag_verbose(
+			"%s retransmits without end: this request gives up after %s (-t sets another limit)",
+			c->protocol->name, patience);
+	}
+	memset(&c->reply, 0, sizeof(c->reply));
+	c->sent.client_address = c->exchange.local.address;
+	length = c->protocol->encode(&c->sent, datagram, sizeof(datagram));
+	if (length == 0) {
+		set_message(
+			&c->result, FAILURE_UNSUPPORTED,
+			c->sent.internal_port == 0
+				? "gateway %s speaks %s, which has no request for internal port 0 (NAT-PMP's every-port form): name a port"
+				: "gateway %s speaks %s, which cannot express this request",
+			c->exchange.gateway_text, c->protocol->name);
+		finish(c);
+		return;
+	}
+	c->protocol->describe(&c->sent, label, sizeof(label));
+	exchange_start(&c->exchange, datagram, length, label,
+		       c->protocol->schedule, deadline, match_reply,
+		       on_exchange_done, c);
+}
+
+/* Starts the request in the protocol spoken now. A protocol whose grants
+ * carry the external address has no address request: then an optional
+ * address is simply not asked, and a wanted one is read from a mapping of
+ * the discard port made and deleted at once. */
+static void begin(struct client *c)
+{
+	c->sent = c->request;
+	c->step = STEP_REQUEST;
+	if (c->request.kind == REQUEST_ADDRESS &&
+	    c->protocol->grants_carry_address) {
+		if (c->request.address_optional) {
+			c->result.via = c->protocol->json_name;
+			finish(c);
+			return;
+		}
+		c->step = STEP_PROBE_MAP;
+		c->sent.kind = REQUEST_MAP;
+		c->sent.protocol = PROTOCOL_UDP;
+		c->sent.internal_port = c->exchange.local.port;
+		c->sent.suggested_port = 0;
+		c->sent.lifetime = CLIENT_PROBE_LIFETIME;
+		if (client_new_nonce(c->sent.nonce) < 0) {
+			set_message(&c->result, FAILURE_SYSTEM,
+				    "cannot draw a random nonce: %s",
+				    strerror(errno));
+			finish(c);
+			return;
+		}
+	}
+	send_request(c);
+}
+
+/* The gateway answered in the other protocol: speak that one, if the
+ * user let natpmp choose. */
+static bool follow_other_protocol(struct client *c)
+{
+	const struct protocol *other = c->protocol == &protocol_natpmp
+					       ? &protocol_pcp
+					       : &protocol_natpmp;
+
+	if (!c->follow_gateway || c->switched_now)
+		return false;
+	diag_verbose("gateway %s speaks %s: switching to it",
+		     c->exchange.gateway_text, other->name);
+	c->protocol = other;
+	c->switched = c->switched_now = true;
+	begin(c);
+	return true;
+}
+
+/* Every answer's epoch feeds the restart detector. */
+static void take_epoch(struct client *c, const struct reply *reply,
+		       struct result *r)
+{
+	if (!reply->has_epoch)
+		return;
+	r->epoch_known = true;
+	r->epoch = reply->epoch;
+	if (c->protocol->observe_epoch(&c->epoch, reply->epoch, clock_now_ms()))
+		c->gateway_reset = true;
+}
+
+/* An answer, granted or failed, into r. */
+static void take_reply(struct client *c, const struct request *sent,
+		       const struct reply *reply, struct result *r)
+{
+	r->via = c->protocol->json_name;
+	take_epoch(c, reply, r);
+	if (reply->failure != FAILURE_NONE) {
+		r->failure = reply->failure;
+		r->error_lifetime = reply->lifetime;
+		c->protocol->explain(sent, reply, c->exchange.gateway_text,
+				     r->message, sizeof(r->message));
+		return;
+	}
+	take_grant(c, sent, reply, r);
+}
+
+static void take_answer(struct client *c)
+{
+	struct result *r = &c->result;
+
+	if (c->verdict == REPLY_OTHER_PROTOCOL) {
+		set_message(
+			r, FAILURE_UNSUPPORTED,
+			"gateway %s answered in %s format: it speaks %s, not %s",
+			c->exchange.gateway_text, c->protocol->other_name,
+			c->protocol->other_name, c->protocol->name);
+		return;
+	}
+	take_reply(c, &c->sent, &c->reply, r);
+}
+
+enum client_update client_take_update(struct client *c,
+				      const struct request *request,
+				      const uint8_t *datagram, size_t length,
+				      struct result *r, char *note,
+				      size_t note_size)
+{
+	struct request sent = *request;
+	struct reply reply;
+
+	if (!c->protocol->answers_again || request->kind != REQUEST_MAP)
+		return CLIENT_UPDATE_NONE;
+	sent.client_address = c->exchange.local.address;
+	if (c->protocol->decode(&sent, datagram, length, &reply, note,
+				note_size) != REPLY_ANSWER)
+		return CLIENT_UPDATE_NONE;
+	client_result_for(c, &sent, r);
+	if (reply.failure == FAILURE_NONE && reply.lifetime == 0) {
+		r->via = c->protocol->json_name;
+		take_epoch(c, &reply, r);
+		return CLIENT_UPDATE_ENDED;
+	}
+	take_reply(c, &sent, &reply, r);
+	return r->failure == FAILURE_NONE ? CLIENT_UPDATE_GRANT
+					  : CLIENT_UPDATE_FAILURE;
+}
+
+/* An address read from the probe mapping: now delete it again. */
+static bool delete_probe(struct client *c)
+{
+	if (c->step != STEP_PROBE_MAP || c->result.failure != FAILURE_NONE)
+		return false;
+	c->result.kind = RESULT_ADDRESS;
+	c->result.external_port = 0;
+	c->result.lifetime = 0;
+	if (!ip_address_is_set(&c->result.external_address))
+		set_message(
+			&c->result, FAILURE_NETWORK,
+			"gateway %s has no external address yet (its mapping showed none)",
+			c->exchange.gateway_text);
+	c->step = STEP_PROBE_DELETE;
+	c->sent.kind = REQUEST_DELETE;
+	send_request(c);
+	return true;
+}
+
+static void on_exchange_done(void *context, enum exchange_status status)
+{
+	struct client *c = context;
+	struct result *r = &c->result;
+
+	if (c->step == STEP_PROBE_DELETE) {
+		/* the address is known; a deletion that failed leaves the
+		 * discard port mapped until its short lifetime ends */
+		if (status != EXCHANGE_ANSWERED ||
+		    c->reply.failure != FAILURE_NONE)
+			diag_verbose(
+				"could not delete UDP port %u mapped to learn the address: it expires in %d s",
+				(unsigned)c->sent.internal_port,
+				CLIENT_PROBE_LIFETIME);
+		finish(c);
+		return;
+	}
+	switch (status) {
+	case EXCHANGE_ANSWERED:
+		if (c->verdict == REPLY_OTHER_PROTOCOL &&
+		    follow_other_protocol(c))
+			return;
+		take_answer(c);
+		break;
+	case EXCHANGE_TIMEOUT: describe_silence(c); break;
+	case EXCHANGE_PORT_UNREACHABLE:
+		set_message(
+			r, FAILURE_PORT_UNREACHABLE,
+			"gateway %s does not speak %s (ICMP port unreachable)",
+			c->exchange.gateway_text, c->protocol->name);
+		break;
+	case EXCHANGE_SYSTEM_ERROR:
+		set_message(r, FAILURE_SYSTEM, "cannot talk to gateway %s: %s",
+			    c->exchange.gateway_text,
+			    strerror(c->exchange.error_number));
+		break;
+	}
+	if (delete_probe(c))
+		return;
+	finish(c);
+}
+
+static enum result_kind kind_of(const struct request *request)
+{
+	switch (request->kind) {
+	case REQUEST_ADDRESS:
+	case REQUEST_ANNOUNCE: return RESULT_ADDRESS;
+	case REQUEST_MAP: return RESULT_MAP;
+	case REQUEST_DELETE: break;
+	}
+	return RESULT_UNMAP;
+}
+
+void client_result_for(const struct client *c, const struct request *request,
+		       struct result *r)
+{
+	client_result_init(c, r, kind_of(request));
+	r->protocol = request->protocol;
+	r->internal_port = request->internal_port;
+	r->all = request->kind == REQUEST_DELETE && request->internal_port == 0;
+	if (request->third_party)
+		r->internal_address = request->third_party_address;
+}
+
+void client_start(struct client *c, const struct request *request,
+		  int64_t deadline_ms, enum patience patience,
+		  client_done_fn done, void *context)
+{
+	c->request = *request;
+	c->patience = patience;
+	c->deadline_ms = deadline_ms;
+	c->done = done;
+	c->done_context = context;
+	c->switched_now = false;
+	client_result_for(c, request, &c->result);
+	begin(c);
+}

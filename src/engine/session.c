@@ -1,0 +1,378 @@
+/* session.c - setup and bookkeeping shared by address, map and unmap: the
+ * same event loop and exchange as renew-loop, run one request at a time to
+ * completion, once per address family asked for; the state directory
+ * remembers each gateway's protocol and each PCP mapping's nonce. */
+#include "engine/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/diag.h"
+#include "core/exit_status.h"
+#include "wire/wire_natpmp.h"
+
+char *session_state_directory(void)
+{
+	return state_directory(getenv("NATPMP_STATE_DIR"),
+			       getenv("STATE_DIRECTORY"),
+			       getenv("XDG_STATE_HOME"), getenv("HOME"));
+}
+
+/* For IPv6 the source must be a global address even toward a link-local
+ * gateway: the pinhole is for the address the request comes from. */
+static int global_source(struct gateway_route *route, struct result *failure)
+{
+	struct gateway_route internet;
+	char error[RESULT_MESSAGE_SIZE];
+
+	if (ip_address_is_set(&route->source) &&
+	    !ip_address_is_link_local(&route->source))
+		return 0;
+	if (gateway_discover(AF_INET6, &internet, error, sizeof(error)) == 0 &&
+	    ip_address_is_set(&internet.source) &&
+	    !ip_address_is_link_local(&internet.source)) {
+		route->source = internet.source;
+		return 0;
+	}
+	failure->failure = FAILURE_NO_GATEWAY;
+	snprintf(
+		failure->message, sizeof(failure->message),
+		"this host has no global IPv6 address toward the gateway to open a pinhole for");
+	return -1;
+}
+
+int session_find_gateway(const struct invocation *inv, int family,
+			 struct ip_endpoint *gateway,
+			 struct gateway_route *route, struct result *failure)
+{
+	char text[IP_ADDRESS_TEXT_SIZE];
+
+	memset(failure, 0, sizeof(*failure));
+	failure->kind = RESULT_SETUP;
+	if (inv->gateway_given) {
+		*gateway = inv->gateway;
+		if (gateway_route_to(&gateway->address, route, failure->message,
+				     sizeof(failure->message)) < 0)
+			diag_verbose("no route to gateway %s: %s",
+				     ip_address_format(&gateway->address, text,
+						       sizeof(text)),
+				     failure->message);
+		else
+			diag_verbose("using the %s", route->origin);
+	} else {
+		if (gateway_discover(family, route, failure->message,
+				     sizeof(failure->message)) < 0) {
+			failure->failure = FAILURE_NO_GATEWAY;
+			return -1;
+		}
+		gateway->address = route->gateway;
+		gateway->port = NATPMP_SERVER_PORT;
+		diag_verbose(
+			"gateway %s, from the %s",
+			ip_address_format(&route->gateway, text, sizeof(text)),
+			route->origin);
+	}
+	memset(failure->message, 0, sizeof(failure->message));
+	if (family == AF_INET6)
+		return global_source(route, failure);
+	return 0;
+}
+
+const struct protocol *session_protocol(const struct invocation *inv,
+					int family, const struct state *state,
+					const struct ip_endpoint *gateway,
+					bool *follow_gateway)
+{
+	*follow_gateway = false;
+	if (inv->protocol_choice == CHOOSE_PCP)
+		return &protocol_pcp;
+	if (inv->protocol_choice == CHOOSE_NATPMP)
+		return &protocol_natpmp;
+	/* NAT-PMP has no IPv6 and none of these options */
+	if (family == AF_INET6 || inv->exact || inv->third_party ||
+	    inv->filter_count)
+		return &protocol_pcp;
+	*follow_gateway = true;
+	if (state &&
+	    state_gateway_protocol(state, gateway) == STATE_PROTOCOL_PCP)
+		return &protocol_pcp;
+	return &protocol_natpmp;
+}
+
+/* "cannot DO: why" */
+static void fail_setup(struct session *s, const char *what, int error)
+{
+	struct result failure;
+
+	memset(&failure, 0, sizeof(failure));
+	failure.failure = FAILURE_SYSTEM;
+	snprintf(failure.message, sizeof(failure.message), "cannot %s: %s",
+		 what, strerror(error));
+	session_report(s, &failure);
+}
+
+static int session_open(struct session *s, const struct invocation *inv,
+			int family, struct output *output)
+{
+	struct ip_endpoint gateway;
+	struct gateway_route route;
+	struct result failure;
+	const struct protocol *protocol;
+	bool follow;
+
+	s->inv = inv;
+	s->family = family;
+	s->output = output;
+	s->client.exchange.fd = -1;
+	if (eloop_init(&s->loop) < 0) {
+		fail_setup(s, "start", errno);
+		return -1;
+	}
+	s->state_directory = session_state_directory();
+	if (s->state_directory &&
+	    state_load(s->state_directory, time(NULL), &s->state) < 0) {
+		fail_setup(s, "read the state", errno);
+		return -1;
+	}
+	if (session_find_gateway(inv, family, &gateway, &route, &failure) < 0)
+		goto fail;
+	protocol = session_protocol(inv, family, &s->state, &gateway, &follow);
+	if (client_open(&s->client, &s->loop, protocol, follow, &gateway,
+			family == AF_INET6 ? &route.source : NULL,
+			&failure) < 0)
+		goto fail;
+	s->client.timeout_ms = inv->timeout_ms;
+	s->client.exchange.progress = diag_progress_possible();
+	s->deadline_ms = inv->timeout_ms >= 0 ? clock_now_ms() + inv->timeout_ms
+					      : EXCHANGE_NO_DEADLINE;
+	return 0;
+fail:
+	failure.kind = RESULT_SETUP;
+	session_report(s, &failure);
+	return -1;
+}
+
+static void session_close(struct session *s)
+{
+	state_batch_commit(&s->changes, s->state_directory);
+	state_batch_free(&s->changes);
+	state_free(&s->state);
+	free(s->state_directory);
+	client_close(&s->client);
+	eloop_free(&s->loop);
+}
+
+int session_run_families(const struct invocation *inv, session_body body)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
+	struct output output = { .json = inv->json, .quiet = inv->quiet };
+	int status = EXIT_OK;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct session *s;
+		if (!(inv->families & bits[i]))
+			continue;
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			diag_error("out of memory");
+			return EXIT_SYSTEM;
+		}
+		if (session_open(s, inv, families[i], &output) == 0)
+			body(s);
+		session_close(s);
+		if (status == EXIT_OK)
+			status = s->exit_status;
+		free(s);
+	}
+	if (output.failed && status == EXIT_OK)
+		status = EXIT_OUTPUT;
+	return status;
+}
+
+static void on_done(void *context, struct result *result)
+{
+	struct session *s = context;
+
+	(void)result;
+	s->done = true;
+}
+
+/* A request not sent because the gateway failed an earlier one: the same
+ * failure, and why. */
+static void fail_from_silence(struct session *s, struct result *r)
+{
+	r->failure = s->silence.failure;
+	if (s->silence.failure == FAILURE_TIMEOUT) {
+		char label[64];
+		result_label(&s->silence, label, sizeof(label));
+		/* the precision only keeps the compiler sure it fits */
+		snprintf(r->message, sizeof(r->message),
+			 "not sent after the %s request had %.150s", label,
+			 s->silence.message);
+	} else {
+		snprintf(r->message, sizeof(r->message), "not sent: %.240s",
+			 s->silence.message);
+	}
+}
+
+void session_request(const struct invocation *inv, enum request_kind kind,
+		     unsigned protocol, uint16_t internal_port,
+		     uint16_t suggested_port, struct request *request)
+{
+	size_t i;
+
+	memset(request, 0, sizeof(*request));
+	request->kind = kind;
+	request->protocol = protocol;
+	request->internal_port = internal_port;
+	request->suggested_port = suggested_port;
+	request->lifetime = inv->lifetime;
+	request->exact = inv->exact;
+	request->third_party = inv->third_party;
+	request->third_party_address = inv->third_party_address;
+	for (i = 0; i < inv->filter_count && i < REQUEST_FILTER_MAX; i++) {
+		request->filters[i].address = inv->filters[i].address;
+		request->filters[i].prefix_length =
+			inv->filters[i].prefix_length;
+		request->filters[i].port = inv->filters[i].port;
+	}
+	request->filter_count = i;
+}
+
+/* The host a mapping is for: this one, or the --for one. */
+static struct ip_address internal_address(const struct session *s,
+					  const struct request *request)
+{
+	return request->third_party ? request->third_party_address
+				    : s->client.exchange.local.address;
+}
+
+/* A PCP mapping keeps its nonce for life, across runs: the one the state
+ * knows, else a new one. */
+static int bring_nonce(struct session *s, struct request *request)
+{
+	struct ip_address host = internal_address(s, request);
+	const struct state_mapping *known;
+
+	if (request->kind == REQUEST_ADDRESS)
+		return 0;
+	known = state_find_mapping(&s->state, &s->client.exchange.gateway,
+				   request->protocol, &host,
+				   request->internal_port);
+	if (known) {
+		memcpy(request->nonce, known->nonce, REQUEST_NONCE_SIZE);
+		return 0;
+	}
+	return client_new_nonce(request->nonce);
+}
+
+/* Whether the protocol that answered is worth a write: when the gateway
+ * made natpmp switch, or to keep a PCP gateway remembered. A NAT-PMP
+ * gateway needs no entry (auto starts with NAT-PMP anyway), so NAT-PMP
+ * runs leave the state file alone. */
+static bool protocol_is_news(const struct session *s)
+{
+	const struct state_gateway *g;
+
+	if (s->client.switched)
+		return true;
+	if (s->client.protocol != &protocol_pcp || s->gateway_remembered)
+		return false;
+	g = state_find_gateway(&s->state, &s->client.exchange.gateway);
+	return !g || g->protocol != STATE_PROTOCOL_PCP ||
+	       time(NULL) - g->seen >= STATE_GATEWAY_REFRESH_AGE;
+}
+
+/* What the state must remember of this run. */
+static void remember(struct session *s, const struct request *request,
+		     const struct result *r)
+{
+	struct state_change change;
+
+	if (r->via && protocol_is_news(s)) {
+		memset(&change, 0, sizeof(change));
+		change.kind = STATE_REMEMBER_GATEWAY;
+		change.gateway.gateway = s->client.exchange.gateway;
+		change.gateway.protocol = s->client.protocol == &protocol_pcp
+						  ? STATE_PROTOCOL_PCP
+						  : STATE_PROTOCOL_NATPMP;
+		change.gateway.seen = time(NULL);
+		state_batch_add(&s->changes, &change);
+		s->client.switched = false;
+		s->gateway_remembered = true;
+	}
+	if (!r->via || strcmp(r->via, "pcp") != 0 ||
+	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
+		return;
+	memset(&change, 0, sizeof(change));
+	change.kind = request->kind == REQUEST_MAP ? STATE_REMEMBER_MAPPING
+						   : STATE_FORGET_MAPPING;
+	change.mapping.gateway = s->client.exchange.gateway;
+	change.mapping.protocol = request->protocol;
+	change.mapping.internal_address = internal_address(s, request);
+	change.mapping.internal_port = request->internal_port;
+	memcpy(change.mapping.nonce, request->nonce, STATE_NONCE_SIZE);
+	change.mapping.expires = (int64_t)time(NULL) + r->lifetime;
+	state_batch_add(&s->changes, &change);
+	if (state_apply(&s->state, &change, 1) < 0)
+		diag_verbose("out of memory: the state forgets this mapping");
+}
+
+void session_run(struct session *s, const struct request *asked,
+		 struct result *r)
+{
+	struct request request = *asked;
+	int64_t deadline = s->deadline_ms;
+	enum patience patience = PATIENCE_TIMEOUT;
+
+	if (s->silenced) {
+		client_result_for(&s->client, &request, r);
+		fail_from_silence(s, r);
+		return;
+	}
+	if (bring_nonce(s, &request) < 0) {
+		client_result_for(&s->client, &request, r);
+		r->failure = FAILURE_SYSTEM;
+		snprintf(r->message, sizeof(r->message),
+			 "cannot draw a random nonce: %s", strerror(errno));
+		return;
+	}
+	if (s->inv->timeout_ms < 0)
+		patience = PATIENCE_SCHEDULE; /* the protocol's own */
+	s->done = false;
+	client_start(&s->client, &request, deadline, patience, on_done, s);
+	while (!s->done) {
+		if (eloop_turn(&s->loop) < 0) {
+			client_cancel(&s->client);
+			*r = s->client.result;
+			r->failure = FAILURE_SYSTEM;
+			snprintf(r->message, sizeof(r->message),
+				 "cannot wait for the gateway: %s",
+				 strerror(errno));
+			return;
+		}
+	}
+	*r = s->client.result;
+	remember(s, &request, r);
+	if (failure_is_silence(r->failure)) {
+		s->silenced = true;
+		s->silence = *r;
+	}
+}
+
+void session_report(struct session *s, const struct result *result)
+{
+	bool already = s->output->failed;
+
+	if (output_result(s->output, result) < 0 && !already)
+		diag_error("cannot write the results: %s",
+			   strerror(s->output->error_number));
+	if (result->failure != FAILURE_NONE && s->exit_status == EXIT_OK)
+		s->exit_status = failure_exit_status(result->failure);
+}

@@ -1,0 +1,122 @@
+/* protocol.h - the seam between the engine and a port-mapping protocol.
+ * The engine asks for an address, a mapping or a deletion in neutral
+ * terms; a backend (protocol_natpmp.c today, PCP beside it next) turns
+ * that into a datagram, judges what comes back, and says how long to wait
+ * between retransmissions. Announcements are heard in every format
+ * whatever the protocol spoken, so they are decoded in announce.c. */
+#ifndef NATPMP_PROTOCOL_H
+#define NATPMP_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/epoch.h"
+#include "core/ip_address.h"
+#include "core/result.h"
+
+#define PROTOCOL_DATAGRAM_MAX 1100
+
+enum request_kind {
+	REQUEST_ADDRESS, /* the gateway's external address */
+	REQUEST_MAP,	 /* create or renew a mapping */
+	REQUEST_DELETE,	 /* delete one, or with internal port 0 all */
+	/* PCP's ANNOUNCE (RFC 6887 section 14.1): does the gateway speak
+	 * PCP, and since when; NAT-PMP has no such request */
+	REQUEST_ANNOUNCE,
+};
+
+#define REQUEST_NONCE_SIZE 12
+#define REQUEST_FILTER_MAX 8
+
+/* --allow-from: a remote peer (prefix) and port, 0 for any */
+struct request_filter {
+	struct ip_address address;
+	unsigned prefix_length;
+	uint16_t port;
+};
+
+struct request {
+	enum request_kind kind;
+	unsigned protocol;	 /* PROTOCOL_UDP or PROTOCOL_TCP */
+	uint16_t internal_port;	 /* map and delete */
+	uint16_t suggested_port; /* map: the external port to ask for */
+	uint32_t lifetime;	 /* map: seconds */
+	/* address: only wanted if the protocol's grants do not carry the
+	 * external address anyway (map and renew-loop ask it this way) */
+	bool address_optional;
+
+	/* PCP only */
+	uint8_t nonce[REQUEST_NONCE_SIZE]; /* the mapping's, for its life */
+	struct ip_address client_address;  /* set by the client: the source */
+	bool exact;			   /* PREFER_FAILURE */
+	bool third_party;		   /* THIRD_PARTY */
+	struct ip_address third_party_address;
+	struct request_filter filters[REQUEST_FILTER_MAX];
+	size_t filter_count;
+};
+
+/* What the gateway answered, in neutral terms. */
+struct reply {
+	enum failure failure; /* FAILURE_NONE: it granted the request */
+	unsigned code;	      /* the protocol's own result code */
+	bool has_epoch;
+	uint32_t epoch;
+	struct ip_address external_address; /* address replies */
+	uint16_t external_port;		    /* map replies */
+	uint32_t lifetime;
+};
+
+enum reply_verdict {
+	REPLY_IGNORED,	      /* not the answer: keep waiting */
+	REPLY_ANSWER,	      /* the answer to the request in flight */
+	REPLY_OTHER_PROTOCOL, /* the gateway answered in another protocol */
+};
+
+/* How long to wait for a reply before sending again. */
+struct retry_schedule {
+	int max_sends; /* after the last, wait once more, then give up; 0:
+			  send until the caller's patience runs out */
+	/* the wait after a send, given the wait after the previous one (0
+	 * for the first send) and a random number for schedules that jitter */
+	int64_t (*next_wait_ms)(int64_t previous_wait_ms, uint32_t random);
+};
+
+struct protocol {
+	const char *name;	/* for people: "NAT-PMP" */
+	const char *json_name;	/* "nat-pmp", "pcp" */
+	const char *other_name; /* the protocol REPLY_OTHER_PROTOCOL means */
+	/* map replies carry the external address: no address request */
+	bool grants_carry_address;
+	/* the gateway may answer about a mapping again, late or on its own
+	 * (PCP, RFC 6887 sections 8 and 14.2): such answers are applied */
+	bool answers_again;
+	/* the patience of a one-shot request when --timeout is not given,
+	 * for schedules that never give up by themselves */
+	int64_t default_patience_ms;
+	const struct retry_schedule *schedule;
+	/* Returns the datagram's length, or 0 if size is too small. */
+	size_t (*encode)(const struct request *request, uint8_t *buffer,
+			 size_t size);
+	/* Judges a datagram from the gateway; note gets one line for -v. */
+	enum reply_verdict (*decode)(const struct request *request,
+				     const uint8_t *datagram, size_t length,
+				     struct reply *reply, char *note,
+				     size_t note_size);
+	/* One line for -v and the progress line: "map tcp request: ..." */
+	void (*describe)(const struct request *request, char *text,
+			 size_t size);
+	/* Why a reply that is not a success failed, for people, naming the
+	 * gateway (gateway_text). */
+	void (*explain)(const struct request *request,
+			const struct reply *reply, const char *gateway_text,
+			char *message, size_t size);
+	/* The restart test this protocol's epochs are judged by. */
+	bool (*observe_epoch)(struct epoch_tracker *tracker, uint32_t epoch,
+			      int64_t now_ms);
+};
+
+extern const struct protocol protocol_natpmp;
+extern const struct protocol protocol_pcp;
+
+#endif

@@ -1,0 +1,83 @@
+/* hook.h - run the user's --on-change command when a mapping changes,
+ * with the facts in the environment only. A hook never blocks the loop;
+ * those of one mapping run one at a time, and while one runs, later
+ * events wait with the newest state winning. Each runs in its own process
+ * group, ended (TERM, then KILL) when it outlives --hook-timeout or when
+ * natpmp exits. */
+#ifndef NATPMP_HOOK_H
+#define NATPMP_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/eloop.h"
+#include "core/ip_address.h"
+
+/* after TERM, a hook has this long before KILL */
+#define HOOK_KILL_GRACE_MS 2000
+
+struct hook_event {
+	const char *event; /* "mapped", "changed", "lost" */
+	unsigned protocol;
+	uint16_t internal_port;
+	uint16_t external_port;
+	struct ip_address external_address; /* unset: unknown */
+	struct ip_address internal_address;
+	uint32_t lifetime;
+	struct ip_endpoint gateway;
+	const char *via; /* "nat-pmp", "pcp", or NULL */
+};
+
+struct hook_runner;
+
+/* One per mapping: the hook running now and the event waiting for it. */
+struct hook_lane {
+	struct hook_runner *runner;
+	pid_t running;	 /* 0: none; also its process group */
+	bool terminated; /* TERM sent, KILL due at the timer */
+	struct hook_event current;
+	bool waiting;
+	struct hook_event next;
+	struct eloop_timer timer;
+	bool retrying;	/* the running hook is a retry of a failed one */
+	bool retry_due; /* the last hook exited non-zero: run it again at
+			    the next renewal */
+};
+
+struct hook_runner {
+	struct eloop *loop;
+	const char *command; /* NULL: no hook */
+	int64_t timeout_ms;
+	struct hook_lane *lanes;
+	size_t lane_count;
+};
+
+int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
+		     const char *command, int64_t timeout_ms,
+		     size_t lane_count);
+void hook_runner_free(struct hook_runner *runner);
+
+/* Runs the hook for lane's mapping now, or once the running one is done. */
+void hook_queue(struct hook_runner *runner, size_t lane,
+		const struct hook_event *event);
+
+/* At a renewal: when lane's last hook exited non-zero (the program it
+ * tells may not have been running yet), runs it again with the same event
+ * name and the renewal's facts. A failure is warned about once, not at
+ * every retry. */
+void hook_retry(struct hook_runner *runner, size_t lane,
+		const struct hook_event *renewal);
+
+/* Collects finished hooks, reports their exit status, starts the next. */
+void hook_reap(struct hook_runner *runner);
+
+/* How many hooks are running. */
+size_t hook_running(const struct hook_runner *runner);
+
+/* At exit: forgets waiting events, ends every running hook's process
+ * group with TERM, and with KILL after grace_ms, and reaps them. */
+void hook_end_all(struct hook_runner *runner, int64_t grace_ms);
+
+#endif

@@ -1,0 +1,93 @@
+/* renew_family.h - renew-loop's mappings of one address family at its
+ * gateway: the supervisor that holds the gateway, the scheduler that says
+ * what to send, and the pump that sends it, one request at a time, on the
+ * event loop all families share. */
+#ifndef NATPMP_RENEW_FAMILY_H
+#define NATPMP_RENEW_FAMILY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/cli.h"
+#include "engine/eloop.h"
+#include "renew/reporter.h"
+#include "renew/scheduler.h"
+#include "state/state.h"
+#include "state/state_batch.h"
+#include "renew/supervisor.h"
+
+/* Each write rewrites the whole state file: the changes of a burst of
+ * grants (a range of ports) are written together, at most this often. */
+#define RENEW_STATE_SAVE_INTERVAL_MS 250
+
+/* What the families share. */
+struct renew_shared {
+	const struct invocation *inv;
+	struct eloop loop;
+	struct reporter rep;
+	char *state_directory; /* NULL: nothing kept between runs */
+	struct state state;
+	struct state_batch unsaved;    /* changes not yet in the file */
+	struct eloop_timer save_timer; /* when to write them */
+	int64_t saved_at_ms;
+	bool stopping;
+	bool stop_again; /* a second SIGINT or SIGTERM while deleting */
+	/* called when a family's mappings or gateway changed */
+	void (*changed)(void *context);
+	void *context;
+};
+
+struct renew_family {
+	struct renew_shared *shared;
+	int family;	   /* AF_INET or AF_INET6 */
+	size_t first_lane; /* its mappings' hook lanes start here */
+	struct mapping *mappings;
+	struct scheduler sched;
+	struct supervisor sup;
+	struct eloop_timer pump_timer;
+	struct eloop_timer status_timer; /* STATUS= again, outside callbacks */
+	struct eloop_timer wake_timer;
+	struct ip_address address;	 /* the external address last told */
+	struct ip_endpoint last_gateway; /* where the mappings are */
+	const char *last_via;
+	bool in_flight;
+	struct action action;
+	bool deleting_done;
+};
+
+/* Writes the state changes not yet written: at save_timer, and on the way
+ * out. */
+void renew_shared_save_state(struct renew_shared *shared);
+
+/* Makes the family's mappings from the command line's specs and starts
+ * its supervisor. Returns 0, or -1 with errno. */
+int renew_family_start(struct renew_family *f, struct renew_shared *shared,
+		       int family, size_t first_lane);
+void renew_family_free(struct renew_family *f);
+
+/* Sends what is due, soon (from the loop, never from a caller's stack). */
+void renew_family_pump_soon(struct renew_family *f);
+/* SIGHUP: renew everything now, resend what waits. */
+void renew_family_renew_now(struct renew_family *f);
+/* After a suspend: the request in flight timed out only in our sleep. */
+void renew_family_resumed(struct renew_family *f);
+/* Reports the mappings whose grant ran out by now. */
+void renew_family_expire(struct renew_family *f);
+/* SIGUSR1. */
+void renew_family_print_state(struct renew_family *f);
+/* On the way out, how long the gateway may leave a deletion unanswered:
+ * each answer gives the next deletions this long again, so a silent
+ * gateway costs this much and a range of ports is deleted to the end. */
+#define RENEW_DELETE_PATIENCE_MS 1500
+
+/* The way out: stop sending, freeze the gateway, delete the mappings
+ * (unless --keep) by *deadline_ms, which each answer moves to
+ * RENEW_DELETE_PATIENCE_MS from then; families share it. */
+void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms);
+
+size_t renew_family_established(const struct renew_family *f);
+bool renew_family_all_tried(const struct renew_family *f);
+/* Its client, or NULL while it has no gateway. */
+const struct client *renew_family_client(const struct renew_family *f);
+
+#endif

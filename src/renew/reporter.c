@@ -1,0 +1,189 @@
+/* reporter.c - events into output lines, hooks and sd_notify messages. */
+#include "renew/reporter.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/diag.h"
+#include "renew/notify.h"
+
+static void on_status_timer(void *context)
+{
+	reporter_status_flush(context);
+}
+
+int reporter_init(struct reporter *r, struct eloop *loop,
+		  const struct invocation *inv, size_t mapping_count)
+{
+	memset(r, 0, sizeof(*r));
+	r->output.json = inv->json;
+	r->quiet_renewals = inv->quiet;
+	r->loop = loop;
+	eloop_timer_init(&r->status_timer, on_status_timer, r);
+	r->status_sent_ms = clock_now_ms() - REPORTER_STATUS_INTERVAL_MS;
+	output_queue_start(&r->output);
+	return hook_runner_init(&r->hooks, loop, inv->on_change,
+				inv->hook_timeout_ms, mapping_count);
+}
+
+void reporter_free(struct reporter *r)
+{
+	eloop_timer_stop(r->loop, &r->status_timer);
+	hook_runner_free(&r->hooks);
+	output_queue_free(&r->output);
+}
+
+static void emit(struct reporter *r, struct result *result, const char *event)
+{
+	result->event = event;
+	result->time = time(NULL);
+	/* an event line starts a line of its own, even on a terminal where a
+	 * wait is being shown; the next tick draws it again */
+	diag_progress_clear();
+	output_result(&r->output, result);
+}
+
+static void base(struct result *result, enum result_kind kind,
+		 const struct client *client)
+{
+	memset(result, 0, sizeof(*result));
+	if (client) {
+		client_result_init(client, result, kind);
+		result->epoch_known = client->epoch.known;
+		result->epoch = client->epoch.sssoe;
+	}
+	result->kind = kind;
+}
+
+void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
+		      const char *event, bool run_hook,
+		      const struct mapping_place *place)
+{
+	bool lost = strcmp(event, "lost") == 0;
+	bool renewal = strcmp(event, "renewed") == 0;
+	struct result result;
+	struct hook_event hook;
+
+	base(&result, RESULT_MAP, NULL);
+	if (place->gateway) {
+		result.gateway_known = true;
+		result.gateway = *place->gateway;
+	}
+	if (place->epoch && place->epoch->known) {
+		result.epoch_known = true;
+		result.epoch = place->epoch->sssoe;
+	}
+	result.via = place->via;
+	result.protocol = m->protocol;
+	result.internal_port = m->internal_port;
+	result.internal_address = m->internal_address;
+	result.external_port = m->external_port;
+	result.external_address = m->external_address;
+	result.lifetime = lost ? 0 : m->lifetime;
+	if (!renewal || !r->quiet_renewals)
+		emit(r, &result, event);
+	if (!run_hook && !renewal)
+		return;
+	memset(&hook, 0, sizeof(hook));
+	hook.event = event;
+	hook.protocol = m->protocol;
+	hook.internal_port = m->internal_port;
+	hook.internal_address = m->internal_address;
+	hook.external_port = m->external_port;
+	hook.external_address = m->external_address;
+	hook.lifetime = result.lifetime;
+	hook.gateway = result.gateway;
+	hook.via = place->via;
+	if (run_hook)
+		hook_queue(&r->hooks, lane, &hook);
+	else /* a plain renewal runs only a hook that failed before */
+		hook_retry(&r->hooks, lane, &hook);
+}
+
+void reporter_unmapped(struct reporter *r, struct result *result)
+{
+	emit(r, result, "unmapped");
+}
+
+void reporter_failure(struct reporter *r, struct result *failure)
+{
+	emit(r, failure, "error");
+}
+
+void reporter_gateway(struct reporter *r, const char *event,
+		      const struct client *client, const char *interface)
+{
+	struct result result;
+
+	base(&result, RESULT_GATEWAY, client);
+	result.interface = interface;
+	if (client)
+		result.via = client->protocol->json_name;
+	emit(r, &result, event);
+}
+
+void reporter_address(struct reporter *r, const struct client *client,
+		      const struct ip_address *address)
+{
+	struct result result;
+
+	base(&result, RESULT_ADDRESS, client);
+	result.external_address = *address;
+	emit(r, &result, "address-changed");
+}
+
+void reporter_status(struct reporter *r, size_t active, size_t count,
+		     const struct client *client, const struct client *waiting)
+{
+	char *status = r->status_due;
+	size_t size = sizeof(r->status_due);
+
+	if (waiting)
+		snprintf(
+			status, size,
+			"STATUS=waiting for gateway %s; %zu of %zu mappings active",
+			waiting->exchange.gateway_text, active, count);
+	else if (client)
+		snprintf(status, size,
+			 "STATUS=%zu of %zu mappings active via %s", active,
+			 count, client->exchange.gateway_text);
+	else
+		snprintf(status, size,
+			 "STATUS=%zu of %zu mappings active, no gateway",
+			 active, count);
+	if (r->status_timer.armed)
+		return;
+	if (clock_now_ms() - r->status_sent_ms >= REPORTER_STATUS_INTERVAL_MS)
+		reporter_status_flush(r);
+	else
+		eloop_timer_at(r->loop, &r->status_timer,
+			       r->status_sent_ms + REPORTER_STATUS_INTERVAL_MS);
+}
+
+void reporter_status_flush(struct reporter *r)
+{
+	eloop_timer_stop(r->loop, &r->status_timer);
+	if (r->status_due[0] == '\0' || strcmp(r->status_due, r->status) == 0)
+		return;
+	snprintf(r->status, sizeof(r->status), "%s", r->status_due);
+	notify_send(r->status);
+	r->status_sent_ms = clock_now_ms();
+}
+
+void reporter_ready(struct reporter *r)
+{
+	if (r->ready)
+		return;
+	r->ready = true;
+	reporter_status_flush(r);
+	notify_send("READY=1");
+}
+
+bool reporter_output_gone(const struct reporter *r)
+{
+	return r->output.failed && (r->output.error_number == EPIPE ||
+				    r->output.error_number == ECONNRESET);
+}

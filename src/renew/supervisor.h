@@ -1,0 +1,82 @@
+/* supervisor.h - renew-loop's hold on the gateway and the network: finds
+ * the gateway (or the way to the one named), connects the client and the
+ * announcement listener, watches routes, rules, addresses and links, and
+ * reconnects when the gateway, the interface, the source address or the
+ * link changes, or when a route appears where there was none. */
+#ifndef NATPMP_SUPERVISOR_H
+#define NATPMP_SUPERVISOR_H
+
+#include <stdbool.h>
+
+#include "proto/announce.h"
+#include "cli/cli.h"
+#include "engine/client.h"
+#include "engine/eloop.h"
+#include "os/gateway.h"
+#include "state/state.h"
+
+/* a burst of route and address messages has settled after this much
+ * quiet, or this long after its first message at the latest */
+#define SUPERVISOR_SETTLE_MS 200
+#define SUPERVISOR_SETTLE_MAX_MS 1000
+
+enum network_change {
+	NETWORK_FIRST,	     /* the first gateway since start */
+	NETWORK_NEW_GATEWAY, /* another gateway address */
+	NETWORK_NEW_SOURCE,  /* the same gateway, from another address */
+	NETWORK_MOVED,	     /* the same gateway and address, through another
+			  interface or after the link went down */
+};
+
+struct supervisor_events {
+	/* connected (again): client is open to the gateway */
+	void (*connected)(void *context, enum network_change change);
+	/* no gateway can be reached now; failure says why (the first time
+	 * a given reason is seen, else NULL) */
+	void (*lost)(void *context, const struct result *failure);
+	/* an announcement from the gateway */
+	void (*announced)(void *context, const struct announcement *a);
+};
+
+struct supervisor {
+	struct eloop *loop;
+	const struct invocation *inv;
+	int family;
+	const struct state *state; /* which protocol each gateway speaks */
+	const struct supervisor_events *events;
+	void *context;
+
+	bool connected;
+	bool ever_connected;
+	struct client client;
+	struct gateway_route route;
+	struct ip_endpoint last_gateway; /* kept while disconnected */
+	struct ip_address last_source;
+	int watch_fd;
+	int announce_fd;
+	bool link_went_down; /* seen down since the last check */
+	struct eloop_timer settle_timer;
+	int64_t settle_started_ms;
+	struct eloop_timer retry_timer;
+	unsigned failures; /* checks in a row that found no gateway */
+	char last_failure[RESULT_MESSAGE_SIZE];
+};
+
+/* Opens the network watch and makes the first check (synchronously: the
+ * events may fire before it returns). Returns 0, or -1 with errno. */
+int supervisor_start(struct supervisor *s, struct eloop *loop,
+		     const struct invocation *inv, int family,
+		     const struct state *state,
+		     const struct supervisor_events *events, void *context);
+void supervisor_stop(struct supervisor *s);
+
+/* Checks the network again after the settle time (e.g. the gateway went
+ * silent: the host may have moved), or at once. */
+void supervisor_check_soon(struct supervisor *s);
+void supervisor_check_now(struct supervisor *s);
+
+/* Stops watching and checking, keeping the client open: for the way out,
+ * when the connection must not change under the last requests. */
+void supervisor_freeze(struct supervisor *s);
+
+#endif
