@@ -9,20 +9,19 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/clock.h"
 #include "cmd/command.h"
+#include "core/clock.h"
 #include "core/diag.h"
 #include "core/exit_status.h"
+#include "state/state.h"
 
 #ifndef NATPMP_VERSION
 #define NATPMP_VERSION "unknown"
 #endif
 
-static int run_help(const struct invocation *invocation);
-
+/* help is run by main itself, with the topic from the invocation */
 static const struct command command_help = {
 	.name = "help",
-	.run = run_help,
 	.summary = "show help for natpmp or one command",
 	.usage = "usage: natpmp help [COMMAND]\n",
 	.options = 0,
@@ -146,6 +145,8 @@ int main(int argc, char *argv[])
 {
 	struct invocation invocation;
 	char error[CLI_ERROR_SIZE];
+	/* the environment's say, read here like the command line */
+	char *directory = NULL;
 	int64_t start = clock_now_ms();
 	int status;
 
@@ -165,14 +166,20 @@ int main(int argc, char *argv[])
 	if (invocation.version) {
 		printf("natpmp %s\n", NATPMP_VERSION);
 		status = EXIT_OK;
+	} else if (invocation.command == &command_help) {
+		status = run_help(&invocation);
 	} else if (invocation.help) {
-		status = invocation.command == &command_help
-				 ? run_help(&invocation)
-				 : print_help_for(invocation.command);
+		status = print_help_for(invocation.command);
 	} else {
-		diag_set_verbose(invocation.verbose, start);
-		status = invocation.command->run(&invocation);
+		diag_set_verbose(invocation.options.verbose, start);
+		/* the environment's say, read here as the command line is */
+		directory = state_directory(
+			getenv("NATPMP_STATE_DIR"), getenv("STATE_DIRECTORY"),
+			getenv("XDG_STATE_HOME"), getenv("HOME"));
+		invocation.options.state_directory = directory;
+		status = invocation.command->run(&invocation.options);
 	}
+	free(directory);
 	cli_free(&invocation);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		diag_error("cannot write the results: %s", strerror(errno));

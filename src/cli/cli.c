@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cmd/command.h"
 #include "cli/suggest.h"
 
 #define CLI_COMMANDS_MAX 16 /* for suggestions among their names */
@@ -60,22 +59,20 @@ static int parse_port(const char *text, size_t length, const char *spec,
 	return 0;
 }
 
-int cli_parse_protocols(const char *text, unsigned *protocols, char *error,
-			size_t size)
+int cli_parse_transports(const char *text, unsigned *transports, char *error,
+			 size_t size)
 {
-	if (strcasecmp(text, "tcp") == 0)
-		*protocols = PROTOCOL_TCP;
-	else if (strcasecmp(text, "udp") == 0)
-		*protocols = PROTOCOL_UDP;
-	else if (strcasecmp(text, "both") == 0)
-		*protocols = PROTOCOL_BOTH;
-	else
-		return fail(error, size,
-			    "unknown protocol '%s' (use tcp, udp or both)",
-			    text);
-	return 0;
-}
+	unsigned transport;
 
+	for (transport = TRANSPORT_UDP; transport <= TRANSPORT_BOTH;
+	     transport++)
+		if (strcasecmp(text, transport_name(transport)) == 0) {
+			*transports = transport;
+			return 0;
+		}
+	return fail(error, size, "unknown protocol '%s' (use tcp, udp or both)",
+		    text);
+}
 /* PORT or FIRST-LAST within text's first length bytes; *count is 1 for
  * one port. A leading '-' is no range ("-1" is a bad port). */
 static int parse_range(const char *text, size_t length, const char *spec,
@@ -178,7 +175,7 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 	    parse_external(colon + 1, ports_length - internal_length - 1, text,
 			   spec, error, size) < 0)
 		return -1;
-	spec->protocols = PROTOCOL_TCP;
+	spec->transports = TRANSPORT_TCP;
 	if (slash) {
 		char why[CLI_ERROR_SIZE];
 		if (slash[1] == '\0')
@@ -186,8 +183,8 @@ int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 				error, size,
 				"invalid SPEC '%s': missing protocol after '/'",
 				text);
-		if (cli_parse_protocols(slash + 1, &spec->protocols, why,
-					sizeof(why)) < 0)
+		if (cli_parse_transports(slash + 1, &spec->transports, why,
+					 sizeof(why)) < 0)
 			return fail(error, size, "invalid SPEC '%s': %s", text,
 				    why);
 	}
@@ -367,7 +364,7 @@ int cli_parse_gateway(const char *text, const char *origin,
 	const char *port;
 
 	memset(gateway, 0, sizeof(*gateway));
-	gateway->port = 5351;
+	gateway->port = GATEWAY_PORT;
 	if (!split_endpoint(text, address, sizeof(address), &port) ||
 	    ip_address_parse(address, &gateway->address) < 0)
 		return fail(
@@ -389,7 +386,7 @@ int cli_parse_gateway(const char *text, const char *origin,
 	return 0;
 }
 
-int cli_parse_filter(const char *text, struct cli_filter *filter, char *error,
+int cli_parse_filter(const char *text, struct port_filter *filter, char *error,
 		     size_t size)
 {
 	char address[IP_ADDRESS_TEXT_SIZE];
@@ -561,19 +558,21 @@ static int apply_flag(struct parse_state *st, const struct option_spec *o)
 
 	note_used(st, o);
 	switch (o->id) {
-	case OPTION_JSON: inv->json = true; break;
-	case OPTION_QUIET: inv->quiet = true; break;
-	case OPTION_VERBOSE: inv->verbose = true; break;
+	case OPTION_JSON: inv->options.json = true; break;
+	case OPTION_QUIET: inv->options.quiet = true; break;
+	case OPTION_VERBOSE: inv->options.verbose = true; break;
 	case OPTION_HELP: inv->help = true; break;
 	case OPTION_VERSION: inv->version = true; break;
-	case OPTION_ALL: inv->all = true; break;
-	case OPTION_KEEP: inv->keep = true; break;
-	case OPTION_UNMAP_ALL_ON_EXIT: inv->unmap_all_on_exit = true; break;
+	case OPTION_ALL: inv->options.all = true; break;
+	case OPTION_KEEP: inv->options.keep = true; break;
+	case OPTION_UNMAP_ALL_ON_EXIT:
+		inv->options.unmap_all_on_exit = true;
+		break;
 	case OPTION_PCP: st->pcp = true; break;
 	case OPTION_NATPMP: st->natpmp = true; break;
-	case OPTION_IPV4: inv->families |= FAMILY_V4; break;
-	case OPTION_IPV6: inv->families |= FAMILY_V6; break;
-	case OPTION_EXACT: inv->exact = true; break;
+	case OPTION_IPV4: inv->options.families |= FAMILY_V4; break;
+	case OPTION_IPV6: inv->options.families |= FAMILY_V6; break;
+	case OPTION_EXACT: inv->options.exact = true; break;
 	default: break;
 	}
 	return 0;
@@ -588,51 +587,54 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 	note_used(st, o);
 	switch (o->id) {
 	case OPTION_GATEWAY:
-		inv->gateway_given = true;
-		return cli_parse_gateway(value, "gateway", &inv->gateway,
-					 st->error, st->size);
-	case OPTION_LIFETIME:
-		return cli_parse_lifetime(value, &inv->lifetime, st->error,
-					  st->size);
-	case OPTION_TIMEOUT:
-		return cli_parse_timeout(value, &inv->timeout_ms, st->error,
+		inv->options.gateway_given = true;
+		return cli_parse_gateway(value, "gateway",
+					 &inv->options.gateway, st->error,
 					 st->size);
+	case OPTION_LIFETIME:
+		return cli_parse_lifetime(value, &inv->options.lifetime,
+					  st->error, st->size);
+	case OPTION_TIMEOUT:
+		return cli_parse_timeout(value, &inv->options.timeout_ms,
+					 st->error, st->size);
 	case OPTION_HOOK_TIMEOUT:
 		return parse_patience(value, "hook timeout",
-				      &inv->hook_timeout_ms, st->error,
+				      &inv->options.hook_timeout_ms, st->error,
 				      st->size);
 	case OPTION_PROTO:
 		st->proto_text = value;
-		if (cli_parse_protocols(value, &inv->all_protocols, why,
-					sizeof(why)) < 0)
+		if (cli_parse_transports(value, &inv->options.all_transports,
+					 why, sizeof(why)) < 0)
 			return fail(st->error, st->size, "invalid --proto: %s",
 				    why);
 		return 0;
 	case OPTION_FOR:
-		if (ip_address_parse(value, &inv->third_party_address) < 0 ||
-		    inv->third_party_address.scope ||
-		    !is_unicast(&inv->third_party_address))
+		if (ip_address_parse(value, &inv->options.third_party_address) <
+			    0 ||
+		    inv->options.third_party_address.scope ||
+		    !is_unicast(&inv->options.third_party_address))
 			return fail(st->error, st->size,
 				    "invalid --for '%s': not a unicast address",
 				    value);
-		inv->third_party = true;
+		inv->options.third_party = true;
 		return 0;
 	case OPTION_ALLOW_FROM:
-		if (inv->filter_count == CLI_FILTER_MAX)
+		if (inv->options.filter_count == FILTER_MAX)
 			return fail(st->error, st->size,
 				    "too many --allow-from (at most %d)",
-				    CLI_FILTER_MAX);
-		return cli_parse_filter(value,
-					&inv->filters[inv->filter_count++],
-					st->error, st->size);
+				    FILTER_MAX);
+		return cli_parse_filter(
+			value,
+			&inv->options.filters[inv->options.filter_count++],
+			st->error, st->size);
 	case OPTION_ON_CHANGE:
 		if (*value == '\0')
 			return fail(st->error, st->size,
 				    "option --on-change needs a command");
-		inv->on_change = value;
+		inv->options.on_change = value;
 		return 0;
 	case OPTION_PORT:
-		if (!parse_port_number(value, &inv->port))
+		if (!parse_port_number(value, &inv->options.port))
 			return fail(st->error, st->size,
 				    "invalid --port '%s': not a port (1-65535)",
 				    value);
@@ -744,11 +746,11 @@ static int check_options_apply(struct parse_state *st)
 			    "option --%s does not apply to %s",
 			    st->used_name[bit_index(stray & (~stray + 1u))],
 			    cmd->name);
-	if (st->inv->keep && st->inv->unmap_all_on_exit)
+	if (st->inv->options.keep && st->inv->options.unmap_all_on_exit)
 		return fail(
 			st->error, st->size,
 			"options --keep and --unmap-all-on-exit contradict each other");
-	if (st->proto_text && !st->inv->all)
+	if (st->proto_text && !st->inv->options.all)
 		return fail(
 			st->error, st->size,
 			"option --proto needs --all (a SPEC carries its own protocol)");
@@ -762,7 +764,7 @@ static int misplaced_word(struct parse_state *st, size_t i)
 	const char *word = st->operands[i];
 	const char *before = i > 0 ? st->operands[i - 1] : NULL;
 	size_t digits = before ? strspn(before, "0123456789:-") : 0;
-	unsigned protocols;
+	unsigned transports;
 	char scratch[CLI_ERROR_SIZE];
 
 	if ((st->inv->command->options & CLI_OPTION_ALL) &&
@@ -770,7 +772,7 @@ static int misplaced_word(struct parse_state *st, size_t i)
 		return fail(st->error, st->size,
 			    "invalid SPEC '%s': did you mean --all?", word);
 	if (before &&
-	    cli_parse_protocols(word, &protocols, scratch, sizeof(scratch)) ==
+	    cli_parse_transports(word, &transports, scratch, sizeof(scratch)) ==
 		    0 &&
 	    digits > 0 && before[digits] == '\0')
 		return fail(
@@ -780,19 +782,19 @@ static int misplaced_word(struct parse_state *st, size_t i)
 	return 0;
 }
 
-/* A gateway keeps one mapping per protocol and internal port: a port named
+/* A gateway keeps one mapping per transport and internal port: a port named
  * twice would be requested, printed and renewed twice as if it were two. */
 static int check_named_once(struct parse_state *st, size_t index)
 {
-	const struct port_spec *spec = &st->inv->specs[index];
+	const struct port_spec *spec = &st->inv->options.specs[index];
 	unsigned last = (unsigned)spec->internal_port + spec->count - 1;
 	size_t i;
 
 	for (i = 0; i < index; i++) {
-		const struct port_spec *earlier = &st->inv->specs[i];
+		const struct port_spec *earlier = &st->inv->options.specs[i];
 		unsigned earlier_last =
 			(unsigned)earlier->internal_port + earlier->count - 1;
-		unsigned common = spec->protocols & earlier->protocols;
+		unsigned common = spec->transports & earlier->transports;
 		unsigned port = spec->internal_port > earlier->internal_port
 					? spec->internal_port
 					: earlier->internal_port;
@@ -801,7 +803,9 @@ static int check_named_once(struct parse_state *st, size_t index)
 				st->error, st->size,
 				"invalid SPEC '%s': port %u/%s is also in '%s'; name each port once",
 				st->operands[index], port,
-				common & PROTOCOL_TCP ? "tcp" : "udp",
+				transport_name(common & TRANSPORT_TCP
+						       ? TRANSPORT_TCP
+						       : TRANSPORT_UDP),
 				st->operands[i]);
 	}
 	return 0;
@@ -819,7 +823,7 @@ static int expand_ranges(struct parse_state *st, size_t ports)
 	if (!single)
 		return fail(st->error, st->size, "out of memory");
 	for (i = 0; i < st->operand_count; i++) {
-		const struct port_spec *range = &inv->specs[i];
+		const struct port_spec *range = &inv->options.specs[i];
 		for (k = 0; k < range->count; k++) {
 			single[n].internal_port =
 				(uint16_t)(range->internal_port + k);
@@ -828,13 +832,13 @@ static int expand_ranges(struct parse_state *st, size_t ports)
 					? (uint16_t)(range->external_port + k)
 					: 0;
 			single[n].count = 1;
-			single[n].protocols = range->protocols;
+			single[n].transports = range->transports;
 			n++;
 		}
 	}
-	free(inv->specs);
-	inv->specs = single;
-	inv->spec_count = n;
+	free(inv->options.specs);
+	inv->options.specs = single;
+	inv->options.spec_count = n;
 	return 0;
 }
 
@@ -861,21 +865,21 @@ static int parse_operands(struct parse_state *st)
 		return 0;
 	case CLI_OPERANDS_SPECS: break;
 	}
-	if (inv->all && st->operand_count > 0)
+	if (inv->options.all && st->operand_count > 0)
 		return fail(st->error, st->size,
 			    "%s --all takes no SPEC (got '%s')", cmd->name,
 			    st->operands[0]);
-	if (!inv->all && st->operand_count == 0)
+	if (!inv->options.all && st->operand_count == 0)
 		return fail(
 			st->error, st->size,
 			"%s needs at least one SPEC (INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO])",
 			cmd->name);
 	for (i = 0; i < st->operand_count; i++) {
 		if (misplaced_word(st, i) < 0 ||
-		    cli_parse_spec(st->operands[i], &inv->specs[i], st->error,
-				   st->size) < 0)
+		    cli_parse_spec(st->operands[i], &inv->options.specs[i],
+				   st->error, st->size) < 0)
 			return -1;
-		ports += inv->specs[i].count;
+		ports += inv->options.specs[i].count;
 		if (ports > CLI_PORTS_MAX)
 			return fail(
 				st->error, st->size,
@@ -905,52 +909,56 @@ static int settle_families(struct parse_state *st, const char *origin)
 	char text[IP_ADDRESS_TEXT_SIZE];
 	size_t i;
 
-	inv->families_given = inv->families;
-	inv->gateway_origin = inv->gateway_given ? origin : NULL;
-	if (inv->gateway_given) {
-		unsigned named = family_of(&inv->gateway.address);
-		if (inv->families == (FAMILY_V4 | FAMILY_V6))
+	inv->options.families_given = inv->options.families;
+	inv->options.gateway_origin =
+		inv->options.gateway_given ? origin : NULL;
+	if (inv->options.gateway_given) {
+		unsigned named = family_of(&inv->options.gateway.address);
+		if (inv->options.families == (FAMILY_V4 | FAMILY_V6))
 			return fail(
 				st->error, st->size,
 				"%s names one gateway, but both -4 and -6 were given (without it, natpmp finds each)",
 				origin);
-		if (inv->families && inv->families != named)
+		if (inv->options.families && inv->options.families != named)
 			return fail(
 				st->error, st->size,
 				"%s %s is an IPv%c address, but %s was given",
 				origin,
-				ip_address_format(&inv->gateway.address, text,
-						  sizeof(text)),
+				ip_address_format(&inv->options.gateway.address,
+						  text, sizeof(text)),
 				named == FAMILY_V6 ? '6' : '4',
-				family_option(inv->families));
-		inv->families = named;
+				family_option(inv->options.families));
+		inv->options.families = named;
 	}
-	if (!inv->families)
-		inv->families = FAMILY_V4;
-	if ((inv->third_party || inv->filter_count) &&
-	    inv->families == (FAMILY_V4 | FAMILY_V6))
+	if (!inv->options.families)
+		inv->options.families = FAMILY_V4;
+	if ((inv->options.third_party || inv->options.filter_count) &&
+	    inv->options.families == (FAMILY_V4 | FAMILY_V6))
 		return fail(
 			st->error, st->size,
 			"options --for and --allow-from apply to one address family: give -4 or -6 alone");
-	if (inv->third_party &&
-	    family_of(&inv->third_party_address) != inv->families)
-		return fail(
-			st->error, st->size,
-			"--for %s is not an IPv%c address (give %s)",
-			ip_address_format(&inv->third_party_address, text,
-					  sizeof(text)),
-			inv->families == FAMILY_V6 ? '6' : '4',
-			family_option(family_of(&inv->third_party_address)));
-	for (i = 0; i < inv->filter_count; i++)
-		if (family_of(&inv->filters[i].address) != inv->families)
+	if (inv->options.third_party &&
+	    family_of(&inv->options.third_party_address) !=
+		    inv->options.families)
+		return fail(st->error, st->size,
+			    "--for %s is not an IPv%c address (give %s)",
+			    ip_address_format(&inv->options.third_party_address,
+					      text, sizeof(text)),
+			    inv->options.families == FAMILY_V6 ? '6' : '4',
+			    family_option(family_of(
+				    &inv->options.third_party_address)));
+	for (i = 0; i < inv->options.filter_count; i++)
+		if (family_of(&inv->options.filters[i].address) !=
+		    inv->options.families)
 			return fail(
 				st->error, st->size,
 				"--allow-from %s is not an IPv%c address (give %s)",
-				ip_address_format(&inv->filters[i].address,
-						  text, sizeof(text)),
-				inv->families == FAMILY_V6 ? '6' : '4',
-				family_option(
-					family_of(&inv->filters[i].address)));
+				ip_address_format(
+					&inv->options.filters[i].address, text,
+					sizeof(text)),
+				inv->options.families == FAMILY_V6 ? '6' : '4',
+				family_option(family_of(
+					&inv->options.filters[i].address)));
 	return 0;
 }
 
@@ -965,18 +973,18 @@ static int settle_protocol(struct parse_state *st)
 		return fail(
 			st->error, st->size,
 			"options --pcp and --nat-pmp contradict each other");
-	inv->protocol_choice = st->pcp	    ? CHOOSE_PCP
-			       : st->natpmp ? CHOOSE_NATPMP
-					    : CHOOSE_AUTO;
-	if (inv->protocol_choice != CHOOSE_NATPMP)
+	inv->options.protocol_choice = st->pcp	    ? CHOOSE_PCP
+				       : st->natpmp ? CHOOSE_NATPMP
+						    : CHOOSE_AUTO;
+	if (inv->options.protocol_choice != CHOOSE_NATPMP)
 		return 0;
-	if (inv->families & FAMILY_V6)
+	if (inv->options.families & FAMILY_V6)
 		needs = "IPv6 (-6)";
-	else if (inv->exact)
+	else if (inv->options.exact)
 		needs = "option --exact";
-	else if (inv->third_party)
+	else if (inv->options.third_party)
 		needs = "option --for";
-	else if (inv->filter_count)
+	else if (inv->options.filter_count)
 		needs = "option --allow-from";
 	if (needs)
 		return fail(st->error, st->size,
@@ -988,10 +996,10 @@ static int settle_protocol(struct parse_state *st)
 static void invocation_init(struct invocation *inv)
 {
 	memset(inv, 0, sizeof(*inv));
-	inv->lifetime = CLI_DEFAULT_LIFETIME;
-	inv->timeout_ms = -1;
-	inv->hook_timeout_ms = CLI_DEFAULT_HOOK_TIMEOUT_MS;
-	inv->all_protocols = PROTOCOL_BOTH;
+	inv->options.lifetime = OPTIONS_DEFAULT_LIFETIME;
+	inv->options.timeout_ms = OPTIONS_NO_TIMEOUT;
+	inv->options.hook_timeout_ms = OPTIONS_DEFAULT_HOOK_TIMEOUT_MS;
+	inv->options.all_transports = TRANSPORT_BOTH;
 }
 
 static int unknown_command(struct parse_state *st,
@@ -1069,8 +1077,9 @@ int cli_parse(int argc, const char *const argv[],
 	st.error = error;
 	st.size = size;
 	st.operands = calloc((size_t)(argc > 0 ? argc : 1), sizeof(char *));
-	inv->specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*inv->specs));
-	if (!st.operands || !inv->specs) {
+	inv->options.specs = calloc((size_t)(argc > 0 ? argc : 1),
+				    sizeof(*inv->options.specs));
+	if (!st.operands || !inv->options.specs) {
 		fail(error, size, "out of memory");
 		goto out;
 	}
@@ -1086,11 +1095,11 @@ int cli_parse(int argc, const char *const argv[],
 	}
 	if (check_options_apply(&st) < 0 || parse_operands(&st) < 0)
 		goto out;
-	if (!inv->gateway_given && env_gateway && *env_gateway) {
+	if (!inv->options.gateway_given && env_gateway && *env_gateway) {
 		if (cli_parse_gateway(env_gateway, "NATPMP_GATEWAY",
-				      &inv->gateway, error, size) < 0)
+				      &inv->options.gateway, error, size) < 0)
 			goto out;
-		inv->gateway_given = true;
+		inv->options.gateway_given = true;
 		origin = "NATPMP_GATEWAY";
 	}
 	if (settle_families(&st, origin) < 0 || settle_protocol(&st) < 0)
@@ -1105,7 +1114,7 @@ out:
 
 void cli_free(struct invocation *inv)
 {
-	free(inv->specs);
-	inv->specs = NULL;
-	inv->spec_count = 0;
+	free(inv->options.specs);
+	inv->options.specs = NULL;
+	inv->options.spec_count = 0;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/port_mapping.h"
+
 #define NAME_MAX_LENGTH 32
 
 /* Optimal string alignment distance: insertions, deletions, substitutions
@@ -85,11 +87,14 @@ int suggest_natpmpc(int argc, const char *const argv[], int at, char *out,
 	    !is_number(argv[at + 2], 65535, &private_port))
 		return -1;
 	proto = argv[at + 3];
-	if (strcasecmp(proto, "tcp") != 0 && strcasecmp(proto, "udp") != 0)
+	if (strcasecmp(proto, transport_name(TRANSPORT_TCP)) == 0)
+		proto = transport_name(TRANSPORT_TCP);
+	else if (strcasecmp(proto, transport_name(TRANSPORT_UDP)) == 0)
+		proto = transport_name(TRANSPORT_UDP);
+	else
 		return -1;
 	has_lifetime = at + 4 < argc &&
 		       is_number(argv[at + 4], 0xffffffffUL, &lifetime);
-	proto = strcasecmp(proto, "tcp") == 0 ? "tcp" : "udp";
 	if (has_lifetime && lifetime == 0 && private_port == 0)
 		n = snprintf(out, size, "natpmp unmap --all --proto %s", proto);
 	else if (has_lifetime && lifetime == 0)

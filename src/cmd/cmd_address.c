@@ -14,9 +14,9 @@ static void address_body(struct session *session)
 		output_address_warning(&result);
 }
 
-static int run_address(const struct invocation *invocation)
+static int run_address(const struct options *options)
 {
-	return session_run_families(invocation, address_body);
+	return session_run_families(options, address_body);
 }
 
 const struct command command_address = {

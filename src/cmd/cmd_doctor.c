@@ -7,8 +7,8 @@
 
 #include "cmd/command.h"
 #include "core/diag.h"
-#include "doctor/doctor.h"
 #include "core/exit_status.h"
+#include "doctor/doctor.h"
 
 /* Colour on a terminal only, never with NO_COLOR (no-color.org) or a dumb
  * terminal. */
@@ -24,7 +24,7 @@ static bool use_colour(void)
 	return isatty(STDOUT_FILENO) == 1;
 }
 
-static int run_doctor(const struct invocation *invocation)
+static int run_doctor(const struct options *options)
 {
 	struct doctor_facts *facts = calloc(1, sizeof(*facts));
 	struct doctor_report *report = calloc(1, sizeof(*report));
@@ -36,15 +36,15 @@ static int run_doctor(const struct invocation *invocation)
 		diag_error("out of memory");
 		return EXIT_SYSTEM;
 	}
-	status = doctor_probe(invocation, facts);
+	status = doctor_probe(options, facts);
 	if (status == EXIT_OK) {
 		doctor_judge(facts, report);
-		if (invocation->json)
+		if (options->json)
 			print_json_doctor(stdout, facts, report,
-					  invocation->quiet);
+					  options->quiet);
 		else
 			print_text_doctor(stdout, report, use_colour(),
-					  invocation->quiet);
+					  options->quiet);
 		status = report->exit_status;
 	}
 	free(facts);

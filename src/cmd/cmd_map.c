@@ -53,29 +53,29 @@ static void note_grant(const struct request *asked, const struct result *got)
 	if (port[0] || lifetime[0])
 		diag_note("map %u/%s: the gateway granted %s%s%s",
 			  (unsigned)asked->internal_port,
-			  protocol_name(asked->protocol), port, lifetime,
+			  transport_name(asked->transport), port, lifetime,
 			  renew);
 }
 
 static void map_body(struct session *session)
 {
-	const struct invocation *invocation = session->inv;
+	const struct options *options = session->options;
 	/* warned about the address already, or else at the first grant */
 	bool warned = learn_external_address(session);
-	unsigned protocol;
+	unsigned transport;
 	size_t i;
 
-	for (i = 0; i < invocation->spec_count; i++) {
-		const struct port_spec *spec = &invocation->specs[i];
+	for (i = 0; i < options->spec_count; i++) {
+		const struct port_spec *spec = &options->specs[i];
 		/* both: UDP first, then TCP (the bit order) */
-		for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
-		     protocol <<= 1) {
+		for (transport = TRANSPORT_UDP; transport <= TRANSPORT_TCP;
+		     transport <<= 1) {
 			struct request request;
 			struct result result;
-			if (!(spec->protocols & protocol))
+			if (!(spec->transports & transport))
 				continue;
-			session_request(session->inv, REQUEST_MAP, protocol,
-					spec->internal_port,
+			session_request(session->options, REQUEST_MAP,
+					transport, spec->internal_port,
 					spec->external_port, &request);
 			session_run(session, &request, &result);
 			session_report(session, &result);
@@ -88,9 +88,9 @@ static void map_body(struct session *session)
 	}
 }
 
-static int run_map(const struct invocation *invocation)
+static int run_map(const struct options *options)
 {
-	return session_run_families(invocation, map_body);
+	return session_run_families(options, map_body);
 }
 
 const struct command command_map = {

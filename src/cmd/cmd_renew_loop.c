@@ -13,14 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "cmd/command.h"
+#include "core/clock.h"
 #include "core/diag.h"
 #include "core/exit_status.h"
-#include "renew/notify.h"
-#include "renew/renew_family.h"
 #include "engine/session.h"
 #include "engine/signals.h"
+#include "renew/notify.h"
+#include "renew/renew_family.h"
 
 /* ending hooks and writing the last events on the way out: bounded in
  * total (deleting is bounded by the gateway's silence,
@@ -221,31 +221,31 @@ static void on_save_timer(void *context)
 	renew_shared_save_state(context);
 }
 
-static size_t mapping_count(const struct invocation *inv)
+static size_t mapping_count(const struct options *options)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < inv->spec_count; i++)
-		n += (inv->specs[i].protocols & PROTOCOL_UDP ? 1u : 0u) +
-		     (inv->specs[i].protocols & PROTOCOL_TCP ? 1u : 0u);
+	for (i = 0; i < options->spec_count; i++)
+		n += (options->specs[i].transports & TRANSPORT_UDP ? 1u : 0u) +
+		     (options->specs[i].transports & TRANSPORT_TCP ? 1u : 0u);
 	return n;
 }
 
-static int loop_init(struct renew_loop *l, const struct invocation *inv)
+static int loop_init(struct renew_loop *l, const struct options *options)
 {
-	size_t per_family = mapping_count(inv);
-	size_t families = inv->families == (FAMILY_V4 | FAMILY_V6) ? 2 : 1;
+	size_t per_family = mapping_count(options);
+	size_t families = options->families == (FAMILY_V4 | FAMILY_V6) ? 2 : 1;
 
 	memset(l, 0, sizeof(*l));
 	l->signal_fd = -1;
-	l->shared.inv = inv;
+	l->shared.options = options;
 	l->shared.changed = on_changed;
 	l->shared.context = l;
 	if (eloop_init(&l->shared.loop) < 0 ||
-	    reporter_init(&l->shared.rep, &l->shared.loop, inv,
+	    reporter_init(&l->shared.rep, &l->shared.loop, options,
 			  per_family * families) < 0)
 		return -1;
-	l->shared.state_directory = session_state_directory();
+	l->shared.state_directory = options->state_directory;
 	if (l->shared.state_directory &&
 	    state_load(l->shared.state_directory, time(NULL),
 		       &l->shared.state) < 0)
@@ -273,12 +273,12 @@ static int start_families(struct renew_loop *l)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
-	const struct invocation *inv = l->shared.inv;
-	size_t i, lanes = mapping_count(inv);
+	const struct options *options = l->shared.options;
+	size_t i, lanes = mapping_count(options);
 
 	for (i = 0; i < 2; i++) {
 		size_t n = l->family_count;
-		if (!(inv->families & bits[i]))
+		if (!(options->families & bits[i]))
 			continue;
 		l->family_count++; /* freed with the others if it fails */
 		/* the hooks of each family's mappings run in lanes of their
@@ -299,16 +299,15 @@ static void loop_free(struct renew_loop *l)
 	reporter_free(&l->shared.rep);
 	state_batch_free(&l->shared.unsaved);
 	state_free(&l->shared.state);
-	free(l->shared.state_directory);
 	eloop_free(&l->shared.loop);
 }
 
-static int run_renew_loop(const struct invocation *inv)
+static int run_renew_loop(const struct options *options)
 {
 	struct renew_loop *l = calloc(1, sizeof(*l));
 	int status = EXIT_OK;
 
-	if (!l || loop_init(l, inv) < 0 || start_families(l) < 0) {
+	if (!l || loop_init(l, options) < 0 || start_families(l) < 0) {
 		diag_error("renew-loop: cannot start: %s", strerror(errno));
 		if (l)
 			loop_free(l);

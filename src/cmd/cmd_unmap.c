@@ -4,41 +4,44 @@
 #include "core/diag.h"
 #include "engine/session.h"
 
-static bool speaks_pcp(const struct session *session)
+/* NAT-PMP deletes every mapping of the host with one request; PCP has no
+ * such request. */
+static bool deletes_all(const struct session *session)
 {
-	return session->client.protocol == &protocol_pcp;
+	return session->client.protocol->deletes_all;
 }
 
-static void unmap_one(struct session *session, unsigned protocol,
+static void unmap_one(struct session *session, unsigned transport,
 		      uint16_t internal_port)
 {
 	struct request request;
 	struct result result;
 
-	session_request(session->inv, REQUEST_DELETE, protocol, internal_port,
-			0, &request);
+	session_request(session->options, REQUEST_DELETE, transport,
+			internal_port, 0, &request);
 	session_run(session, &request, &result);
 	session_report(session, &result);
 }
 
-static void unmap(struct session *session, unsigned protocols,
+static void unmap(struct session *session, unsigned transports,
 		  uint16_t internal_port)
 {
-	unsigned protocol;
+	unsigned transport;
 
-	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP; protocol <<= 1)
-		if (protocols & protocol)
-			unmap_one(session, protocol, internal_port);
+	for (transport = TRANSPORT_UDP; transport <= TRANSPORT_TCP;
+	     transport <<= 1)
+		if (transports & transport)
+			unmap_one(session, transport, internal_port);
 }
 
 /* PCP has no request that deletes every mapping of a host: delete, one
  * by one, those the state says natpmp made at this gateway. */
-static void unmap_known(struct session *session, unsigned protocol)
+static void unmap_known(struct session *session, unsigned transport)
 {
 	const struct state *state = &session->state;
 	struct ip_address host =
-		session->inv->third_party
-			? session->inv->third_party_address
+		session->options->third_party
+			? session->options->third_party_address
 			: session->client.exchange.local.address;
 	uint16_t ports[STATE_ENTRIES_MAX];
 	size_t i, n = 0;
@@ -46,41 +49,41 @@ static void unmap_known(struct session *session, unsigned protocol)
 	/* collect first: each deletion changes the state */
 	for (i = 0; i < state->mapping_count; i++) {
 		const struct state_mapping *m = &state->mappings[i];
-		if (m->protocol == protocol &&
+		if (m->transport == transport &&
 		    ip_endpoint_equal(&m->gateway,
 				      &session->client.exchange.gateway) &&
 		    ip_address_equal(&m->internal_address, &host))
 			ports[n++] = m->internal_port;
 	}
 	for (i = 0; i < n; i++)
-		unmap_one(session, protocol, ports[i]);
+		unmap_one(session, transport, ports[i]);
 	diag_warning(
 		"over PCP, unmap --all deletes the %s mappings natpmp made here (%zu); others need the program that made them",
-		protocol == PROTOCOL_UDP ? "udp" : "tcp", n);
+		transport_name(transport), n);
 }
 
 /* NAT-PMP: internal port 0 deletes all of the host's mappings of the
- * protocol (RFC 6886 section 3.4). */
-static void unmap_all(struct session *session, unsigned protocols)
+ * transport (RFC 6886 section 3.4). */
+static void unmap_all(struct session *session, unsigned transports)
 {
-	unsigned protocol;
+	unsigned transport;
 
-	for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
-	     protocol <<= 1) {
+	for (transport = TRANSPORT_UDP; transport <= TRANSPORT_TCP;
+	     transport <<= 1) {
 		struct request request;
 		struct result result;
-		if (!(protocols & protocol))
+		if (!(transports & transport))
 			continue;
-		if (speaks_pcp(session)) {
-			unmap_known(session, protocol);
+		if (!deletes_all(session)) {
+			unmap_known(session, transport);
 			continue;
 		}
-		session_request(session->inv, REQUEST_DELETE, protocol, 0, 0,
-				&request);
+		session_request(session->options, REQUEST_DELETE, transport, 0,
+				0, &request);
 		session_run(session, &request, &result);
 		/* the gateway turned out to speak PCP */
-		if (speaks_pcp(session))
-			unmap_known(session, protocol);
+		if (!deletes_all(session))
+			unmap_known(session, transport);
 		else
 			session_report(session, &result);
 	}
@@ -88,19 +91,19 @@ static void unmap_all(struct session *session, unsigned protocols)
 
 static void unmap_body(struct session *session)
 {
-	const struct invocation *invocation = session->inv;
+	const struct options *options = session->options;
 	size_t i;
 
-	if (invocation->all)
-		unmap_all(session, invocation->all_protocols);
-	for (i = 0; i < invocation->spec_count; i++)
-		unmap(session, invocation->specs[i].protocols,
-		      invocation->specs[i].internal_port);
+	if (options->all)
+		unmap_all(session, options->all_transports);
+	for (i = 0; i < options->spec_count; i++)
+		unmap(session, options->specs[i].transports,
+		      options->specs[i].internal_port);
 }
 
-static int run_unmap(const struct invocation *invocation)
+static int run_unmap(const struct options *options)
 {
-	return session_run_families(invocation, unmap_body);
+	return session_run_families(options, unmap_body);
 }
 
 const struct command command_unmap = {

@@ -1,24 +1,9 @@
-/* command.h - what every subcommand exports to the table in main.c, and
- * the parsed command line it runs with. */
+/* command.h - the subcommands, one file each, for the table in main.c
+ * (struct command is the parser's, in cli.h). */
 #ifndef NATPMP_COMMAND_H
 #define NATPMP_COMMAND_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include "cli/cli.h"
-
-struct command {
-	const char *name;
-	int (*run)(const struct invocation *invocation);
-	const char *summary;  /* one line for `natpmp help` */
-	const char *usage;    /* synopsis and options for `natpmp help NAME` */
-	const char *examples; /* two or three, each a line, after the usage */
-	unsigned
-		options; /* CLI_OPTION_* bits it accepts beyond the common ones */
-	enum cli_operands operands;
-};
 
 extern const struct command command_address;
 extern const struct command command_map;

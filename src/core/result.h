@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/ip_address.h"
+#include "core/port_mapping.h"
 
 enum result_kind {
 	RESULT_SETUP, /* finding or reaching the gateway, before any request */
@@ -45,8 +46,8 @@ struct result {
 	enum result_kind kind;
 	bool gateway_known;
 	struct ip_endpoint gateway;
-	unsigned protocol; /* PROTOCOL_UDP or PROTOCOL_TCP; map and unmap */
-	bool all;	   /* unmap of every mapping of the protocol */
+	unsigned transport; /* TRANSPORT_UDP or TRANSPORT_TCP; map and unmap */
+	bool all;	    /* unmap of every mapping of the protocol */
 	struct ip_address internal_address;
 	uint16_t internal_port;
 	/* unset (AF_UNSPEC) while unknown; never 0.0.0.0 */
@@ -64,8 +65,8 @@ struct result {
 	time_t time;
 	const char *interface; /* gateway-changed: the interface's name */
 
-	/* the protocol that answered ("nat-pmp", "pcp"), NULL if none */
-	const char *via;
+	/* the protocol that answered, PROTOCOL_NONE if none did */
+	enum protocol_id via;
 	/* a failure that holds for this long, per the gateway (PCP) */
 	uint32_t error_lifetime;
 };

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "os/gateway.h"
 #include "core/result.h"
+#include "os/gateway.h"
 
 /* how long each probe waits when --timeout is not given: three NAT-PMP
  * sends, one PCP send; the probes of a gateway that answers nothing then
@@ -44,11 +44,11 @@ struct doctor_probe {
 /* A test mapping: made, judged, then deleted. */
 struct doctor_mapping {
 	struct doctor_probe probe;
-	unsigned protocol;	 /* PROTOCOL_TCP or PROTOCOL_UDP */
+	unsigned transport;	 /* TRANSPORT_TCP or TRANSPORT_UDP */
 	uint16_t internal_port;	 /* also the external port asked for, */
 	uint16_t suggested_port; /* or 0 for the port-zero check */
 	uint32_t lifetime;	 /* asked */
-	const char *via;	 /* the protocol it went over */
+	enum protocol_id via;	 /* the protocol it went over */
 	bool delete_needed;	 /* granted, or maybe made (no answer) */
 	bool deleted;		 /* the gateway confirmed the deletion */
 };
@@ -142,8 +142,7 @@ void print_json_doctor(FILE *out, const struct doctor_facts *facts,
 
 /* Runs the probes for the command line and fills *facts. Returns 0, or
  * the exit status of a failure to start (out of memory, no event loop). */
-struct invocation;
-int doctor_probe(const struct invocation *invocation,
-		 struct doctor_facts *facts);
+struct options;
+int doctor_probe(const struct options *options, struct doctor_facts *facts);
 
 #endif

@@ -115,7 +115,7 @@ static void format_patience(int64_t ms, char *text, size_t size)
 static void gateway_text(const struct doctor_route *route, char *text,
 			 size_t size)
 {
-	ip_endpoint_format(&route->gateway, NATPMP_SERVER_PORT, text, size);
+	ip_endpoint_format(&route->gateway, GATEWAY_PORT, text, size);
 }
 
 /* Whether a protocol's probe got an answer in that protocol: it speaks
@@ -412,8 +412,7 @@ static void judge_mapping(const struct doctor_facts *facts,
 	if (!m->deleted)
 		status = CHECK_WARN;
 	set(report, id, status, "granted over %s: %s, %s%s",
-	    strcmp(m->via, "pcp") == 0 ? "PCP" : "NAT-PMP", port, lifetime,
-	    deletion);
+	    protocol_name(m->via), port, lifetime, deletion);
 }
 
 /* Why the mapping checks were not run, or NULL when they were. */
@@ -484,7 +483,7 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 	const struct doctor_route *v4 = &facts->v4;
 	const struct doctor_mapping *m = &facts->tcp;
 	const char *cls = report->address_class;
-	char port[16] = "port 5351";
+	char port[16];
 
 	if (!v4->found) {
 		if (v4->route.tunnel)
@@ -497,9 +496,7 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 			       v4->error);
 		return true;
 	}
-	if (v4->gateway.port != NATPMP_SERVER_PORT)
-		snprintf(port, sizeof(port), "port %u",
-			 (unsigned)v4->gateway.port);
+	snprintf(port, sizeof(port), "port %u", (unsigned)v4->gateway.port);
 	if (!speaks(&facts->natpmp) && !speaks(&facts->pcp)) {
 		if (facts->natpmp.outcome == PROBE_CLOSED ||
 		    facts->pcp.outcome == PROBE_CLOSED)

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "engine/client.h"
 #include "core/clock.h"
 #include "core/diag.h"
 #include "core/exit_status.h"
+#include "engine/client.h"
+#include "engine/options.h"
 #include "engine/session.h"
 #include "engine/signals.h"
 
@@ -27,7 +27,7 @@
 #define DELETE_PATIENCE_MS 1000
 
 struct doctor_run {
-	const struct invocation *inv;
+	const struct options *options;
 	struct doctor_facts *facts;
 	struct eloop loop;
 	struct client client;
@@ -140,14 +140,14 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 	return 0;
 }
 
-static void find_route(const struct invocation *inv, int family,
+static void find_route(const struct options *options, int family,
 		       struct doctor_route *route)
 {
 	struct result failure;
 
 	route->checked = true;
-	if (session_find_gateway(inv, family, &route->gateway, &route->route,
-				 &failure) < 0) {
+	if (session_find_gateway(options, family, &route->gateway,
+				 &route->route, &failure) < 0) {
 		snprintf(route->error, sizeof(route->error), "%s",
 			 failure.message);
 		return;
@@ -158,9 +158,9 @@ static void find_route(const struct invocation *inv, int family,
 	if (!route->reachable)
 		snprintf(route->error, sizeof(route->error),
 			 "the kernel has no route to it");
-	if (inv->gateway_given)
+	if (options->gateway_given)
 		route->found_by =
-			strcmp(inv->gateway_origin, "NATPMP_GATEWAY") == 0
+			strcmp(options->gateway_origin, "NATPMP_GATEWAY") == 0
 				? FOUND_BY_ENVIRONMENT
 				: FOUND_BY_OPTION;
 	else
@@ -175,8 +175,8 @@ static void test_mapping(struct doctor_run *d, const struct protocol *protocol,
 	struct request request;
 	struct doctor_probe deletion;
 
-	m->via = protocol->json_name;
-	session_request(d->inv, REQUEST_MAP, m->protocol, m->internal_port,
+	m->via = protocol->id;
+	session_request(d->options, REQUEST_MAP, m->transport, m->internal_port,
 			m->suggested_port, &request);
 	request.lifetime = m->lifetime; /* a test mapping's, not -l's */
 	if (client_new_nonce(request.nonce) < 0) {
@@ -206,16 +206,16 @@ static void test_mapping(struct doctor_run *d, const struct protocol *protocol,
 	if (!m->deleted)
 		diag_verbose("test mapping %u/%s not deleted: %s",
 			     (unsigned)m->internal_port,
-			     m->protocol == PROTOCOL_UDP ? "udp" : "tcp",
+			     transport_name(m->transport),
 			     deletion.result.message[0]
 				     ? deletion.result.message
 				     : "interrupted");
 }
 
-static void set_mapping(struct doctor_mapping *m, unsigned protocol,
+static void set_mapping(struct doctor_mapping *m, unsigned transport,
 			uint16_t internal_port, uint16_t suggested_port)
 {
-	m->protocol = protocol;
+	m->transport = transport;
 	m->internal_port = internal_port;
 	m->suggested_port = suggested_port;
 	m->lifetime = DOCTOR_TEST_LIFETIME;
@@ -236,7 +236,7 @@ static void probe_ipv4(struct doctor_run *d)
 	struct request address = { .kind = REQUEST_ADDRESS };
 	struct request announce = { .kind = REQUEST_ANNOUNCE };
 
-	find_route(d->inv, AF_INET, &f->v4);
+	find_route(d->options, AF_INET, &f->v4);
 	if (!f->v4.found || open_client(d, &f->v4, AF_INET, &f->natpmp) < 0)
 		return;
 	if (!f->forced_pcp && !d->stop)
@@ -266,7 +266,7 @@ static void probe_ipv6(struct doctor_run *d)
 	struct doctor_facts *f = d->facts;
 	struct request announce = { .kind = REQUEST_ANNOUNCE };
 
-	find_route(d->inv, AF_INET6, &f->v6);
+	find_route(d->options, AF_INET6, &f->v6);
 	if (!f->v6.found || d->stop ||
 	    open_client(d, &f->v6, AF_INET6, &f->v6_pcp) < 0)
 		return;
@@ -276,13 +276,13 @@ static void probe_ipv6(struct doctor_run *d)
 }
 
 /* --port, or one of the dynamic ports drawn at random */
-static uint16_t test_port(const struct invocation *inv)
+static uint16_t test_port(const struct options *options)
 {
-	uint8_t random[REQUEST_NONCE_SIZE];
+	uint8_t random[NONCE_SIZE];
 	unsigned span = 65536 - DOCTOR_PORT_FIRST;
 
-	if (inv->port)
-		return inv->port;
+	if (options->port)
+		return options->port;
 	if (client_new_nonce(random) < 0)
 		return (uint16_t)(DOCTOR_PORT_FIRST +
 				  (unsigned)clock_now_ms() % span);
@@ -292,44 +292,45 @@ static uint16_t test_port(const struct invocation *inv)
 
 /* Which families are checked: the one -4 or -6 names, the named
  * gateway's, or both. */
-static void choose_families(const struct invocation *inv,
+static void choose_families(const struct options *options,
 			    struct doctor_facts *f)
 {
-	unsigned asked = inv->families_given;
+	unsigned asked = options->families_given;
 
-	if (inv->gateway_given)
-		asked = inv->families;
+	if (options->gateway_given)
+		asked = options->families;
 	if (asked == FAMILY_V4)
 		f->v6_skip =
-			inv->families_given
+			options->families_given
 				? "-4 given"
 				: "the named gateway is IPv4; check IPv6 with -6 -g ROUTER";
 	if (asked == FAMILY_V6)
 		f->v4_skip =
-			inv->families_given
+			options->families_given
 				? "-6 given"
 				: "the named gateway is IPv6; check IPv4 with -4 -g ROUTER";
 	if (!f->v6_skip && f->forced_natpmp)
 		f->v6_skip = "--nat-pmp given, and NAT-PMP has no IPv6";
 }
 
-int doctor_probe(const struct invocation *inv, struct doctor_facts *f)
+int doctor_probe(const struct options *options, struct doctor_facts *f)
 {
 	struct doctor_run d;
-	uint16_t port = test_port(inv);
+	uint16_t port = test_port(options);
 
 	memset(f, 0, sizeof(*f));
 	memset(&d, 0, sizeof(d));
-	d.inv = inv;
+	d.options = options;
 	d.facts = f;
-	f->probe_ms = inv->timeout_ms >= 0 ? inv->timeout_ms : DOCTOR_PROBE_MS;
-	f->forced_natpmp = inv->protocol_choice == CHOOSE_NATPMP;
-	f->forced_pcp = inv->protocol_choice == CHOOSE_PCP;
-	choose_families(inv, f);
-	set_mapping(&f->tcp, PROTOCOL_TCP, port, port);
-	set_mapping(&f->udp, PROTOCOL_UDP, port, port);
-	set_mapping(&f->port_zero, PROTOCOL_TCP, port, 0);
-	set_mapping(&f->pinhole, PROTOCOL_TCP, port, port);
+	f->probe_ms = options->timeout_ms >= 0 ? options->timeout_ms
+					       : DOCTOR_PROBE_MS;
+	f->forced_natpmp = options->protocol_choice == CHOOSE_NATPMP;
+	f->forced_pcp = options->protocol_choice == CHOOSE_PCP;
+	choose_families(options, f);
+	set_mapping(&f->tcp, TRANSPORT_TCP, port, port);
+	set_mapping(&f->udp, TRANSPORT_UDP, port, port);
+	set_mapping(&f->port_zero, TRANSPORT_TCP, port, 0);
+	set_mapping(&f->pinhole, TRANSPORT_TCP, port, port);
 	if (eloop_init(&d.loop) < 0) {
 		diag_error("cannot start: %s", strerror(errno));
 		return EXIT_SYSTEM;

@@ -13,7 +13,6 @@
 #include <sys/random.h>
 #endif
 
-#include "cli/cli.h"
 #include "core/clock.h"
 #include "core/diag.h"
 
@@ -98,13 +97,12 @@ void client_result_init(const struct client *c, struct result *r,
 	r->internal_address = c->exchange.local.address;
 }
 
-int client_new_nonce(uint8_t nonce[REQUEST_NONCE_SIZE])
+int client_new_nonce(uint8_t nonce[NONCE_SIZE])
 {
 	size_t done = 0;
 #ifdef __linux__
-	while (done < REQUEST_NONCE_SIZE) {
-		ssize_t n =
-			getrandom(nonce + done, REQUEST_NONCE_SIZE - done, 0);
+	while (done < NONCE_SIZE) {
+		ssize_t n = getrandom(nonce + done, NONCE_SIZE - done, 0);
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (n > 0)
@@ -112,15 +110,15 @@ int client_new_nonce(uint8_t nonce[REQUEST_NONCE_SIZE])
 	}
 #else
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	while (fd >= 0 && done < REQUEST_NONCE_SIZE) {
-		ssize_t n = read(fd, nonce + done, REQUEST_NONCE_SIZE - done);
+	while (fd >= 0 && done < NONCE_SIZE) {
+		ssize_t n = read(fd, nonce + done, NONCE_SIZE - done);
 		if (n <= 0)
 			break;
 		done += (size_t)n;
 	}
 	if (fd >= 0)
 		close(fd);
-	if (done < REQUEST_NONCE_SIZE)
+	if (done < NONCE_SIZE)
 		return -1;
 #endif
 	return 0;
@@ -234,7 +232,7 @@ static void send_request(struct client *c)
 			       sizeof(patience));
 		diag_verbose(
 			"%s retransmits without end: this request gives up after %s (-t sets another limit)",
-			c->protocol->name, patience);
+			protocol_name(c->protocol->id), patience);
 	}
 	memset(&c->reply, 0, sizeof(c->reply));
 	c->sent.client_address = c->exchange.local.address;
@@ -245,7 +243,8 @@ static void send_request(struct client *c)
 			c->sent.internal_port == 0
 				? "gateway %s speaks %s, which has no request for internal port 0 (NAT-PMP's every-port form): name a port"
 				: "gateway %s speaks %s, which cannot express this request",
-			c->exchange.gateway_text, c->protocol->name);
+			c->exchange.gateway_text,
+			protocol_name(c->protocol->id));
 		finish(c);
 		return;
 	}
@@ -266,13 +265,13 @@ static void begin(struct client *c)
 	if (c->request.kind == REQUEST_ADDRESS &&
 	    c->protocol->grants_carry_address) {
 		if (c->request.address_optional) {
-			c->result.via = c->protocol->json_name;
+			c->result.via = c->protocol->id;
 			finish(c);
 			return;
 		}
 		c->step = STEP_PROBE_MAP;
 		c->sent.kind = REQUEST_MAP;
-		c->sent.protocol = PROTOCOL_UDP;
+		c->sent.transport = TRANSPORT_UDP;
 		c->sent.internal_port = c->exchange.local.port;
 		c->sent.suggested_port = 0;
 		c->sent.lifetime = CLIENT_PROBE_LIFETIME;
@@ -291,14 +290,12 @@ static void begin(struct client *c)
  * user let natpmp choose. */
 static bool follow_other_protocol(struct client *c)
 {
-	const struct protocol *other = c->protocol == &protocol_natpmp
-					       ? &protocol_pcp
-					       : &protocol_natpmp;
+	const struct protocol *other = protocol_backend(c->protocol->other);
 
 	if (!c->follow_gateway || c->switched_now)
 		return false;
 	diag_verbose("gateway %s speaks %s: switching to it",
-		     c->exchange.gateway_text, other->name);
+		     c->exchange.gateway_text, protocol_name(other->id));
 	c->protocol = other;
 	c->switched = c->switched_now = true;
 	begin(c);
@@ -321,7 +318,7 @@ static void take_epoch(struct client *c, const struct reply *reply,
 static void take_reply(struct client *c, const struct request *sent,
 		       const struct reply *reply, struct result *r)
 {
-	r->via = c->protocol->json_name;
+	r->via = c->protocol->id;
 	take_epoch(c, reply, r);
 	if (reply->failure != FAILURE_NONE) {
 		r->failure = reply->failure;
@@ -341,8 +338,10 @@ static void take_answer(struct client *c)
 		set_message(
 			r, FAILURE_UNSUPPORTED,
 			"gateway %s answered in %s format: it speaks %s, not %s",
-			c->exchange.gateway_text, c->protocol->other_name,
-			c->protocol->other_name, c->protocol->name);
+			c->exchange.gateway_text,
+			protocol_name(c->protocol->other),
+			protocol_name(c->protocol->other),
+			protocol_name(c->protocol->id));
 		return;
 	}
 	take_reply(c, &c->sent, &c->reply, r);
@@ -365,7 +364,7 @@ enum client_update client_take_update(struct client *c,
 		return CLIENT_UPDATE_NONE;
 	client_result_for(c, &sent, r);
 	if (reply.failure == FAILURE_NONE && reply.lifetime == 0) {
-		r->via = c->protocol->json_name;
+		r->via = c->protocol->id;
 		take_epoch(c, &reply, r);
 		return CLIENT_UPDATE_ENDED;
 	}
@@ -422,7 +421,8 @@ static void on_exchange_done(void *context, enum exchange_status status)
 		set_message(
 			r, FAILURE_PORT_UNREACHABLE,
 			"gateway %s does not speak %s (ICMP port unreachable)",
-			c->exchange.gateway_text, c->protocol->name);
+			c->exchange.gateway_text,
+			protocol_name(c->protocol->id));
 		break;
 	case EXCHANGE_SYSTEM_ERROR:
 		set_message(r, FAILURE_SYSTEM, "cannot talk to gateway %s: %s",
@@ -450,7 +450,7 @@ void client_result_for(const struct client *c, const struct request *request,
 		       struct result *r)
 {
 	client_result_init(c, r, kind_of(request));
-	r->protocol = request->protocol;
+	r->transport = request->transport;
 	r->internal_port = request->internal_port;
 	r->all = request->kind == REQUEST_DELETE && request->internal_port == 0;
 	if (request->third_party)

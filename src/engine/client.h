@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/eloop.h"
-#include "proto/epoch.h"
-#include "engine/exchange.h"
-#include "proto/protocol.h"
 #include "core/result.h"
+#include "engine/eloop.h"
+#include "engine/exchange.h"
+#include "proto/epoch.h"
+#include "proto/protocol.h"
 
 /* What set a request's deadline, so that running out of it is explained
  * truthfully. */
@@ -74,7 +74,7 @@ int client_open(struct client *client, struct eloop *loop,
 
 /* Fills nonce with bytes from the kernel's random source. Returns 0, or
  * -1 with errno. */
-int client_new_nonce(uint8_t nonce[REQUEST_NONCE_SIZE]);
+int client_new_nonce(uint8_t nonce[NONCE_SIZE]);
 void client_close(struct client *client);
 
 /* Starts request, to give up by deadline_ms at the latest (absolute, on

@@ -16,7 +16,6 @@
 
 #define PROGRESS_AFTER_MS 1000
 #define PROGRESS_EVERY_MS 1000
-#define SERVER_PORT 5351
 
 static void on_send_timer(void *context);
 static void on_progress_timer(void *context);
@@ -85,7 +84,7 @@ int exchange_open(struct exchange *ex, struct eloop *loop,
 	ex->fd = -1;
 	ex->loop = loop;
 	ex->gateway = *gateway;
-	ip_endpoint_format(gateway, SERVER_PORT, ex->gateway_text,
+	ip_endpoint_format(gateway, GATEWAY_PORT, ex->gateway_text,
 			   sizeof(ex->gateway_text));
 	eloop_timer_init(&ex->send_timer, on_send_timer, ex);
 	eloop_timer_init(&ex->progress_timer, on_progress_timer, ex);

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/eloop.h"
 #include "core/ip_address.h"
+#include "engine/eloop.h"
 #include "proto/protocol.h"
 
 #define EXCHANGE_NO_DEADLINE INT64_MAX

@@ -15,13 +15,6 @@
 #include "core/exit_status.h"
 #include "wire/wire_natpmp.h"
 
-char *session_state_directory(void)
-{
-	return state_directory(getenv("NATPMP_STATE_DIR"),
-			       getenv("STATE_DIRECTORY"),
-			       getenv("XDG_STATE_HOME"), getenv("HOME"));
-}
-
 /* For IPv6 the source must be a global address even toward a link-local
  * gateway: the pinhole is for the address the request comes from. */
 static int global_source(struct gateway_route *route, struct result *failure)
@@ -45,7 +38,7 @@ static int global_source(struct gateway_route *route, struct result *failure)
 	return -1;
 }
 
-int session_find_gateway(const struct invocation *inv, int family,
+int session_find_gateway(const struct options *options, int family,
 			 struct ip_endpoint *gateway,
 			 struct gateway_route *route, struct result *failure)
 {
@@ -53,8 +46,8 @@ int session_find_gateway(const struct invocation *inv, int family,
 
 	memset(failure, 0, sizeof(*failure));
 	failure->kind = RESULT_SETUP;
-	if (inv->gateway_given) {
-		*gateway = inv->gateway;
+	if (options->gateway_given) {
+		*gateway = options->gateway;
 		if (gateway_route_to(&gateway->address, route, failure->message,
 				     sizeof(failure->message)) < 0)
 			diag_verbose("no route to gateway %s: %s",
@@ -70,7 +63,7 @@ int session_find_gateway(const struct invocation *inv, int family,
 			return -1;
 		}
 		gateway->address = route->gateway;
-		gateway->port = NATPMP_SERVER_PORT;
+		gateway->port = GATEWAY_PORT;
 		diag_verbose(
 			"gateway %s, from the %s",
 			ip_address_format(&route->gateway, text, sizeof(text)),
@@ -82,23 +75,22 @@ int session_find_gateway(const struct invocation *inv, int family,
 	return 0;
 }
 
-const struct protocol *session_protocol(const struct invocation *inv,
+const struct protocol *session_protocol(const struct options *options,
 					int family, const struct state *state,
 					const struct ip_endpoint *gateway,
 					bool *follow_gateway)
 {
 	*follow_gateway = false;
-	if (inv->protocol_choice == CHOOSE_PCP)
+	if (options->protocol_choice == CHOOSE_PCP)
 		return &protocol_pcp;
-	if (inv->protocol_choice == CHOOSE_NATPMP)
+	if (options->protocol_choice == CHOOSE_NATPMP)
 		return &protocol_natpmp;
 	/* NAT-PMP has no IPv6 and none of these options */
-	if (family == AF_INET6 || inv->exact || inv->third_party ||
-	    inv->filter_count)
+	if (family == AF_INET6 || options->exact || options->third_party ||
+	    options->filter_count)
 		return &protocol_pcp;
 	*follow_gateway = true;
-	if (state &&
-	    state_gateway_protocol(state, gateway) == STATE_PROTOCOL_PCP)
+	if (state && state_gateway_protocol(state, gateway) == PROTOCOL_PCP)
 		return &protocol_pcp;
 	return &protocol_natpmp;
 }
@@ -115,7 +107,7 @@ static void fail_setup(struct session *s, const char *what, int error)
 	session_report(s, &failure);
 }
 
-static int session_open(struct session *s, const struct invocation *inv,
+static int session_open(struct session *s, const struct options *options,
 			int family, struct output *output)
 {
 	struct ip_endpoint gateway;
@@ -124,7 +116,7 @@ static int session_open(struct session *s, const struct invocation *inv,
 	const struct protocol *protocol;
 	bool follow;
 
-	s->inv = inv;
+	s->options = options;
 	s->family = family;
 	s->output = output;
 	s->client.exchange.fd = -1;
@@ -132,23 +124,26 @@ static int session_open(struct session *s, const struct invocation *inv,
 		fail_setup(s, "start", errno);
 		return -1;
 	}
-	s->state_directory = session_state_directory();
+	s->state_directory = options->state_directory;
 	if (s->state_directory &&
 	    state_load(s->state_directory, time(NULL), &s->state) < 0) {
 		fail_setup(s, "read the state", errno);
 		return -1;
 	}
-	if (session_find_gateway(inv, family, &gateway, &route, &failure) < 0)
+	if (session_find_gateway(options, family, &gateway, &route, &failure) <
+	    0)
 		goto fail;
-	protocol = session_protocol(inv, family, &s->state, &gateway, &follow);
+	protocol =
+		session_protocol(options, family, &s->state, &gateway, &follow);
 	if (client_open(&s->client, &s->loop, protocol, follow, &gateway,
 			family == AF_INET6 ? &route.source : NULL,
 			&failure) < 0)
 		goto fail;
-	s->client.timeout_ms = inv->timeout_ms;
+	s->client.timeout_ms = options->timeout_ms;
 	s->client.exchange.progress = diag_progress_possible();
-	s->deadline_ms = inv->timeout_ms >= 0 ? clock_now_ms() + inv->timeout_ms
-					      : EXCHANGE_NO_DEADLINE;
+	s->deadline_ms = options->timeout_ms >= 0
+				 ? clock_now_ms() + options->timeout_ms
+				 : EXCHANGE_NO_DEADLINE;
 	return 0;
 fail:
 	failure.kind = RESULT_SETUP;
@@ -161,29 +156,29 @@ static void session_close(struct session *s)
 	state_batch_commit(&s->changes, s->state_directory);
 	state_batch_free(&s->changes);
 	state_free(&s->state);
-	free(s->state_directory);
 	client_close(&s->client);
 	eloop_free(&s->loop);
 }
 
-int session_run_families(const struct invocation *inv, session_body body)
+int session_run_families(const struct options *options, session_body body)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
-	struct output output = { .json = inv->json, .quiet = inv->quiet };
+	struct output output = { .json = options->json,
+				 .quiet = options->quiet };
 	int status = EXIT_OK;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
 		struct session *s;
-		if (!(inv->families & bits[i]))
+		if (!(options->families & bits[i]))
 			continue;
 		s = calloc(1, sizeof(*s));
 		if (!s) {
 			diag_error("out of memory");
 			return EXIT_SYSTEM;
 		}
-		if (session_open(s, inv, families[i], &output) == 0)
+		if (session_open(s, options, families[i], &output) == 0)
 			body(s);
 		session_close(s);
 		if (status == EXIT_OK)
@@ -221,26 +216,26 @@ static void fail_from_silence(struct session *s, struct result *r)
 	}
 }
 
-void session_request(const struct invocation *inv, enum request_kind kind,
-		     unsigned protocol, uint16_t internal_port,
+void session_request(const struct options *options, enum request_kind kind,
+		     unsigned transport, uint16_t internal_port,
 		     uint16_t suggested_port, struct request *request)
 {
 	size_t i;
 
 	memset(request, 0, sizeof(*request));
 	request->kind = kind;
-	request->protocol = protocol;
+	request->transport = transport;
 	request->internal_port = internal_port;
 	request->suggested_port = suggested_port;
-	request->lifetime = inv->lifetime;
-	request->exact = inv->exact;
-	request->third_party = inv->third_party;
-	request->third_party_address = inv->third_party_address;
-	for (i = 0; i < inv->filter_count && i < REQUEST_FILTER_MAX; i++) {
-		request->filters[i].address = inv->filters[i].address;
+	request->lifetime = options->lifetime;
+	request->exact = options->exact;
+	request->third_party = options->third_party;
+	request->third_party_address = options->third_party_address;
+	for (i = 0; i < options->filter_count && i < FILTER_MAX; i++) {
+		request->filters[i].address = options->filters[i].address;
 		request->filters[i].prefix_length =
-			inv->filters[i].prefix_length;
-		request->filters[i].port = inv->filters[i].port;
+			options->filters[i].prefix_length;
+		request->filters[i].port = options->filters[i].port;
 	}
 	request->filter_count = i;
 }
@@ -263,10 +258,10 @@ static int bring_nonce(struct session *s, struct request *request)
 	if (request->kind == REQUEST_ADDRESS)
 		return 0;
 	known = state_find_mapping(&s->state, &s->client.exchange.gateway,
-				   request->protocol, &host,
+				   request->transport, &host,
 				   request->internal_port);
 	if (known) {
-		memcpy(request->nonce, known->nonce, REQUEST_NONCE_SIZE);
+		memcpy(request->nonce, known->nonce, NONCE_SIZE);
 		return 0;
 	}
 	return client_new_nonce(request->nonce);
@@ -282,10 +277,10 @@ static bool protocol_is_news(const struct session *s)
 
 	if (s->client.switched)
 		return true;
-	if (s->client.protocol != &protocol_pcp || s->gateway_remembered)
+	if (!s->client.protocol->keeps_nonce || s->gateway_remembered)
 		return false;
 	g = state_find_gateway(&s->state, &s->client.exchange.gateway);
-	return !g || g->protocol != STATE_PROTOCOL_PCP ||
+	return !g || g->protocol != PROTOCOL_PCP ||
 	       time(NULL) - g->seen >= STATE_GATEWAY_REFRESH_AGE;
 }
 
@@ -299,25 +294,23 @@ static void remember(struct session *s, const struct request *request,
 		memset(&change, 0, sizeof(change));
 		change.kind = STATE_REMEMBER_GATEWAY;
 		change.gateway.gateway = s->client.exchange.gateway;
-		change.gateway.protocol = s->client.protocol == &protocol_pcp
-						  ? STATE_PROTOCOL_PCP
-						  : STATE_PROTOCOL_NATPMP;
+		change.gateway.protocol = s->client.protocol->id;
 		change.gateway.seen = time(NULL);
 		state_batch_add(&s->changes, &change);
 		s->client.switched = false;
 		s->gateway_remembered = true;
 	}
-	if (!r->via || strcmp(r->via, "pcp") != 0 ||
+	if (!protocol_backend(r->via)->keeps_nonce ||
 	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
 		return;
 	memset(&change, 0, sizeof(change));
 	change.kind = request->kind == REQUEST_MAP ? STATE_REMEMBER_MAPPING
 						   : STATE_FORGET_MAPPING;
 	change.mapping.gateway = s->client.exchange.gateway;
-	change.mapping.protocol = request->protocol;
+	change.mapping.transport = request->transport;
 	change.mapping.internal_address = internal_address(s, request);
 	change.mapping.internal_port = request->internal_port;
-	memcpy(change.mapping.nonce, request->nonce, STATE_NONCE_SIZE);
+	memcpy(change.mapping.nonce, request->nonce, NONCE_SIZE);
 	change.mapping.expires = (int64_t)time(NULL) + r->lifetime;
 	state_batch_add(&s->changes, &change);
 	if (state_apply(&s->state, &change, 1) < 0)
@@ -343,7 +336,7 @@ void session_run(struct session *s, const struct request *asked,
 			 "cannot draw a random nonce: %s", strerror(errno));
 		return;
 	}
-	if (s->inv->timeout_ms < 0)
+	if (s->options->timeout_ms < 0)
 		patience = PATIENCE_SCHEDULE; /* the protocol's own */
 	s->done = false;
 	client_start(&s->client, &request, deadline, patience, on_done, s);

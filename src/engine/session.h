@@ -6,16 +6,16 @@
 #ifndef NATPMP_SESSION_H
 #define NATPMP_SESSION_H
 
-#include "cli/cli.h"
 #include "engine/client.h"
 #include "engine/eloop.h"
+#include "engine/options.h"
 #include "os/gateway.h"
 #include "out/output.h"
 #include "state/state.h"
 #include "state/state_batch.h"
 
 struct session {
-	const struct invocation *inv;
+	const struct options *options;
 	int family;
 	struct eloop loop;
 	struct client client;
@@ -27,7 +27,7 @@ struct session {
 	struct result silence;
 	bool done;
 	/* the state directory, NULL when none can be kept */
-	char *state_directory;
+	const char *state_directory;
 	struct state state;
 	struct state_batch changes; /* for the state file, at close */
 	bool gateway_remembered;    /* this run's protocol is among changes */
@@ -38,8 +38,7 @@ typedef void (*session_body)(struct session *session);
 
 /* Runs body in a session per family (IPv4 first); returns the exit
  * status of the first failure, or EXIT_OK. */
-int session_run_families(const struct invocation *invocation,
-			 session_body body);
+int session_run_families(const struct options *options, session_body body);
 
 /* Runs request to completion and fills *result; for a map or delete over
  * PCP, brings the mapping's nonce from the state and records what the
@@ -50,28 +49,24 @@ void session_run(struct session *session, const struct request *request,
 void session_report(struct session *session, const struct result *result);
 
 /* A request for a mapping from the command line's options. */
-void session_request(const struct invocation *invocation,
-		     enum request_kind kind, unsigned protocol,
-		     uint16_t internal_port, uint16_t suggested_port,
-		     struct request *request);
+void session_request(const struct options *options, enum request_kind kind,
+		     unsigned transport, uint16_t internal_port,
+		     uint16_t suggested_port, struct request *request);
 
 /* The gateway named by the user, or else found from the routing table,
  * with the way to it and the source address to send from (for IPv6 a
  * global one, even toward a link-local gateway). Returns 0, or -1 with
  * *failure filled. */
-int session_find_gateway(const struct invocation *invocation, int family,
+int session_find_gateway(const struct options *options, int family,
 			 struct ip_endpoint *gateway,
 			 struct gateway_route *route, struct result *failure);
 
 /* The protocol to start with toward gateway, and whether to follow the
  * gateway's answers to the other: --pcp or --nat-pmp, else PCP for IPv6
  * and the PCP-only options, else what the state remembers, else NAT-PMP. */
-const struct protocol *session_protocol(const struct invocation *invocation,
+const struct protocol *session_protocol(const struct options *options,
 					int family, const struct state *state,
 					const struct ip_endpoint *gateway,
 					bool *follow_gateway);
-
-/* Where state is kept: from the environment, NULL if nowhere. */
-char *session_state_directory(void);
 
 #endif

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "os/gateway.h"
 #include "core/ip_address.h"
+#include "os/gateway.h"
 #include "os/route_probe.h"
 
 /* One message of a datagram; payload points into the datagram. */

@@ -13,13 +13,8 @@
 #include <unistd.h>
 
 #include "core/address_class.h"
-#include "cli/cli.h"
 #include "core/diag.h"
-
-const char *protocol_name(unsigned protocol)
-{
-	return protocol == PROTOCOL_UDP ? "udp" : "tcp";
-}
+#include "core/port_mapping.h"
 
 void format_time(time_t t, char *text, size_t size)
 {
@@ -37,17 +32,17 @@ void result_label(const struct result *r, char *text, size_t size)
 	case RESULT_ADDRESS: snprintf(text, size, "address"); break;
 	case RESULT_MAP:
 		snprintf(text, size, "map %u/%s", (unsigned)r->internal_port,
-			 protocol_name(r->protocol));
+			 transport_name(r->transport));
 		break;
 	case RESULT_GATEWAY: snprintf(text, size, "gateway"); break;
 	case RESULT_UNMAP:
 		if (r->all)
 			snprintf(text, size, "unmap all/%s",
-				 protocol_name(r->protocol));
+				 transport_name(r->transport));
 		else
 			snprintf(text, size, "unmap %u/%s",
 				 (unsigned)r->internal_port,
-				 protocol_name(r->protocol));
+				 transport_name(r->transport));
 		break;
 	}
 }

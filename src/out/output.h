@@ -52,7 +52,6 @@ void print_text(FILE *out, const struct result *result);
 void print_json(FILE *out, const struct result *result);
 
 /* Shared by the printers. */
-const char *protocol_name(unsigned protocol);
 void format_time(time_t t, char *text, size_t size);
 
 #endif

@@ -1,10 +1,9 @@
 /* print_text.c - a result as one line for people: the address alone, a
  * mapping as "tcp EXTERNAL -> INTERNAL lifetime Ns", events prefixed with
- * their UTC time and name; the doctor's checks as aligned lines. */
+ * their UTC time and name. */
 #include <stdio.h>
 #include <string.h>
 
-#include "doctor/doctor.h"
 #include "out/output.h"
 #include "wire/wire_natpmp.h"
 
@@ -25,8 +24,7 @@ static void print_gateway(FILE *out, const struct result *r)
 {
 	char text[IP_ENDPOINT_TEXT_SIZE];
 
-	fputs(ip_endpoint_format(&r->gateway, NATPMP_SERVER_PORT, text,
-				 sizeof(text)),
+	fputs(ip_endpoint_format(&r->gateway, GATEWAY_PORT, text, sizeof(text)),
 	      out);
 	if (r->interface) {
 		char source[IP_ADDRESS_TEXT_SIZE];
@@ -50,7 +48,7 @@ static void print_body(FILE *out, const struct result *r)
 		      out);
 		break;
 	case RESULT_MAP:
-		fprintf(out, "%s ", protocol_name(r->protocol));
+		fprintf(out, "%s ", transport_name(r->transport));
 		print_address_port(out, &r->external_address, r->external_port);
 		fputs(" -> ", out);
 		print_address_port(out, &r->internal_address, r->internal_port);
@@ -59,9 +57,9 @@ static void print_body(FILE *out, const struct result *r)
 	case RESULT_GATEWAY: print_gateway(out, r); break;
 	case RESULT_UNMAP:
 		if (r->all)
-			fprintf(out, "%s all", protocol_name(r->protocol));
+			fprintf(out, "%s all", transport_name(r->transport));
 		else
-			fprintf(out, "%s %u", protocol_name(r->protocol),
+			fprintf(out, "%s %u", transport_name(r->transport),
 				(unsigned)r->internal_port);
 		break;
 	}
@@ -80,43 +78,4 @@ void print_text(FILE *out, const struct result *r)
 			fputs(" unmapped", out);
 	}
 	fputc('\n', out);
-}
-
-/* ANSI colours for the doctor's status words */
-static const char *status_colour(enum check_status status)
-{
-	switch (status) {
-	case CHECK_OK: return "\033[32m";
-	case CHECK_WARN: return "\033[33m";
-	case CHECK_FAIL: return "\033[31m";
-	case CHECK_SKIP: break;
-	}
-	return "\033[2m";
-}
-
-static void print_check_line(FILE *out, const char *name,
-			     enum check_status status, const char *text,
-			     bool colour)
-{
-	const char *word = check_status_name(status);
-
-	if (colour)
-		fprintf(out, "%-17s %s%s\033[0m%*s %s\n", name,
-			status_colour(status), word, (int)(5 - strlen(word)),
-			"", text);
-	else
-		fprintf(out, "%-17s %-5s %s\n", name, word, text);
-}
-
-void print_text_doctor(FILE *out, const struct doctor_report *report,
-		       bool colour, bool quiet)
-{
-	size_t i;
-
-	for (i = 0; i < CHECK_COUNT && !quiet; i++)
-		print_check_line(out, report->checks[i].name,
-				 report->checks[i].status,
-				 report->checks[i].text, colour);
-	print_check_line(out, "verdict", report->verdict, report->advice,
-			 colour);
 }

@@ -31,7 +31,7 @@ bool announce_decode(const uint8_t *d, size_t length, struct announcement *a,
 			*why = pcp_verdict_text(pcp);
 			return false;
 		}
-		a->format = ANNOUNCE_PCP;
+		a->format = PROTOCOL_PCP;
 		a->epoch = header.epoch;
 		return true;
 	}
@@ -44,7 +44,7 @@ bool announce_decode(const uint8_t *d, size_t length, struct announcement *a,
 		*why = "result is not success";
 		return false;
 	}
-	a->format = ANNOUNCE_NATPMP;
+	a->format = PROTOCOL_NATPMP;
 	a->epoch = reply.epoch;
 	if (reply.external_address)
 		ip_address_set_v4(&a->external_address, reply.external_address);
@@ -75,7 +75,7 @@ static int join_v6(int fd, unsigned interface)
 
 int announce_open(int family, unsigned interface)
 {
-	struct ip_endpoint group = { .port = NATPMP_ANNOUNCE_PORT };
+	struct ip_endpoint group = { .port = ANNOUNCE_PORT };
 	struct sockaddr_storage address;
 	socklen_t length;
 	int one = 1, fd, saved;
@@ -139,6 +139,6 @@ enum announce_status announce_receive(int fd, const struct ip_address *gateway,
 		return ANNOUNCE_HEARD;
 	}
 	diag_verbose("ignored %zd bytes from %s on port %d: %s", n, text,
-		     NATPMP_ANNOUNCE_PORT, why);
+		     ANNOUNCE_PORT, why);
 	return ANNOUNCE_IGNORED;
 }

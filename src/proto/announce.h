@@ -11,11 +11,10 @@
 #include <stdint.h>
 
 #include "core/ip_address.h"
-
-enum announce_format { ANNOUNCE_NATPMP, ANNOUNCE_PCP };
+#include "core/port_mapping.h"
 
 struct announcement {
-	enum announce_format format;
+	enum protocol_id format; /* the protocol whose format it came in */
 	uint32_t epoch;
 	/* NAT-PMP only: the external address, unset if 0.0.0.0 */
 	struct ip_address external_address;

@@ -1,9 +1,11 @@
 /* protocol.h - the seam between the engine and a port-mapping protocol.
  * The engine asks for an address, a mapping or a deletion in neutral
- * terms; a backend (protocol_natpmp.c today, PCP beside it next) turns
- * that into a datagram, judges what comes back, and says how long to wait
- * between retransmissions. Announcements are heard in every format
- * whatever the protocol spoken, so they are decoded in announce.c. */
+ * terms; a backend (protocol_natpmp.c, protocol_pcp.c) turns that into a
+ * datagram, judges what comes back, says how long to wait between
+ * retransmissions, and states as properties what else differs between
+ * the protocols, so that no caller compares protocols. Announcements are
+ * heard in every format whatever the protocol spoken, so they are decoded
+ * in announce.c. */
 #ifndef NATPMP_PROTOCOL_H
 #define NATPMP_PROTOCOL_H
 
@@ -11,9 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/epoch.h"
 #include "core/ip_address.h"
+#include "core/port_mapping.h"
 #include "core/result.h"
+#include "proto/epoch.h"
 
 #define PROTOCOL_DATAGRAM_MAX 1100
 
@@ -26,19 +29,9 @@ enum request_kind {
 	REQUEST_ANNOUNCE,
 };
 
-#define REQUEST_NONCE_SIZE 12
-#define REQUEST_FILTER_MAX 8
-
-/* --allow-from: a remote peer (prefix) and port, 0 for any */
-struct request_filter {
-	struct ip_address address;
-	unsigned prefix_length;
-	uint16_t port;
-};
-
 struct request {
 	enum request_kind kind;
-	unsigned protocol;	 /* PROTOCOL_UDP or PROTOCOL_TCP */
+	unsigned transport;	 /* TRANSPORT_UDP or TRANSPORT_TCP */
 	uint16_t internal_port;	 /* map and delete */
 	uint16_t suggested_port; /* map: the external port to ask for */
 	uint32_t lifetime;	 /* map: seconds */
@@ -47,12 +40,12 @@ struct request {
 	bool address_optional;
 
 	/* PCP only */
-	uint8_t nonce[REQUEST_NONCE_SIZE]; /* the mapping's, for its life */
-	struct ip_address client_address;  /* set by the client: the source */
-	bool exact;			   /* PREFER_FAILURE */
-	bool third_party;		   /* THIRD_PARTY */
+	uint8_t nonce[NONCE_SIZE];	  /* the mapping's, for its life */
+	struct ip_address client_address; /* set by the client: the source */
+	bool exact;			  /* PREFER_FAILURE */
+	bool third_party;		  /* THIRD_PARTY */
 	struct ip_address third_party_address;
-	struct request_filter filters[REQUEST_FILTER_MAX];
+	struct port_filter filters[FILTER_MAX];
 	size_t filter_count;
 };
 
@@ -83,11 +76,17 @@ struct retry_schedule {
 };
 
 struct protocol {
-	const char *name;	/* for people: "NAT-PMP" */
-	const char *json_name;	/* "nat-pmp", "pcp" */
-	const char *other_name; /* the protocol REPLY_OTHER_PROTOCOL means */
+	enum protocol_id id;
+	enum protocol_id other; /* the protocol REPLY_OTHER_PROTOCOL means */
 	/* map replies carry the external address: no address request */
 	bool grants_carry_address;
+	/* the gateway knows a mapping by a nonce that must come again to
+	 * renew or delete it, so it is kept between runs (PCP, RFC 6887
+	 * section 11.1) */
+	bool keeps_nonce;
+	/* a deletion of internal port 0 deletes every mapping of the host
+	 * for the transport (NAT-PMP, RFC 6886 section 3.4) */
+	bool deletes_all;
 	/* the gateway may answer about a mapping again, late or on its own
 	 * (PCP, RFC 6887 sections 8 and 14.2): such answers are applied */
 	bool answers_again;
@@ -114,9 +113,17 @@ struct protocol {
 	/* The restart test this protocol's epochs are judged by. */
 	bool (*observe_epoch)(struct epoch_tracker *tracker, uint32_t epoch,
 			      int64_t now_ms);
+	/* How long past half of a grant of lifetime seconds its renewal
+	 * waits, for a random number: NAT-PMP renews at half (RFC 6886
+	 * section 3.3), PCP at a random point up to 5/8 (RFC 6887 section
+	 * 11.2.1). */
+	int64_t (*renewal_spread_ms)(uint32_t lifetime, uint32_t random);
 };
 
 extern const struct protocol protocol_natpmp;
 extern const struct protocol protocol_pcp;
+
+/* The backend of a protocol; NAT-PMP's for PROTOCOL_NONE. */
+const struct protocol *protocol_backend(enum protocol_id protocol);
 
 #endif

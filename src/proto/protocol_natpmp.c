@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "proto/protocol.h"
 #include "wire/wire_natpmp.h"
 
@@ -30,8 +29,8 @@ static void to_wire(const struct request *request, struct natpmp_request *wire)
 		wire->opcode = NATPMP_OP_ADDRESS;
 		return;
 	}
-	wire->opcode = request->protocol == PROTOCOL_UDP ? NATPMP_OP_MAP_UDP
-							 : NATPMP_OP_MAP_TCP;
+	wire->opcode = request->transport == TRANSPORT_UDP ? NATPMP_OP_MAP_UDP
+							   : NATPMP_OP_MAP_TCP;
 	wire->internal_port = request->internal_port;
 	if (request->kind == REQUEST_MAP) {
 		wire->suggested_external_port = request->suggested_port;
@@ -150,10 +149,19 @@ static void natpmp_explain(const struct request *request,
 	}
 }
 
+/* RFC 6886 section 3.3: renew at half the lifetime, no later */
+static int64_t natpmp_renewal_spread_ms(uint32_t lifetime, uint32_t random)
+{
+	(void)lifetime;
+	(void)random;
+	return 0;
+}
+
 const struct protocol protocol_natpmp = {
-	.name = "NAT-PMP",
-	.json_name = "nat-pmp",
-	.other_name = "PCP",
+	.id = PROTOCOL_NATPMP,
+	.other = PROTOCOL_PCP,
+	.deletes_all = true,
+	.renewal_spread_ms = natpmp_renewal_spread_ms,
 	.schedule = &natpmp_schedule,
 	.encode = natpmp_encode,
 	.decode = natpmp_decode,

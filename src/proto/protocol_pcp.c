@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "proto/protocol.h"
 #include "wire/wire_natpmp.h"
 #include "wire/wire_pcp.h"
@@ -69,9 +68,9 @@ static void to_wire(const struct request *request, struct pcp_request *wire)
 							 : PCP_OP_MAP;
 	wire->lifetime = request->kind == REQUEST_MAP ? request->lifetime : 0;
 	to_wire_address(&request->client_address, family, wire->client_address);
-	memcpy(wire->nonce, request->nonce, PCP_NONCE_SIZE);
-	wire->protocol = request->protocol == PROTOCOL_UDP ? PCP_PROTOCOL_UDP
-							   : PCP_PROTOCOL_TCP;
+	memcpy(wire->nonce, request->nonce, NONCE_SIZE);
+	wire->protocol = request->transport == TRANSPORT_UDP ? PCP_PROTOCOL_UDP
+							     : PCP_PROTOCOL_TCP;
 	wire->internal_port = request->internal_port;
 	/* no preference: the all-zeros address of the family */
 	to_wire_address(&(struct ip_address){ .family = AF_UNSPEC }, family,
@@ -86,8 +85,8 @@ static void to_wire(const struct request *request, struct pcp_request *wire)
 		return; /* a deletion suggests nothing and asks for nothing */
 	wire->suggested_port = request->suggested_port;
 	wire->prefer_failure = request->exact;
-	for (i = 0; i < request->filter_count && i < PCP_FILTER_MAX; i++) {
-		const struct request_filter *f = &request->filters[i];
+	for (i = 0; i < request->filter_count && i < FILTER_MAX; i++) {
+		const struct port_filter *f = &request->filters[i];
 		to_wire_address(&f->address, family,
 				wire->filters[i].remote_address);
 		wire->filters[i].prefix_length =
@@ -329,11 +328,21 @@ static void pcp_explain(const struct request *request,
 	}
 }
 
+/* Section 11.2.1: renew between 1/2 and 5/8 of the lifetime, at random,
+ * so that clients restarted together spread their renewals. */
+static int64_t pcp_renewal_spread_ms(uint32_t lifetime, uint32_t random)
+{
+	int64_t eighth = (int64_t)lifetime * 125;
+
+	return eighth > 0 ? (int64_t)(random % (uint64_t)(eighth + 1)) : 0;
+}
+
 const struct protocol protocol_pcp = {
-	.name = "PCP",
-	.json_name = "pcp",
-	.other_name = "NAT-PMP",
+	.id = PROTOCOL_PCP,
+	.other = PROTOCOL_NATPMP,
 	.grants_carry_address = true,
+	.keeps_nonce = true,
+	.renewal_spread_ms = pcp_renewal_spread_ms,
 	.answers_again = true,
 	.default_patience_ms = ONE_SHOT_PATIENCE_MS,
 	.schedule = &pcp_schedule,

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/clock.h"
 #include "core/diag.h"
 
@@ -50,11 +49,6 @@ void hook_runner_free(struct hook_runner *runner)
 	runner->lane_count = 0;
 }
 
-static const char *protocol_text(unsigned protocol)
-{
-	return protocol == PROTOCOL_UDP ? "udp" : "tcp";
-}
-
 static void set_number(const char *name, unsigned long value)
 {
 	char text[16];
@@ -87,7 +81,7 @@ static void exec_hook(const char *command, const struct hook_event *e)
 	/* the hook is not the service: it must not speak for it */
 	unsetenv("NOTIFY_SOCKET");
 	setenv("NATPMP_EVENT", e->event, 1);
-	setenv("NATPMP_PROTOCOL", protocol_text(e->protocol), 1);
+	setenv("NATPMP_PROTOCOL", transport_name(e->transport), 1);
 	set_number("NATPMP_INTERNAL_PORT", e->internal_port);
 	set_address("NATPMP_INTERNAL_ADDRESS", &e->internal_address);
 	set_number("NATPMP_EXTERNAL_PORT", e->external_port);
@@ -95,7 +89,7 @@ static void exec_hook(const char *command, const struct hook_event *e)
 	set_number("NATPMP_LIFETIME", e->lifetime);
 	set_address("NATPMP_GATEWAY", &e->gateway.address);
 	set_number("NATPMP_GATEWAY_PORT", e->gateway.port);
-	setenv("NATPMP_VIA", e->via ? e->via : "", 1);
+	setenv("NATPMP_VIA", e->via ? protocol_key(e->via) : "", 1);
 	setenv("NATPMP_FAMILY",
 	       e->gateway.address.family == AF_INET6 ? "inet6" : "inet", 1);
 	null_fd = open("/dev/null", O_RDONLY);
@@ -133,7 +127,7 @@ static void start(struct hook_lane *lane, bool retrying)
 		       clock_now_ms() + runner->timeout_ms);
 	diag_verbose("hook started for %s %u/%s (pid %ld)", lane->current.event,
 		     (unsigned)lane->current.internal_port,
-		     protocol_text(lane->current.protocol), (long)pid);
+		     transport_name(lane->current.transport), (long)pid);
 }
 
 void hook_queue(struct hook_runner *runner, size_t index,
@@ -148,7 +142,7 @@ void hook_queue(struct hook_runner *runner, size_t index,
 		diag_verbose("hook for %s %u/%s replaced by a newer event",
 			     lane->next.event,
 			     (unsigned)lane->next.internal_port,
-			     protocol_text(lane->next.protocol));
+			     transport_name(lane->next.transport));
 	lane->next = *event;
 	lane->waiting = true;
 	if (!lane->running)
@@ -169,7 +163,7 @@ void hook_retry(struct hook_runner *runner, size_t index,
 	lane->next.event = lane->current.event;
 	diag_verbose("running the failed hook for %s %u/%s again",
 		     lane->next.event, (unsigned)lane->next.internal_port,
-		     protocol_text(lane->next.protocol));
+		     transport_name(lane->next.transport));
 	start(lane, true);
 }
 
@@ -193,7 +187,7 @@ static void on_timer(void *context)
 	diag_warning(
 		"--on-change hook for %s %u/%s still running after %llds: ending it",
 		e->event, (unsigned)e->internal_port,
-		protocol_text(e->protocol),
+		transport_name(e->transport),
 		(long long)(lane->runner->timeout_ms / 1000));
 	kill(-lane->running, SIGTERM);
 	lane->terminated = true;
@@ -206,7 +200,7 @@ static void on_timer(void *context)
 static void report(struct hook_lane *lane, int status)
 {
 	const struct hook_event *e = &lane->current;
-	const char *protocol = protocol_text(e->protocol);
+	const char *protocol = transport_name(e->transport);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		diag_verbose("hook for %s %u/%s exited with status 0%s",
@@ -303,8 +297,8 @@ void hook_end_all(struct hook_runner *runner, int64_t grace_ms)
 				runner->lanes[i].current.event,
 				(unsigned)runner->lanes[i]
 					.current.internal_port,
-				protocol_text(
-					runner->lanes[i].current.protocol));
+				transport_name(
+					runner->lanes[i].current.transport));
 		}
 	}
 	signal_all(runner, SIGTERM);

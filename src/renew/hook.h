@@ -12,22 +12,23 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "engine/eloop.h"
 #include "core/ip_address.h"
+#include "core/port_mapping.h"
+#include "engine/eloop.h"
 
 /* after TERM, a hook has this long before KILL */
 #define HOOK_KILL_GRACE_MS 2000
 
 struct hook_event {
 	const char *event; /* "mapped", "changed", "lost" */
-	unsigned protocol;
+	unsigned transport;
 	uint16_t internal_port;
 	uint16_t external_port;
 	struct ip_address external_address; /* unset: unknown */
 	struct ip_address internal_address;
 	uint32_t lifetime;
 	struct ip_endpoint gateway;
-	const char *via; /* "nat-pmp", "pcp", or NULL */
+	enum protocol_id via;
 };
 
 struct hook_runner;

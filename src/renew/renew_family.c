@@ -60,7 +60,7 @@ static void report(struct renew_family *f, size_t index, const char *event,
 	if (c) {
 		place.gateway = &c->exchange.gateway;
 		place.epoch = &c->epoch;
-		place.via = c->protocol->json_name;
+		place.via = c->protocol->id;
 	}
 	reporter_mapping(&f->shared->rep, &f->mappings[index],
 			 f->first_lane + index, event, run_hook, &place);
@@ -81,10 +81,10 @@ void renew_family_expire(struct renew_family *f)
 /* The host a mapping is for: this one, or the --for one. */
 static struct ip_address host_of(struct renew_family *f)
 {
-	const struct invocation *inv = f->shared->inv;
+	const struct options *options = f->shared->options;
 
-	return inv->third_party ? inv->third_party_address
-				: f->sup.client.exchange.local.address;
+	return options->third_party ? options->third_party_address
+				    : f->sup.client.exchange.local.address;
 }
 
 void renew_shared_save_state(struct renew_shared *shared)
@@ -120,10 +120,10 @@ static void remember_mapping(struct renew_family *f, size_t index, bool forget)
 	memset(&change, 0, sizeof(change));
 	change.kind = forget ? STATE_FORGET_MAPPING : STATE_REMEMBER_MAPPING;
 	change.mapping.gateway = f->sup.client.exchange.gateway;
-	change.mapping.protocol = m->protocol;
+	change.mapping.transport = m->transport;
 	change.mapping.internal_address = host_of(f);
 	change.mapping.internal_port = m->internal_port;
-	memcpy(change.mapping.nonce, m->nonce, STATE_NONCE_SIZE);
+	memcpy(change.mapping.nonce, m->nonce, NONCE_SIZE);
 	change.mapping.expires = (int64_t)time(NULL) + m->lifetime;
 	commit(f, &change);
 }
@@ -135,9 +135,7 @@ static void remember_protocol(struct renew_family *f)
 	memset(&change, 0, sizeof(change));
 	change.kind = STATE_REMEMBER_GATEWAY;
 	change.gateway.gateway = f->sup.client.exchange.gateway;
-	change.gateway.protocol = f->sup.client.protocol == &protocol_pcp
-					  ? STATE_PROTOCOL_PCP
-					  : STATE_PROTOCOL_NATPMP;
+	change.gateway.protocol = f->sup.client.protocol->id;
 	change.gateway.seen = time(NULL);
 	commit(f, &change);
 	f->sup.client.switched = false;
@@ -154,7 +152,7 @@ static void adopt_nonces(struct renew_family *f)
 		struct mapping *m = &f->mappings[i];
 		const struct state_mapping *known = state_find_mapping(
 			&f->shared->state, &f->sup.client.exchange.gateway,
-			m->protocol, &host, m->internal_port);
+			m->transport, &host, m->internal_port);
 		if (known)
 			memcpy(m->nonce, known->nonce, sizeof(m->nonce));
 	}
@@ -195,14 +193,11 @@ static void learned_address(struct renew_family *f,
 			report(f, i, "changed", true);
 }
 
-/* PCP renews between 1/2 and 5/8 of the lifetime; NAT-PMP at 1/2 (RFC
- * 6886 section 3.3). */
 static int64_t renewal_spread_ms(const struct renew_family *f,
 				 uint32_t lifetime)
 {
-	if (f->sup.client.protocol != &protocol_pcp)
-		return 0;
-	return scheduler_pcp_spread_ms(lifetime, (unsigned)random());
+	return f->sup.client.protocol->renewal_spread_ms(lifetime,
+							 (uint32_t)random());
 }
 
 /* A grant for mapping index, answered or (unsolicited is true) told
@@ -217,7 +212,7 @@ static void apply_grant(struct renew_family *f, size_t index,
 	if (!unsolicited || event != MAPPING_RENEWED)
 		report(f, index, event_names[event],
 		       event == MAPPING_MAPPED || event == MAPPING_CHANGED);
-	if (r->via && strcmp(r->via, "pcp") == 0) {
+	if (protocol_backend(r->via)->keeps_nonce) {
 		remember_mapping(f, index, false);
 		/* PCP's grants carry the address: no request for it */
 		if (ip_address_is_set(&r->external_address)) {
@@ -258,7 +253,7 @@ static void mapping_request(const struct renew_family *f, size_t index,
 {
 	const struct mapping *m = &f->mappings[index];
 
-	session_request(f->shared->inv, REQUEST_MAP, m->protocol,
+	session_request(f->shared->options, REQUEST_MAP, m->transport,
 			m->internal_port, m->suggested_port, request);
 	request->lifetime = m->requested_lifetime;
 	memcpy(request->nonce, m->nonce, sizeof(request->nonce));
@@ -334,10 +329,10 @@ static void on_announced(void *context, const struct announcement *a)
 	bool reset;
 
 	reset = epoch_observe_announcement(&f->sup.client.epoch, a->epoch, now,
-					   a->format == ANNOUNCE_PCP);
+					   a->format == PROTOCOL_PCP);
 	diag_verbose("%s announcement from gateway %s: epoch %lu",
-		     a->format == ANNOUNCE_PCP ? "PCP" : "NAT-PMP",
-		     ex->gateway_text, (unsigned long)a->epoch);
+		     protocol_name(a->format), ex->gateway_text,
+		     (unsigned long)a->epoch);
 	if (reset) {
 		gateway_was_reset(f, now);
 	} else {
@@ -404,7 +399,7 @@ static void on_connected(void *context, enum network_change change)
 	f->sup.client.exchange.waiting_changed = on_waiting_changed;
 	f->sup.client.exchange.waiting_context = f;
 	f->last_gateway = f->sup.client.exchange.gateway;
-	f->last_via = f->sup.client.protocol->json_name;
+	f->last_via = f->sup.client.protocol->id;
 	changed(f);
 	renew_family_pump_soon(f);
 }
@@ -463,7 +458,7 @@ static void pump(void *context)
 	renew_family_expire(f);
 	if (!f->shared->stopping && f->sup.connected && !f->in_flight) {
 		f->action = scheduler_next(&f->sched, now,
-					   f->shared->inv->timeout_ms);
+					   f->shared->options->timeout_ms);
 		if (f->action.kind != ACTION_NONE) {
 			request_for(f, &request);
 			f->in_flight = true;
@@ -507,7 +502,7 @@ bool renew_family_all_tried(const struct renew_family *f)
 
 static void print_mapping_state(const struct mapping *m, int64_t now)
 {
-	const char *protocol = m->protocol == PROTOCOL_UDP ? "udp" : "tcp";
+	const char *protocol = transport_name(m->transport);
 	long long next = (long long)((m->due_ms - now + 999) / 1000);
 
 	if (next < 0)
@@ -538,7 +533,8 @@ void renew_family_print_state(struct renew_family *f)
 		char source[IP_ADDRESS_TEXT_SIZE];
 		diag_error(
 			"state: gateway %s (%s, interface %s, source %s), external address %s, epoch %lu",
-			ex->gateway_text, f->sup.client.protocol->name,
+			ex->gateway_text,
+			protocol_name(f->sup.client.protocol->id),
 			f->sup.route.interface_name,
 			ip_address_format(&ex->local.address, source,
 					  sizeof(source)),
@@ -586,9 +582,9 @@ static bool run_delete(struct renew_family *f, const struct request *request,
 
 static bool may_delete(const struct renew_family *f, const struct mapping *m)
 {
-	const char *protocol = m->protocol == PROTOCOL_UDP ? "udp" : "tcp";
+	const char *protocol = transport_name(m->transport);
 
-	if (m->internal_port != 0 || f->shared->inv->unmap_all_on_exit)
+	if (m->internal_port != 0 || f->shared->options->unmap_all_on_exit)
 		return true;
 	/* NAT-PMP deletes internal port 0 only together with every other
 	 * mapping of this host for the protocol (RFC 6886 section 3.4) */
@@ -604,7 +600,7 @@ static bool delete_one(struct renew_family *f, size_t i, int64_t *deadline)
 	struct request request;
 	struct result r;
 
-	session_request(f->shared->inv, REQUEST_DELETE, m->protocol,
+	session_request(f->shared->options, REQUEST_DELETE, m->transport,
 			m->internal_port, 0, &request);
 	memcpy(request.nonce, m->nonce, sizeof(request.nonce));
 	if (!run_delete(f, &request, *deadline))
@@ -618,7 +614,7 @@ static bool delete_one(struct renew_family *f, size_t i, int64_t *deadline)
 		return !failure_is_silence(r.failure);
 	}
 	m->established = false;
-	if (r.via && strcmp(r.via, "pcp") == 0)
+	if (protocol_backend(r.via)->keeps_nonce)
 		remember_mapping(f, i, true);
 	reporter_unmapped(&f->shared->rep, &r);
 	return true;
@@ -665,7 +661,7 @@ void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
 	eloop_timer_stop(&f->shared->loop, &f->status_timer);
 	/* the last requests go to the gateway as it is now */
 	supervisor_freeze(&f->sup);
-	if (!f->shared->inv->keep)
+	if (!f->shared->options->keep)
 		delete_mappings(f, cut_short, f->action.index, deadline_ms);
 }
 
@@ -673,23 +669,24 @@ void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
 
 static int make_mappings(struct renew_family *f)
 {
-	const struct invocation *inv = f->shared->inv;
+	const struct options *options = f->shared->options;
 	int64_t now = clock_now_ms();
-	unsigned protocol;
+	unsigned transport;
 	size_t i, n = 0;
 
-	f->mappings = calloc(inv->spec_count * 2 + 1, sizeof(*f->mappings));
+	f->mappings = calloc(options->spec_count * 2 + 1, sizeof(*f->mappings));
 	if (!f->mappings)
 		return -1;
-	for (i = 0; i < inv->spec_count; i++)
-		for (protocol = PROTOCOL_UDP; protocol <= PROTOCOL_TCP;
-		     protocol <<= 1) {
+	for (i = 0; i < options->spec_count; i++)
+		for (transport = TRANSPORT_UDP; transport <= TRANSPORT_TCP;
+		     transport <<= 1) {
 			struct mapping *m = &f->mappings[n];
-			if (!(inv->specs[i].protocols & protocol))
+			if (!(options->specs[i].transports & transport))
 				continue;
-			mapping_init(m, protocol, inv->specs[i].internal_port,
-				     inv->specs[i].external_port, inv->lifetime,
-				     now);
+			mapping_init(m, transport,
+				     options->specs[i].internal_port,
+				     options->specs[i].external_port,
+				     options->lifetime, now);
 			if (client_new_nonce(m->nonce) < 0)
 				return -1;
 			n++;
@@ -710,7 +707,7 @@ int renew_family_start(struct renew_family *f, struct renew_shared *shared,
 	eloop_timer_init(&f->status_timer, on_status_timer, f);
 	if (make_mappings(f) < 0)
 		return -1;
-	if (supervisor_start(&f->sup, &shared->loop, shared->inv, family,
+	if (supervisor_start(&f->sup, &shared->loop, shared->options, family,
 			     &shared->state, &supervisor_events, f) < 0)
 		return -1;
 	renew_family_pump_soon(f);

@@ -8,13 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/cli.h"
 #include "engine/eloop.h"
+#include "engine/options.h"
 #include "renew/reporter.h"
 #include "renew/scheduler.h"
+#include "renew/supervisor.h"
 #include "state/state.h"
 #include "state/state_batch.h"
-#include "renew/supervisor.h"
 
 /* Each write rewrites the whole state file: the changes of a burst of
  * grants (a range of ports) are written together, at most this often. */
@@ -22,10 +22,10 @@
 
 /* What the families share. */
 struct renew_shared {
-	const struct invocation *inv;
+	const struct options *options;
 	struct eloop loop;
 	struct reporter rep;
-	char *state_directory; /* NULL: nothing kept between runs */
+	const char *state_directory; /* NULL: nothing kept between runs */
 	struct state state;
 	struct state_batch unsaved;    /* changes not yet in the file */
 	struct eloop_timer save_timer; /* when to write them */
@@ -49,7 +49,7 @@ struct renew_family {
 	struct eloop_timer wake_timer;
 	struct ip_address address;	 /* the external address last told */
 	struct ip_endpoint last_gateway; /* where the mappings are */
-	const char *last_via;
+	enum protocol_id last_via;
 	bool in_flight;
 	struct action action;
 	bool deleting_done;

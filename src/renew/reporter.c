@@ -16,17 +16,17 @@ static void on_status_timer(void *context)
 }
 
 int reporter_init(struct reporter *r, struct eloop *loop,
-		  const struct invocation *inv, size_t mapping_count)
+		  const struct options *options, size_t mapping_count)
 {
 	memset(r, 0, sizeof(*r));
-	r->output.json = inv->json;
-	r->quiet_renewals = inv->quiet;
+	r->output.json = options->json;
+	r->quiet_renewals = options->quiet;
 	r->loop = loop;
 	eloop_timer_init(&r->status_timer, on_status_timer, r);
 	r->status_sent_ms = clock_now_ms() - REPORTER_STATUS_INTERVAL_MS;
 	output_queue_start(&r->output);
-	return hook_runner_init(&r->hooks, loop, inv->on_change,
-				inv->hook_timeout_ms, mapping_count);
+	return hook_runner_init(&r->hooks, loop, options->on_change,
+				options->hook_timeout_ms, mapping_count);
 }
 
 void reporter_free(struct reporter *r)
@@ -77,7 +77,7 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 		result.epoch = place->epoch->sssoe;
 	}
 	result.via = place->via;
-	result.protocol = m->protocol;
+	result.transport = m->transport;
 	result.internal_port = m->internal_port;
 	result.internal_address = m->internal_address;
 	result.external_port = m->external_port;
@@ -89,7 +89,7 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 		return;
 	memset(&hook, 0, sizeof(hook));
 	hook.event = event;
-	hook.protocol = m->protocol;
+	hook.transport = m->transport;
 	hook.internal_port = m->internal_port;
 	hook.internal_address = m->internal_address;
 	hook.external_port = m->external_port;
@@ -121,7 +121,7 @@ void reporter_gateway(struct reporter *r, const char *event,
 	base(&result, RESULT_GATEWAY, client);
 	result.interface = interface;
 	if (client)
-		result.via = client->protocol->json_name;
+		result.via = client->protocol->id;
 	emit(r, &result, event);
 }
 

@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/cli.h"
 #include "engine/client.h"
 #include "engine/eloop.h"
-#include "renew/hook.h"
+#include "engine/options.h"
 #include "out/output.h"
+#include "renew/hook.h"
 #include "renew/scheduler.h"
 
 /* STATUS= goes out at most this often: a range of ports changes the
@@ -31,7 +31,7 @@ struct reporter {
 };
 
 int reporter_init(struct reporter *r, struct eloop *loop,
-		  const struct invocation *inv, size_t mapping_count);
+		  const struct options *options, size_t mapping_count);
 void reporter_free(struct reporter *r);
 
 /* Where a mapping is (or was): the gateway, its epoch tracker and the
@@ -39,7 +39,7 @@ void reporter_free(struct reporter *r);
 struct mapping_place {
 	const struct ip_endpoint *gateway;
 	const struct epoch_tracker *epoch;
-	const char *via;
+	enum protocol_id via;
 };
 
 /* A mapping event (mapped, renewed, changed, lost); with run_hook the

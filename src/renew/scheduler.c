@@ -5,12 +5,12 @@
 
 #include <string.h>
 
-void mapping_init(struct mapping *m, unsigned protocol, uint16_t internal_port,
+void mapping_init(struct mapping *m, unsigned transport, uint16_t internal_port,
 		  uint16_t suggested_port, uint32_t requested_lifetime,
 		  int64_t now_ms)
 {
 	memset(m, 0, sizeof(*m));
-	m->protocol = protocol;
+	m->transport = transport;
 	m->internal_port = internal_port;
 	m->suggested_port = suggested_port;
 	m->requested_lifetime = requested_lifetime;
@@ -23,13 +23,6 @@ void scheduler_init(struct scheduler *s, struct mapping *mappings, size_t count)
 	s->mappings = mappings;
 	s->count = count;
 	s->address_wanted = true;
-}
-
-int64_t scheduler_pcp_spread_ms(uint32_t lifetime, unsigned random)
-{
-	int64_t eighth = (int64_t)lifetime * 125;
-
-	return eighth > 0 ? (int64_t)(random % (uint64_t)(eighth + 1)) : 0;
 }
 
 int64_t scheduler_retry_ms(unsigned failures)

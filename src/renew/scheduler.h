@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/client.h"
 #include "core/ip_address.h"
+#include "core/port_mapping.h"
+#include "engine/client.h"
 
 #define SCHEDULER_RETRY_FIRST_MS 1000
 #define SCHEDULER_RETRY_MAX_MS 64000
@@ -34,7 +35,7 @@ enum mapping_event {
 };
 
 struct mapping {
-	unsigned protocol;
+	unsigned transport;
 	uint16_t internal_port;
 	uint16_t suggested_port; /* what to ask for next */
 	uint32_t requested_lifetime;
@@ -43,13 +44,13 @@ struct mapping {
 	uint16_t external_port;
 	struct ip_address external_address; /* unset while unknown */
 	struct ip_address internal_address;
-	uint32_t lifetime;     /* granted */
-	int64_t granted_ms;    /* when */
-	int64_t expires_at_ms; /* when the grant runs out */
-	int64_t due_ms;	       /* when to send its next request */
-	unsigned failures;     /* in a row */
-	bool tried;	       /* has had an answer or a failure */
-	uint8_t nonce[12];     /* PCP: the mapping's for its life */
+	uint32_t lifetime;	   /* granted */
+	int64_t granted_ms;	   /* when */
+	int64_t expires_at_ms;	   /* when the grant runs out */
+	int64_t due_ms;		   /* when to send its next request */
+	unsigned failures;	   /* in a row */
+	bool tried;		   /* has had an answer or a failure */
+	uint8_t nonce[NONCE_SIZE]; /* PCP: the mapping's for its life */
 	/* being re-created after a restart or a network change: what its
 	 * grant brings is compared with what it had, in one event */
 	bool recreating;
@@ -79,7 +80,7 @@ struct action {
 /* mappings has count entries, set up with mapping_init. */
 void scheduler_init(struct scheduler *s, struct mapping *mappings,
 		    size_t count);
-void mapping_init(struct mapping *m, unsigned protocol, uint16_t internal_port,
+void mapping_init(struct mapping *m, unsigned transport, uint16_t internal_port,
 		  uint16_t suggested_port, uint32_t requested_lifetime,
 		  int64_t now_ms);
 
@@ -147,10 +148,6 @@ bool scheduler_ended(struct scheduler *s, size_t index, int64_t now_ms);
 size_t scheduler_established(const struct scheduler *s);
 /* Every mapping has had one answer or one failure. */
 bool scheduler_all_tried(const struct scheduler *s);
-
-/* PCP renews at a random point between 1/2 and 5/8 of the lifetime
- * (RFC 6887 section 11.2.1): the part past 1/2, for a random number. */
-int64_t scheduler_pcp_spread_ms(uint32_t lifetime, unsigned random);
 
 /* How long to wait after the n-th failure in a row (n >= 1). */
 int64_t scheduler_retry_ms(unsigned failures);

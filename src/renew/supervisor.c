@@ -14,8 +14,8 @@
 
 #include "core/clock.h"
 #include "core/diag.h"
-#include "renew/scheduler.h"
 #include "engine/session.h"
+#include "renew/scheduler.h"
 
 static void check(struct supervisor *s);
 
@@ -155,7 +155,8 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 	bool follow;
 
 	disconnect(s);
-	protocol = session_protocol(s->inv, s->family, s->state, to, &follow);
+	protocol =
+		session_protocol(s->options, s->family, s->state, to, &follow);
 	if (client_open(&s->client, s->loop, protocol, follow, to,
 			s->family == AF_INET6 ? source : NULL, &failure) < 0) {
 		no_gateway(s, &failure);
@@ -168,7 +169,7 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 	s->failures = 0;
 	s->last_failure[0] = '\0';
 	eloop_timer_stop(s->loop, &s->retry_timer);
-	s->client.timeout_ms = s->inv->timeout_ms;
+	s->client.timeout_ms = s->options->timeout_ms;
 	open_announcements(s);
 	s->events->connected(s->context, change);
 }
@@ -182,7 +183,7 @@ static void check(struct supervisor *s)
 	bool bounced = false;
 
 	eloop_timer_stop(s->loop, &s->settle_timer);
-	if (session_find_gateway(s->inv, s->family, &to, &route, &failure) <
+	if (session_find_gateway(s->options, s->family, &to, &route, &failure) <
 	    0) {
 		no_gateway(s, &failure);
 		return;
@@ -195,7 +196,8 @@ static void check(struct supervisor *s)
 		memset(&failure, 0, sizeof(failure));
 		snprintf(failure.message, sizeof(failure.message),
 			 "cannot reach gateway %s: %s",
-			 ip_endpoint_format(&to, 5351, text, sizeof(text)),
+			 ip_endpoint_format(&to, GATEWAY_PORT, text,
+					    sizeof(text)),
 			 strerror(errno));
 		no_gateway(s, &failure);
 		return;
@@ -234,13 +236,13 @@ void supervisor_check_now(struct supervisor *s)
 }
 
 int supervisor_start(struct supervisor *s, struct eloop *loop,
-		     const struct invocation *inv, int family,
+		     const struct options *options, int family,
 		     const struct state *state,
 		     const struct supervisor_events *events, void *context)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
-	s->inv = inv;
+	s->options = options;
 	s->family = family;
 	s->state = state;
 	s->events = events;

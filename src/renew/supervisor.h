@@ -8,11 +8,11 @@
 
 #include <stdbool.h>
 
-#include "proto/announce.h"
-#include "cli/cli.h"
 #include "engine/client.h"
 #include "engine/eloop.h"
+#include "engine/options.h"
 #include "os/gateway.h"
+#include "proto/announce.h"
 #include "state/state.h"
 
 /* a burst of route and address messages has settled after this much
@@ -40,7 +40,7 @@ struct supervisor_events {
 
 struct supervisor {
 	struct eloop *loop;
-	const struct invocation *inv;
+	const struct options *options;
 	int family;
 	const struct state *state; /* which protocol each gateway speaks */
 	const struct supervisor_events *events;
@@ -65,7 +65,7 @@ struct supervisor {
 /* Opens the network watch and makes the first check (synchronously: the
  * events may fire before it returns). Returns 0, or -1 with errno. */
 int supervisor_start(struct supervisor *s, struct eloop *loop,
-		     const struct invocation *inv, int family,
+		     const struct options *options, int family,
 		     const struct state *state,
 		     const struct supervisor_events *events, void *context);
 void supervisor_stop(struct supervisor *s);

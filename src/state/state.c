@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/diag.h"
 
 /*
@@ -53,7 +52,7 @@
 #define FORMAT_HEADER "natpmp-state 1"
 #define LINE_LENGTH_MAX 255
 #define FIELDS_MAX 9 /* a mapping line's 8, and the first extra one */
-#define NONCE_DIGITS ((size_t)2 * STATE_NONCE_SIZE)
+#define NONCE_DIGITS ((size_t)2 * NONCE_SIZE)
 /* the longest lines natpmp writes, without the newline: keywords, spaces,
  * addresses, ports, protocol names, nonce, and an int64_t with its sign */
 #define ADDRESS_LENGTH_MAX (IP_ADDRESS_TEXT_SIZE - 1)
@@ -128,11 +127,11 @@ char *state_directory(const char *natpmp_state_dir,
 
 static bool mapping_key_equal(const struct state_mapping *m,
 			      const struct ip_endpoint *gateway,
-			      unsigned protocol,
+			      unsigned transport,
 			      const struct ip_address *internal_address,
 			      uint16_t internal_port)
 {
-	return m->protocol == protocol && m->internal_port == internal_port &&
+	return m->transport == transport && m->internal_port == internal_port &&
 	       ip_endpoint_equal(&m->gateway, gateway) &&
 	       ip_address_equal(&m->internal_address, internal_address);
 }
@@ -155,18 +154,18 @@ static struct state_mapping *find_mapping(const struct state *state,
 
 	for (i = 0; i < state->mapping_count; i++)
 		if (mapping_key_equal(&state->mappings[i], &key->gateway,
-				      key->protocol, &key->internal_address,
+				      key->transport, &key->internal_address,
 				      key->internal_port))
 			return &state->mappings[i];
 	return NULL;
 }
 
-enum state_protocol state_gateway_protocol(const struct state *state,
-					   const struct ip_endpoint *gateway)
+enum protocol_id state_gateway_protocol(const struct state *state,
+					const struct ip_endpoint *gateway)
 {
 	const struct state_gateway *g = find_gateway(state, gateway);
 
-	return g ? g->protocol : STATE_PROTOCOL_UNKNOWN;
+	return g ? g->protocol : PROTOCOL_NONE;
 }
 
 const struct state_gateway *state_find_gateway(
@@ -177,13 +176,13 @@ const struct state_gateway *state_find_gateway(
 
 const struct state_mapping *state_find_mapping(
 	const struct state *state, const struct ip_endpoint *gateway,
-	unsigned protocol, const struct ip_address *internal_address,
+	unsigned transport, const struct ip_address *internal_address,
 	uint16_t internal_port)
 {
 	size_t i;
 
 	for (i = 0; i < state->mapping_count; i++)
-		if (mapping_key_equal(&state->mappings[i], gateway, protocol,
+		if (mapping_key_equal(&state->mappings[i], gateway, transport,
 				      internal_address, internal_port))
 			return &state->mappings[i];
 	return NULL;
@@ -322,7 +321,7 @@ static int parse_time(struct parser *p, const char *field, int64_t *time)
 }
 
 static int parse_nonce(struct parser *p, const char *field,
-		       uint8_t nonce[STATE_NONCE_SIZE])
+		       uint8_t nonce[NONCE_SIZE])
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -413,17 +412,19 @@ static int make_room(struct parser *p, void **array, size_t count,
 }
 
 static int parse_gateway_protocol(struct parser *p, const char *field,
-				  enum state_protocol *protocol)
+				  enum protocol_id *protocol)
 {
+	static const enum protocol_id known[] = { PROTOCOL_NATPMP,
+						  PROTOCOL_PCP };
+	size_t i;
 
-	if (strcmp(field, "nat-pmp") == 0)
-		*protocol = STATE_PROTOCOL_NATPMP;
-	else if (strcmp(field, "pcp") == 0)
-		*protocol = STATE_PROTOCOL_PCP;
-	else
-		return FAIL(p, "bad gateway protocol '%s' (nat-pmp or pcp)",
-			    quote(p, field));
-	return 0;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(field, protocol_key(known[i])) == 0) {
+			*protocol = known[i];
+			return 0;
+		}
+	return FAIL(p, "bad gateway protocol '%s' (nat-pmp or pcp)",
+		    quote(p, field));
 }
 
 /* gateway ADDRESS PORT nat-pmp|pcp SEEN */
@@ -456,14 +457,13 @@ static int parse_gateway(struct parser *p, char **fields, size_t count)
 	return 0;
 }
 
-static int parse_mapping_protocol(struct parser *p, const char *field,
-				  unsigned *protocol)
+static int parse_transport(struct parser *p, const char *field,
+			   unsigned *transport)
 {
-
-	if (strcmp(field, "tcp") == 0)
-		*protocol = PROTOCOL_TCP;
-	else if (strcmp(field, "udp") == 0)
-		*protocol = PROTOCOL_UDP;
+	if (strcmp(field, transport_name(TRANSPORT_TCP)) == 0)
+		*transport = TRANSPORT_TCP;
+	else if (strcmp(field, transport_name(TRANSPORT_UDP)) == 0)
+		*transport = TRANSPORT_UDP;
 	else
 		return FAIL(p, "bad protocol '%s' (tcp or udp)",
 			    quote(p, field));
@@ -483,7 +483,7 @@ static int parse_mapping(struct parser *p, char **fields, size_t count)
 	    parse_address(p, "gateway address", fields[1], &m.gateway.address,
 			  &gone) < 0 ||
 	    parse_port(p, "gateway port", fields[2], &m.gateway.port) < 0 ||
-	    parse_mapping_protocol(p, fields[3], &m.protocol) < 0 ||
+	    parse_transport(p, fields[3], &m.transport) < 0 ||
 	    parse_address(p, "internal address", fields[4], &m.internal_address,
 			  &gone) < 0 ||
 	    parse_port(p, "internal port", fields[5], &m.internal_port) < 0 ||
@@ -628,23 +628,6 @@ int state_parse(const char *text, size_t length, int64_t now,
 
 /* --- formatting --- */
 
-static const char *gateway_protocol_name(enum state_protocol protocol)
-{
-	switch (protocol) {
-	case STATE_PROTOCOL_NATPMP: return "nat-pmp";
-	case STATE_PROTOCOL_PCP: return "pcp";
-	case STATE_PROTOCOL_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
-static const char *mapping_protocol_name(unsigned protocol)
-{
-	return protocol == PROTOCOL_TCP	  ? "tcp"
-	       : protocol == PROTOCOL_UDP ? "udp"
-					  : "unknown";
-}
-
 static void append(char *text, size_t size, size_t *used, const char *format,
 		   ...) __attribute__((format(printf, 4, 5)));
 
@@ -669,8 +652,7 @@ static void append_gateway(char *text, size_t size, size_t *used,
 
 	append(text, size, used, "gateway %s %u %s %" PRId64 "\n",
 	       ip_address_format(&g->gateway.address, address, sizeof(address)),
-	       (unsigned)g->gateway.port, gateway_protocol_name(g->protocol),
-	       g->seen);
+	       (unsigned)g->gateway.port, protocol_key(g->protocol), g->seen);
 }
 
 static void append_mapping(char *text, size_t size, size_t *used,
@@ -680,11 +662,11 @@ static void append_mapping(char *text, size_t size, size_t *used,
 	char nonce[NONCE_DIGITS + 1];
 	size_t i;
 
-	for (i = 0; i < STATE_NONCE_SIZE; i++)
+	for (i = 0; i < NONCE_SIZE; i++)
 		snprintf(nonce + 2 * i, 3, "%02x", (unsigned)m->nonce[i]);
 	append(text, size, used, "mapping %s %u %s %s %u %s %" PRId64 "\n",
 	       ip_address_format(&m->gateway.address, gateway, sizeof(gateway)),
-	       (unsigned)m->gateway.port, mapping_protocol_name(m->protocol),
+	       (unsigned)m->gateway.port, transport_name(m->transport),
 	       ip_address_format(&m->internal_address, internal,
 				 sizeof(internal)),
 	       (unsigned)m->internal_port, nonce, m->expires);
@@ -735,8 +717,8 @@ static bool normalise_gateway(const struct state_gateway *in,
 	out->seen = in->seen;
 	return normalise_address(&in->gateway.address, &out->gateway.address) &&
 	       in->gateway.port != 0 && in->seen >= 0 &&
-	       (in->protocol == STATE_PROTOCOL_NATPMP ||
-		in->protocol == STATE_PROTOCOL_PCP);
+	       (in->protocol == PROTOCOL_NATPMP ||
+		in->protocol == PROTOCOL_PCP);
 }
 
 /* Only the key is checked when checking_key_only (for forgetting). */
@@ -745,7 +727,7 @@ static bool normalise_mapping(const struct state_mapping *in,
 {
 	memset(out, 0, sizeof(*out));
 	out->gateway.port = in->gateway.port;
-	out->protocol = in->protocol;
+	out->transport = in->transport;
 	out->internal_port = in->internal_port;
 	memcpy(out->nonce, in->nonce, sizeof(out->nonce));
 	out->expires = in->expires;
@@ -753,7 +735,8 @@ static bool normalise_mapping(const struct state_mapping *in,
 	       normalise_address(&in->internal_address,
 				 &out->internal_address) &&
 	       in->gateway.port != 0 && in->internal_port != 0 &&
-	       (in->protocol == PROTOCOL_UDP || in->protocol == PROTOCOL_TCP) &&
+	       (in->transport == TRANSPORT_UDP ||
+		in->transport == TRANSPORT_TCP) &&
 	       (key_only || in->expires >= 0);
 }
 

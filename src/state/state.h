@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "core/ip_address.h"
+#include "core/port_mapping.h"
 
-#define STATE_NONCE_SIZE 12
 #define STATE_ENTRIES_MAX 4096 /* of each kind; more is a corrupt file */
 /* bytes; more is a corrupt file. Room for STATE_ENTRIES_MAX entries of
  * each kind at their longest (about 1.2 MB). */
@@ -28,16 +28,10 @@
 /* how old a gateway's entry may grow before a run that used it renews it */
 #define STATE_GATEWAY_REFRESH_AGE ((int64_t)24 * 60 * 60)
 
-enum state_protocol {
-	STATE_PROTOCOL_UNKNOWN,
-	STATE_PROTOCOL_NATPMP,
-	STATE_PROTOCOL_PCP,
-};
-
 /* Which protocol a gateway answered in, as of when. */
 struct state_gateway {
 	struct ip_endpoint gateway;
-	enum state_protocol protocol;
+	enum protocol_id protocol;
 	int64_t seen; /* Unix time */
 };
 
@@ -45,11 +39,11 @@ struct state_gateway {
  * address, internal port). */
 struct state_mapping {
 	struct ip_endpoint gateway;
-	unsigned protocol; /* PROTOCOL_UDP or PROTOCOL_TCP (cli.h) */
+	unsigned transport; /* TRANSPORT_UDP or TRANSPORT_TCP (cli.h) */
 	struct ip_address internal_address; /* this host's, or a third
 					       party's (--for) */
 	uint16_t internal_port;
-	uint8_t nonce[STATE_NONCE_SIZE];
+	uint8_t nonce[NONCE_SIZE];
 	int64_t expires; /* Unix time; dropped once past */
 };
 
@@ -107,14 +101,14 @@ char *state_format(const struct state *state);
 int state_apply(struct state *state, const struct state_change *changes,
 		size_t count);
 
-enum state_protocol state_gateway_protocol(const struct state *state,
-					   const struct ip_endpoint *gateway);
+enum protocol_id state_gateway_protocol(const struct state *state,
+					const struct ip_endpoint *gateway);
 /* What the state knows of gateway, or NULL. */
 const struct state_gateway *state_find_gateway(
 	const struct state *state, const struct ip_endpoint *gateway);
 const struct state_mapping *state_find_mapping(
 	const struct state *state, const struct ip_endpoint *gateway,
-	unsigned protocol, const struct ip_address *internal_address,
+	unsigned transport, const struct ip_address *internal_address,
 	uint16_t internal_port);
 
 void state_free(struct state *state);

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NATPMP_SERVER_PORT 5351
-#define NATPMP_ANNOUNCE_PORT 5350
+#include "core/port_mapping.h"
+
 #define NATPMP_VERSION 0
 #define NATPMP_OP_RESPONSE_BIT 128
 

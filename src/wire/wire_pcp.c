@@ -36,7 +36,7 @@ static bool request_is_valid(const struct pcp_request *r)
 {
 	if (r->opcode == PCP_OP_ANNOUNCE)
 		return r->lifetime == 0; /* section 14.1.1 */
-	if (r->opcode != PCP_OP_MAP || r->filter_count > PCP_FILTER_MAX)
+	if (r->opcode != PCP_OP_MAP || r->filter_count > FILTER_MAX)
 		return false;
 	/* section 11.1: with protocol 0 (all protocols) the internal port
 	 * MUST be 0 */
@@ -96,7 +96,7 @@ static void encode_options(const struct pcp_request *r, uint8_t *p)
 /* section 11.1 */
 static void encode_map(const struct pcp_request *r, uint8_t *p)
 {
-	memcpy(p, r->nonce, PCP_NONCE_SIZE);
+	memcpy(p, r->nonce, NONCE_SIZE);
 	p[12] = r->protocol;
 	memset(p + 13, 0, 3); /* reserved */
 	wire_put16(p + 16, r->internal_port);
@@ -175,13 +175,13 @@ static enum pcp_verdict decode_map(const uint8_t *d, size_t length,
 
 	if (length < PCP_HEADER_SIZE + PCP_MAP_SIZE)
 		return PCP_TOO_SHORT;
-	if (memcmp(map, r->nonce, PCP_NONCE_SIZE) != 0)
+	if (memcmp(map, r->nonce, NONCE_SIZE) != 0)
 		return PCP_WRONG_NONCE;
 	if (map[12] != r->protocol)
 		return PCP_WRONG_PROTOCOL;
 	if (wire_get16(map + 16) != r->internal_port)
 		return PCP_WRONG_INTERNAL_PORT;
-	memcpy(response->nonce, map, PCP_NONCE_SIZE);
+	memcpy(response->nonce, map, NONCE_SIZE);
 	response->protocol = map[12];
 	response->internal_port = wire_get16(map + 16);
 	response->external_port = wire_get16(map + 18);
@@ -447,8 +447,8 @@ static bool is_unspecified(const uint8_t address[16])
 static const char *protocol_text(uint8_t protocol, char *text, size_t size)
 {
 	switch (protocol) {
-	case PCP_PROTOCOL_TCP: return "tcp";
-	case PCP_PROTOCOL_UDP: return "udp";
+	case PCP_PROTOCOL_TCP: return transport_name(TRANSPORT_TCP);
+	case PCP_PROTOCOL_UDP: return transport_name(TRANSPORT_UDP);
 	case 0: return "all-protocols";
 	}
 	snprintf(text, size, "protocol-%u", (unsigned)protocol);
@@ -482,7 +482,7 @@ static void describe_map_request(const struct pcp_request *r, struct line *line)
 	       protocol_text(r->protocol, protocol, sizeof(protocol)),
 	       (unsigned)r->internal_port, (unsigned)r->suggested_port,
 	       (unsigned long)r->lifetime, r->lifetime ? "" : " (delete)");
-	for (size_t i = 0; i < PCP_NONCE_SIZE; i++)
+	for (size_t i = 0; i < NONCE_SIZE; i++)
 		append(line, "%02x", r->nonce[i]);
 	if (!is_unspecified(r->suggested_address))
 		append(line, ", suggested external address %s",
@@ -494,7 +494,7 @@ static void describe_map_request(const struct pcp_request *r, struct line *line)
 				    sizeof(address)));
 	if (r->prefer_failure)
 		append(line, ", prefer failure");
-	for (size_t i = 0; i < r->filter_count && i < PCP_FILTER_MAX; i++)
+	for (size_t i = 0; i < r->filter_count && i < FILTER_MAX; i++)
 		append_filter(line, &r->filters[i]);
 }
 

@@ -9,13 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/port_mapping.h"
+
 #define PCP_VERSION 2
 #define PCP_HEADER_SIZE 24    /* section 7.1 and 7.2 */
 #define PCP_MAP_SIZE 36	      /* the MAP opcode's data, section 11.1 */
 #define PCP_DATAGRAM_MAX 1100 /* section 7 */
 #define PCP_RESPONSE_BIT 0x80 /* the R bit, on the opcode byte */
-#define PCP_NONCE_SIZE 12
-#define PCP_FILTER_MAX 8 /* FILTER options one request may carry */
 
 enum pcp_opcode {
 	PCP_OP_ANNOUNCE = 0,
@@ -64,7 +64,7 @@ struct pcp_request {
 	uint32_t lifetime;	    /* MAP: 0 deletes; ANNOUNCE: 0 */
 	uint8_t client_address[16]; /* the request's source address */
 	/* MAP only */
-	uint8_t nonce[PCP_NONCE_SIZE];
+	uint8_t nonce[NONCE_SIZE];
 	uint8_t protocol; /* PCP_PROTOCOL_TCP or _UDP */
 	uint16_t internal_port;
 	uint16_t suggested_port;       /* 0: no preference */
@@ -72,7 +72,7 @@ struct pcp_request {
 	bool third_party;	       /* THIRD_PARTY with internal_address */
 	uint8_t internal_address[16];
 	bool prefer_failure; /* PREFER_FAILURE */
-	struct pcp_filter filters[PCP_FILTER_MAX];
+	struct pcp_filter filters[FILTER_MAX];
 	size_t filter_count;
 };
 
@@ -87,7 +87,7 @@ struct pcp_response_header {
 struct pcp_response {
 	struct pcp_response_header header;
 	/* MAP only */
-	uint8_t nonce[PCP_NONCE_SIZE];
+	uint8_t nonce[NONCE_SIZE];
 	uint8_t protocol;
 	uint16_t internal_port;
 	uint16_t external_port;	      /* assigned */
@@ -126,7 +126,7 @@ enum pcp_verdict {
 /* Encodes a request (header, MAP data, options in the order THIRD_PARTY,
  * PREFER_FAILURE, FILTERs); returns its length, or 0 if size is too
  * small or the request cannot be encoded: an opcode other than MAP or
- * ANNOUNCE, an ANNOUNCE with a lifetime, more than PCP_FILTER_MAX
+ * ANNOUNCE, an ANNOUNCE with a lifetime, more than FILTER_MAX
  * filters, a filter's prefix length out of range, or protocol 0 (all
  * protocols) with an internal port. ANNOUNCE ignores the MAP fields. */
 size_t pcp_request_encode(const struct pcp_request *request, uint8_t *buffer,

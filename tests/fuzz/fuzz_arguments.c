@@ -24,17 +24,18 @@ static void check_specs(const struct invocation *invocation)
 	size_t i;
 	unsigned p;
 
-	if (invocation->spec_count > CLI_PORTS_MAX)
+	if (invocation->options.spec_count > CLI_PORTS_MAX)
 		__builtin_trap();
 	memset(named, 0, sizeof(named));
-	for (i = 0; i < invocation->spec_count; i++) {
-		const struct port_spec *spec = &invocation->specs[i];
+	for (i = 0; i < invocation->options.spec_count; i++) {
+		const struct port_spec *spec = &invocation->options.specs[i];
 		unsigned port = spec->internal_port;
-		if (spec->count != 1 || spec->protocols == 0 ||
-		    spec->protocols > PROTOCOL_BOTH)
+		if (spec->count != 1 || spec->transports == 0 ||
+		    spec->transports > TRANSPORT_BOTH)
 			__builtin_trap();
 		for (p = 0; p < 2; p++) {
-			if (!(spec->protocols & ((unsigned)PROTOCOL_UDP << p)))
+			if (!(spec->transports &
+			      ((unsigned)TRANSPORT_UDP << p)))
 				continue;
 			if (named[p][port / 8] & (1u << (port % 8)))
 				__builtin_trap();
@@ -85,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	/* a SPEC's protocols are known, and its ranges stay within 65535 */
 	if (cli_parse_spec(text, &spec, error, sizeof(error)) == 0 &&
-	    (spec.protocols == 0 || spec.protocols > PROTOCOL_BOTH ||
+	    (spec.transports == 0 || spec.transports > TRANSPORT_BOTH ||
 	     spec.count == 0 ||
 	     (unsigned long)spec.internal_port + spec.count - 1 > 65535 ||
 	     (spec.count > 1 && spec.internal_port == 0) ||

@@ -43,7 +43,7 @@ static void choose_request(const uint8_t *c, struct pcp_request *r)
 	r->third_party = c[0] & 4;
 	r->prefer_failure = c[0] & 8;
 	r->filter_count = c[0] >> 4;
-	memcpy(r->nonce, c + 1, PCP_NONCE_SIZE);
+	memcpy(r->nonce, c + 1, NONCE_SIZE);
 	r->protocol = c[13];
 	r->internal_port = wire_get16(c + 14);
 	r->suggested_port = wire_get16(c + 16);
@@ -51,7 +51,7 @@ static void choose_request(const uint8_t *c, struct pcp_request *r)
 	set_address(r->client_address, ipv6, 2);
 	set_address(r->internal_address, ipv6, 3);
 	set_address(r->suggested_address, ipv6, 0);
-	for (size_t i = 0; i < PCP_FILTER_MAX; i++) {
+	for (size_t i = 0; i < FILTER_MAX; i++) {
 		r->filters[i].prefix_length = c[22];
 		r->filters[i].remote_port = (uint16_t)(443 + i);
 		set_address(r->filters[i].remote_address, ipv6, 0);
@@ -68,7 +68,7 @@ static bool can_be_sent(const struct pcp_request *r, bool ipv6)
 
 	if (r->opcode == PCP_OP_ANNOUNCE)
 		return r->lifetime == 0;
-	if (r->opcode != PCP_OP_MAP || r->filter_count > PCP_FILTER_MAX)
+	if (r->opcode != PCP_OP_MAP || r->filter_count > FILTER_MAX)
 		return false;
 	if (r->protocol == 0 && r->internal_port != 0)
 		return false;
@@ -123,7 +123,7 @@ static bool request_matches(const uint8_t *d, const struct pcp_request *r)
 		return false;
 	if (r->opcode == PCP_OP_ANNOUNCE)
 		return true;
-	return memcmp(d + 24, r->nonce, PCP_NONCE_SIZE) == 0 &&
+	return memcmp(d + 24, r->nonce, NONCE_SIZE) == 0 &&
 	       d[36] == r->protocol && !d[37] && !d[38] && !d[39] &&
 	       wire_get16(d + 40) == r->internal_port &&
 	       wire_get16(d + 42) == r->suggested_port &&
@@ -193,9 +193,9 @@ static void check_map_response(const uint8_t *d, size_t size,
 			       const struct pcp_response *p)
 {
 	if (size < PCP_HEADER_SIZE + PCP_MAP_SIZE ||
-	    memcmp(d + 24, r->nonce, PCP_NONCE_SIZE) != 0 ||
-	    d[36] != r->protocol || wire_get16(d + 40) != r->internal_port ||
-	    memcmp(p->nonce, r->nonce, PCP_NONCE_SIZE) != 0 ||
+	    memcmp(d + 24, r->nonce, NONCE_SIZE) != 0 || d[36] != r->protocol ||
+	    wire_get16(d + 40) != r->internal_port ||
+	    memcmp(p->nonce, r->nonce, NONCE_SIZE) != 0 ||
 	    p->protocol != r->protocol ||
 	    p->internal_port != r->internal_port ||
 	    p->external_port != wire_get16(d + 42) ||

@@ -64,11 +64,11 @@ static void check_announcement(const uint8_t *data, size_t size)
 			__builtin_trap(); /* a refusal always says why */
 		return;
 	}
-	if (a.format == ANNOUNCE_NATPMP &&
+	if (a.format == PROTOCOL_NATPMP &&
 	    (size != NATPMP_ADDRESS_RESPONSE_SIZE || data[0] != 0 ||
 	     data[1] != NATPMP_OP_RESPONSE_BIT || data[2] || data[3]))
 		__builtin_trap();
-	if (a.format == ANNOUNCE_PCP &&
+	if (a.format == PROTOCOL_PCP &&
 	    (size < PCP_HEADER_SIZE || data[0] != PCP_VERSION ||
 	     data[1] != PCP_RESPONSE_BIT || data[3] != 0))
 		__builtin_trap();

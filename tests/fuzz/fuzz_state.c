@@ -29,14 +29,14 @@ static void check_entries(const struct state *s)
 		const struct state_gateway *g = &s->gateways[i];
 		if (NOW - g->seen > STATE_GATEWAY_MAX_AGE ||
 		    state_gateway_protocol(s, &g->gateway) != g->protocol ||
-		    (g->protocol != STATE_PROTOCOL_NATPMP &&
-		     g->protocol != STATE_PROTOCOL_PCP))
+		    (g->protocol != PROTOCOL_NATPMP &&
+		     g->protocol != PROTOCOL_PCP))
 			__builtin_trap();
 	}
 	for (i = 0; i < s->mapping_count; i++) {
 		const struct state_mapping *m = &s->mappings[i];
 		if (m->expires <= NOW ||
-		    state_find_mapping(s, &m->gateway, m->protocol,
+		    state_find_mapping(s, &m->gateway, m->transport,
 				       &m->internal_address,
 				       m->internal_port) != m)
 			__builtin_trap();

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "os/gateway.h"
 #include "core/ip_address.h"
+#include "os/gateway.h"
 
 /* the watch gives up after this long, so a forgotten one ends by itself */
 #define WATCH_LIMIT_MS 30000

@@ -23,11 +23,11 @@ static inline bool mappings_equal(const struct state_mapping *a,
 {
 	return ip_endpoint_equal(&a->gateway, &b->gateway) &&
 	       a->gateway.address.scope == b->gateway.address.scope &&
-	       a->protocol == b->protocol &&
+	       a->transport == b->transport &&
 	       ip_address_equal(&a->internal_address, &b->internal_address) &&
 	       a->internal_address.scope == b->internal_address.scope &&
 	       a->internal_port == b->internal_port &&
-	       memcmp(a->nonce, b->nonce, STATE_NONCE_SIZE) == 0 &&
+	       memcmp(a->nonce, b->nonce, NONCE_SIZE) == 0 &&
 	       a->expires == b->expires;
 }
 

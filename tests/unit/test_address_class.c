@@ -1,7 +1,7 @@
 /* test_address_class.c - which external addresses earn the "not reachable
  * from the internet" warning. */
-#include "core/address_class.h"
 #include "check.h"
+#include "core/address_class.h"
 
 #define A(a, b, c, d)                                                          \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \

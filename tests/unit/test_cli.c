@@ -18,7 +18,7 @@ static void spec_ok(const char *text, unsigned internal, unsigned external,
 	if (rc == 0) {
 		CHECK_EQ(spec.internal_port, internal);
 		CHECK_EQ(spec.external_port, external);
-		CHECK_EQ(spec.protocols, protocols);
+		CHECK_EQ(spec.transports, protocols);
 	} else {
 		fprintf(stderr, "  '%s': %s\n", text, error);
 	}
@@ -35,13 +35,13 @@ static void spec_bad(const char *text, const char *why)
 
 static void test_specs(void)
 {
-	spec_ok("8080", 8080, 8080, PROTOCOL_TCP);
-	spec_ok("8080:80/tcp", 8080, 80, PROTOCOL_TCP);
-	spec_ok("51413/both", 51413, 51413, PROTOCOL_BOTH);
-	spec_ok("0/both", 0, 0, PROTOCOL_BOTH);
-	spec_ok("5353/UDP", 5353, 5353, PROTOCOL_UDP);
-	spec_ok("65535:0", 65535, 0, PROTOCOL_TCP);
-	spec_ok("0080", 80, 80, PROTOCOL_TCP);
+	spec_ok("8080", 8080, 8080, TRANSPORT_TCP);
+	spec_ok("8080:80/tcp", 8080, 80, TRANSPORT_TCP);
+	spec_ok("51413/both", 51413, 51413, TRANSPORT_BOTH);
+	spec_ok("0/both", 0, 0, TRANSPORT_BOTH);
+	spec_ok("5353/UDP", 5353, 5353, TRANSPORT_UDP);
+	spec_ok("65535:0", 65535, 0, TRANSPORT_TCP);
+	spec_ok("0080", 80, 80, TRANSPORT_TCP);
 	spec_bad("65536", "invalid SPEC '65536': port 65536 is out of range");
 	spec_bad("99999999999999999999", "out of range");
 	spec_bad("-1", "invalid SPEC '-1': '-1' is not a port number");
@@ -71,20 +71,20 @@ static void range_ok(const char *text, unsigned internal, unsigned external,
 	CHECK_EQ(spec.internal_port, internal);
 	CHECK_EQ(spec.external_port, external);
 	CHECK_EQ(spec.count, count);
-	CHECK_EQ(spec.protocols, protocols);
+	CHECK_EQ(spec.transports, protocols);
 }
 
 static void test_ranges(void)
 {
-	range_ok("8080", 8080, 8080, 1, PROTOCOL_TCP);
-	range_ok("6881-6889", 6881, 6881, 9, PROTOCOL_TCP);
-	range_ok("10000-10099/udp", 10000, 10000, 100, PROTOCOL_UDP);
+	range_ok("8080", 8080, 8080, 1, TRANSPORT_TCP);
+	range_ok("6881-6889", 6881, 6881, 9, TRANSPORT_TCP);
+	range_ok("10000-10099/udp", 10000, 10000, 100, TRANSPORT_UDP);
 	range_ok("27015-27030:37015-37030/both", 27015, 37015, 16,
-		 PROTOCOL_BOTH);
-	range_ok("6881-6889:0", 6881, 0, 9, PROTOCOL_TCP);
-	range_ok("8080-8080", 8080, 8080, 1, PROTOCOL_TCP);
-	range_ok("1-65535", 1, 1, 65535, PROTOCOL_TCP);
-	range_ok("8080:9000-9000", 8080, 9000, 1, PROTOCOL_TCP);
+		 TRANSPORT_BOTH);
+	range_ok("6881-6889:0", 6881, 0, 9, TRANSPORT_TCP);
+	range_ok("8080-8080", 8080, 8080, 1, TRANSPORT_TCP);
+	range_ok("1-65535", 1, 1, 65535, TRANSPORT_TCP);
+	range_ok("8080:9000-9000", 8080, 9000, 1, TRANSPORT_TCP);
 	spec_bad("6889-6881",
 		 "invalid SPEC '6889-6881': the range 6889-6881 is reversed");
 	spec_bad(
@@ -227,7 +227,7 @@ static void test_gateways(void)
 
 static void test_filters(void)
 {
-	struct cli_filter f;
+	struct port_filter f;
 
 	CHECK_EQ(cli_parse_filter("198.51.100.7", &f, error, sizeof(error)), 0);
 	CHECK_EQ(f.prefix_length, 32);
@@ -291,23 +291,23 @@ static void test_ranges_expand(void)
 	CHECK_EQ(PARSE(NULL, &inv, "map", "6881-6883/both", "80",
 		       "27015-27016:37015-37016/udp", "5000-5001:0"),
 		 0);
-	CHECK_EQ(inv.spec_count, 8);
-	CHECK_EQ(inv.specs[0].internal_port, 6881);
-	CHECK_EQ(inv.specs[2].internal_port, 6883);
-	CHECK_EQ(inv.specs[2].external_port, 6883);
-	CHECK_EQ(inv.specs[2].protocols, PROTOCOL_BOTH);
-	CHECK_EQ(inv.specs[3].internal_port, 80);
-	CHECK_EQ(inv.specs[5].internal_port, 27016);
-	CHECK_EQ(inv.specs[5].external_port, 37016);
-	CHECK_EQ(inv.specs[5].protocols, PROTOCOL_UDP);
-	CHECK_EQ(inv.specs[7].internal_port, 5001);
-	CHECK_EQ(inv.specs[7].external_port, 0);
-	CHECK_EQ(inv.specs[7].count, 1);
+	CHECK_EQ(inv.options.spec_count, 8);
+	CHECK_EQ(inv.options.specs[0].internal_port, 6881);
+	CHECK_EQ(inv.options.specs[2].internal_port, 6883);
+	CHECK_EQ(inv.options.specs[2].external_port, 6883);
+	CHECK_EQ(inv.options.specs[2].transports, TRANSPORT_BOTH);
+	CHECK_EQ(inv.options.specs[3].internal_port, 80);
+	CHECK_EQ(inv.options.specs[5].internal_port, 27016);
+	CHECK_EQ(inv.options.specs[5].external_port, 37016);
+	CHECK_EQ(inv.options.specs[5].transports, TRANSPORT_UDP);
+	CHECK_EQ(inv.options.specs[7].internal_port, 5001);
+	CHECK_EQ(inv.options.specs[7].external_port, 0);
+	CHECK_EQ(inv.options.specs[7].count, 1);
 	cli_free(&inv);
 
 	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "1-1024/both"), 0);
-	CHECK_EQ(inv.spec_count, 1024);
-	CHECK_EQ(inv.specs[1023].internal_port, 1024);
+	CHECK_EQ(inv.options.spec_count, 1024);
+	CHECK_EQ(inv.options.specs[1023].internal_port, 1024);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "unmap", "1-1000", "2000-2024"), -1);
 	CHECK_STR_CONTAINS(
@@ -326,7 +326,7 @@ static void test_ports_named_once(void)
 	CHECK_EQ(PARSE(NULL, &inv, "map", "8080/udp", "8080/tcp", "6881-6889",
 		       "6890-6899/both"),
 		 0);
-	CHECK_EQ(inv.spec_count, 21);
+	CHECK_EQ(inv.options.spec_count, 21);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "map", "80", "6881-6889", "6885-6890"), -1);
 	CHECK_STR_CONTAINS(
@@ -350,64 +350,64 @@ static void test_options_anywhere(void)
 		       "--gateway=127.0.0.1:5000", "51413/both"),
 		 0);
 	CHECK(inv.command == &command_map);
-	CHECK_EQ(inv.lifetime, 60);
-	CHECK(inv.quiet && inv.json && !inv.verbose);
-	CHECK_EQ(inv.gateway.port, 5000);
-	CHECK_EQ(inv.spec_count, 2);
-	CHECK_EQ(inv.specs[1].protocols, PROTOCOL_BOTH);
+	CHECK_EQ(inv.options.lifetime, 60);
+	CHECK(inv.options.quiet && inv.options.json && !inv.options.verbose);
+	CHECK_EQ(inv.options.gateway.port, 5000);
+	CHECK_EQ(inv.options.spec_count, 2);
+	CHECK_EQ(inv.options.specs[1].transports, TRANSPORT_BOTH);
 	cli_free(&inv);
 
 	CHECK_EQ(PARSE(NULL, &inv, "-t0.5", "-g", "10.2.0.1", "unmap", "--all",
 		       "--proto", "udp"),
 		 0);
-	CHECK_EQ(inv.timeout_ms, 500);
-	CHECK(inv.all);
-	CHECK_EQ(inv.all_protocols, PROTOCOL_UDP);
-	CHECK_EQ(inv.lifetime, CLI_DEFAULT_LIFETIME);
+	CHECK_EQ(inv.options.timeout_ms, 500);
+	CHECK(inv.options.all);
+	CHECK_EQ(inv.options.all_transports, TRANSPORT_UDP);
+	CHECK_EQ(inv.options.lifetime, OPTIONS_DEFAULT_LIFETIME);
 	cli_free(&inv);
 
 	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "0/both"), 0);
-	CHECK_EQ(inv.hook_timeout_ms, 60000);
-	CHECK(!inv.unmap_all_on_exit);
+	CHECK_EQ(inv.options.hook_timeout_ms, 60000);
+	CHECK(!inv.options.unmap_all_on_exit);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "renew-loop", "0/both", "--hook-timeout",
 		       "1.5", "--unmap-all-on-exit"),
 		 0);
-	CHECK_EQ(inv.hook_timeout_ms, 1500);
-	CHECK(inv.unmap_all_on_exit);
+	CHECK_EQ(inv.options.hook_timeout_ms, 1500);
+	CHECK(inv.options.unmap_all_on_exit);
 	cli_free(&inv);
 
 	/* the protocol and family choices */
 	CHECK_EQ(PARSE(NULL, &inv, "map", "80"), 0);
-	CHECK_EQ(inv.protocol_choice, CHOOSE_AUTO);
-	CHECK_EQ(inv.families, FAMILY_V4);
+	CHECK_EQ(inv.options.protocol_choice, CHOOSE_AUTO);
+	CHECK_EQ(inv.options.families, FAMILY_V4);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "-4", "-6", "--pcp", "map", "80", "--exact"),
 		 0);
-	CHECK_EQ(inv.protocol_choice, CHOOSE_PCP);
-	CHECK_EQ(inv.families, FAMILY_V4 | FAMILY_V6);
-	CHECK(inv.exact);
+	CHECK_EQ(inv.options.protocol_choice, CHOOSE_PCP);
+	CHECK_EQ(inv.options.families, FAMILY_V4 | FAMILY_V6);
+	CHECK(inv.options.exact);
 	cli_free(&inv);
 	/* the synopsis's bundle: families first, then flags */
 	CHECK_EQ(PARSE(NULL, &inv, "-46jqv", "map", "80"), 0);
-	CHECK_EQ(inv.families, FAMILY_V4 | FAMILY_V6);
-	CHECK(inv.json && inv.quiet && inv.verbose);
+	CHECK_EQ(inv.options.families, FAMILY_V4 | FAMILY_V6);
+	CHECK(inv.options.json && inv.options.quiet && inv.options.verbose);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "-g", "[::1]:5000", "map", "80", "--for",
 		       "2001:db8::9", "--allow-from", "2001:db8::/48",
 		       "--allow-from", "[2001:db8:1::1]:443"),
 		 0);
-	CHECK_EQ(inv.families, FAMILY_V6); /* the gateway's family */
-	CHECK(inv.third_party);
-	CHECK_EQ(inv.filter_count, 2);
-	CHECK_EQ(inv.filters[1].port, 443);
+	CHECK_EQ(inv.options.families, FAMILY_V6); /* the gateway's family */
+	CHECK(inv.options.third_party);
+	CHECK_EQ(inv.options.filter_count, 2);
+	CHECK_EQ(inv.options.filters[1].port, 443);
 	cli_free(&inv);
 	CHECK_EQ(PARSE(NULL, &inv, "--nat-pmp", "unmap", "80"), 0);
-	CHECK_EQ(inv.protocol_choice, CHOOSE_NATPMP);
+	CHECK_EQ(inv.options.protocol_choice, CHOOSE_NATPMP);
 	cli_free(&inv);
 
 	CHECK_EQ(PARSE(NULL, &inv, "map", "--", "8080"), 0);
-	CHECK_EQ(inv.spec_count, 1);
+	CHECK_EQ(inv.options.spec_count, 1);
 	cli_free(&inv);
 
 	/* -l is everybody's, so that one alias serves every command */
@@ -423,16 +423,16 @@ static void test_gateway_sources(void)
 	struct invocation inv;
 
 	CHECK_EQ(PARSE("10.0.0.1", &inv, "address"), 0);
-	CHECK(inv.gateway_given);
-	CHECK_EQ(ip_address_v4(&inv.gateway.address), 0x0a000001);
+	CHECK(inv.options.gateway_given);
+	CHECK_EQ(ip_address_v4(&inv.options.gateway.address), 0x0a000001);
 	cli_free(&inv);
 	CHECK_EQ(PARSE("garbage", &inv, "-g", "10.0.0.2", "address"), 0);
-	CHECK_EQ(ip_address_v4(&inv.gateway.address), 0x0a000002);
+	CHECK_EQ(ip_address_v4(&inv.options.gateway.address), 0x0a000002);
 	cli_free(&inv);
 	CHECK_EQ(PARSE("garbage", &inv, "address"), -1);
 	CHECK_STR_CONTAINS(error, "invalid NATPMP_GATEWAY 'garbage'");
 	CHECK_EQ(PARSE(NULL, &inv, "address"), 0);
-	CHECK(!inv.gateway_given);
+	CHECK(!inv.options.gateway_given);
 	cli_free(&inv);
 }
 

@@ -6,10 +6,10 @@
 
 #include "check.h"
 #include "cli/cli.h"
-#include "doctor/doctor.h"
 #include "core/exit_status.h"
+#include "doctor/doctor.h"
 
-static void answered(struct doctor_probe *p, const char *via)
+static void answered(struct doctor_probe *p, enum protocol_id via)
 {
 	p->outcome = PROBE_ANSWERED;
 	p->result.via = via;
@@ -17,15 +17,15 @@ static void answered(struct doctor_probe *p, const char *via)
 	p->result.epoch = 7300;
 }
 
-static void granted(struct doctor_mapping *m, unsigned protocol,
+static void granted(struct doctor_mapping *m, unsigned transport,
 		    uint16_t suggested, uint16_t port, uint32_t lifetime)
 {
-	m->protocol = protocol;
+	m->transport = transport;
 	m->internal_port = 50000;
 	m->suggested_port = suggested;
 	m->lifetime = DOCTOR_TEST_LIFETIME;
-	m->via = "nat-pmp";
-	answered(&m->probe, "nat-pmp");
+	m->via = PROTOCOL_NATPMP;
+	answered(&m->probe, PROTOCOL_NATPMP);
 	ip_address_set_v4(&m->probe.result.external_address, 0x2c010203);
 	m->probe.result.external_port = port;
 	m->probe.result.lifetime = lifetime;
@@ -41,12 +41,12 @@ static void working(struct doctor_facts *f)
 	f->v4.gateway.port = 5351;
 	ip_address_set_v4(&f->v4.gateway.address, 0xc0a80101);
 	strcpy(f->v4.route.interface_name, "eth0");
-	answered(&f->natpmp, "nat-pmp");
+	answered(&f->natpmp, PROTOCOL_NATPMP);
 	ip_address_set_v4(&f->natpmp.result.external_address, 0x2c010203);
-	answered(&f->pcp, "pcp");
-	granted(&f->tcp, PROTOCOL_TCP, 50000, 50000, 120);
-	granted(&f->udp, PROTOCOL_UDP, 50000, 50000, 120);
-	granted(&f->port_zero, PROTOCOL_TCP, 0, 61000, 120);
+	answered(&f->pcp, PROTOCOL_PCP);
+	granted(&f->tcp, TRANSPORT_TCP, 50000, 50000, 120);
+	granted(&f->udp, TRANSPORT_UDP, 50000, 50000, 120);
+	granted(&f->port_zero, TRANSPORT_TCP, 0, 61000, 120);
 	f->v6_skip = "-4 given";
 }
 
@@ -108,8 +108,8 @@ static void test_ipv6_only_host(void)
 	f.v4.checked = true;
 	strcpy(f.v4.error, "there is no IPv4 default route");
 	f.v6.checked = f.v6.found = f.v6.reachable = true;
-	answered(&f.v6_pcp, "pcp");
-	granted(&f.pinhole, PROTOCOL_TCP, 50000, 50000, 120);
+	answered(&f.v6_pcp, PROTOCOL_PCP);
+	granted(&f.pinhole, TRANSPORT_TCP, 50000, 50000, 120);
 	doctor_judge(&f, &r);
 	CHECK_EQ(r.checks[CHECK_ROUTE].status, CHECK_FAIL);
 	CHECK_EQ(r.checks[CHECK_IPV6].status, CHECK_OK);
@@ -127,7 +127,7 @@ static void test_ipv6_refused_beside_working_ipv4(void)
 	working(&f);
 	f.v6_skip = NULL;
 	f.v6.checked = f.v6.found = f.v6.reachable = true;
-	answered(&f.v6_pcp, "pcp");
+	answered(&f.v6_pcp, PROTOCOL_PCP);
 	f.pinhole.probe.outcome = PROBE_REFUSED;
 	f.pinhole.probe.result.failure = FAILURE_NOT_AUTHORIZED;
 	doctor_judge(&f, &r);

@@ -2,7 +2,7 @@
  * it may wait, renewal at half the grant, back-off after failures, loss at
  * expiry (and never "renewed" after one), restarts and network changes. */
 #include "check.h"
-#include "cli/cli.h"
+#include "proto/protocol.h"
 #include "renew/scheduler.h"
 
 static struct result grant(uint16_t port, uint32_t lifetime, uint32_t external,
@@ -27,7 +27,7 @@ static void test_grants_and_events(void)
 	struct scheduler s;
 	struct result r = grant(51413, 60, EXT, LAN);
 
-	mapping_init(&m[0], PROTOCOL_UDP, 0, 0, 60, 1000);
+	mapping_init(&m[0], TRANSPORT_UDP, 0, 0, 60, 1000);
 	scheduler_init(&s, m, 1);
 	CHECK_EQ(m[0].due_ms, 1000); /* created at once */
 	CHECK_EQ(scheduler_granted(&s, 0, &r, 2000, 0), MAPPING_MAPPED);
@@ -55,16 +55,20 @@ static void test_pcp_spread(void)
 	struct scheduler s;
 	struct result r = grant(80, 120, EXT, LAN);
 
-	CHECK_EQ(scheduler_pcp_spread_ms(120, 0), 0);
-	CHECK_EQ(scheduler_pcp_spread_ms(120, 15000), 15000); /* all of 1/8 */
-	CHECK_EQ(scheduler_pcp_spread_ms(120, 15001), 0);     /* wraps */
-	CHECK_EQ(scheduler_pcp_spread_ms(120, 7), 7);
-	CHECK_EQ(scheduler_pcp_spread_ms(0, 12345), 0);
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 120, 0);
+	CHECK_EQ(protocol_pcp.renewal_spread_ms(120, 0), 0);
+	CHECK_EQ(protocol_pcp.renewal_spread_ms(120, 15000),
+		 15000); /* all of 1/8 */
+	CHECK_EQ(protocol_pcp.renewal_spread_ms(120, 15001), 0); /* wraps */
+	CHECK_EQ(protocol_pcp.renewal_spread_ms(120, 7), 7);
+	CHECK_EQ(protocol_pcp.renewal_spread_ms(0, 12345), 0);
+	/* NAT-PMP renews at half, always */
+	CHECK_EQ(protocol_natpmp.renewal_spread_ms(120, 15000), 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 120, 0);
 	scheduler_init(&s, m, 1);
-	scheduler_granted(&s, 0, &r, 0, scheduler_pcp_spread_ms(120, 15000));
+	scheduler_granted(&s, 0, &r, 0,
+			  protocol_pcp.renewal_spread_ms(120, 15000));
 	CHECK_EQ(m[0].due_ms, 75000); /* 5/8 of 120 s */
-	scheduler_granted(&s, 0, &r, 0, scheduler_pcp_spread_ms(120, 0));
+	scheduler_granted(&s, 0, &r, 0, protocol_pcp.renewal_spread_ms(120, 0));
 	CHECK_EQ(m[0].due_ms, 60000); /* 1/2 */
 	/* an error's lifetime outlasts the back-off */
 	scheduler_failed(&s, 0, 100000, 30000);
@@ -83,7 +87,7 @@ static void test_back_off(void)
 
 	for (i = 0; i < 8; i++)
 		CHECK_EQ(scheduler_retry_ms(i + 1), expected[i]);
-	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 7200, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 8080, 8080, 7200, 0);
 	scheduler_init(&s, m, 1);
 	CHECK(!scheduler_all_tried(&s));
 	scheduler_failed(&s, 0, 5000, 0);
@@ -100,8 +104,8 @@ static void test_expiry_means_lost_then_mapped(void)
 	struct result r = grant(8080, 4, EXT, LAN);
 	size_t index = 99;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 4, 0);
-	mapping_init(&m[1], PROTOCOL_TCP, 8081, 8081, 4, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 8080, 8080, 4, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 8081, 8081, 4, 0);
 	scheduler_init(&s, m, 2);
 	scheduler_granted(&s, 0, &r, 0, 0);
 	CHECK_EQ(scheduler_wake_ms(&s, true), 0);     /* m[1] is due */
@@ -125,7 +129,7 @@ static void test_ended_by_gateway(void)
 	struct result r = grant(8080, 600, EXT, LAN);
 	size_t index = 99;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 8080, 8080, 600, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 8080, 8080, 600, 0);
 	scheduler_init(&s, m, 1);
 	CHECK(!scheduler_ended(&s, 0, 500)); /* not made yet: nothing to end */
 	CHECK_EQ(m[0].due_ms, 0);
@@ -148,9 +152,9 @@ static void test_order(void)
 	struct result r = grant(80, 100, EXT, LAN);
 	struct action a;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
-	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 100, 0);
-	mapping_init(&m[2], PROTOCOL_TCP, 82, 82, 100, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 100, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 81, 81, 100, 0);
+	mapping_init(&m[2], TRANSPORT_TCP, 82, 82, 100, 0);
 	scheduler_init(&s, m, 3);
 	/* first the address, so the first events can show it; mappings
 	 * never tried wait at most SCHEDULER_TURN_MS behind it */
@@ -197,8 +201,8 @@ static void test_turns(void)
 		      twelve = grant(81, 12, EXT, LAN);
 	struct action a;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 10, 0);
-	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 12, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 10, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 81, 81, 12, 0);
 	scheduler_init(&s, m, 2);
 	scheduler_address_learned(&s, 0);
 	scheduler_granted(&s, 0, &ten, 0, 0);	 /* due 5000, expires 10000 */
@@ -229,8 +233,8 @@ static void test_turns_short_grants(void)
 	struct result two = grant(81, 2, EXT, LAN);
 	struct action a;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 2, 0);
-	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 2, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 2, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 81, 81, 2, 0);
 	scheduler_init(&s, m, 2);
 	scheduler_address_learned(&s, 0);
 	scheduler_failed(&s, 0, 0, 0);		/* m[0] retried at 1000 */
@@ -261,7 +265,7 @@ static void test_address_refresh(void)
 	struct result r = grant(80, 100, EXT, LAN);
 	struct action a;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 100, 0);
 	scheduler_init(&s, m, 1);
 	scheduler_address_learned(&s, 0);
 	scheduler_granted(&s, 0, &r, 0,
@@ -296,7 +300,7 @@ static void test_recreation_reports_once(void)
 	struct result r = grant(80, 100, EXT, LAN);
 	struct ip_address moved;
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 100, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 100, 0);
 	scheduler_init(&s, m, 1);
 	scheduler_granted(&s, 0, &r, 0, 0);
 	ip_address_set_v4(&moved, EXT + 7);
@@ -328,8 +332,8 @@ static void test_reset_and_alive(void)
 	struct result long_grant = grant(80, 7200, EXT, LAN);
 	struct result short_grant = grant(81, 4, EXT, LAN);
 
-	mapping_init(&m[0], PROTOCOL_TCP, 80, 80, 7200, 0);
-	mapping_init(&m[1], PROTOCOL_TCP, 81, 81, 4, 0);
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 7200, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 81, 81, 4, 0);
 	scheduler_init(&s, m, 2);
 	scheduler_granted(&s, 0, &long_grant, 0, 0);
 	scheduler_granted(&s, 1, &short_grant, 0, 0);

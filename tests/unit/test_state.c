@@ -68,7 +68,7 @@ static struct ip_endpoint endpoint(const char *text, uint16_t port)
 }
 
 static struct state_change gateway_change(const char *gateway,
-					  enum state_protocol protocol,
+					  enum protocol_id protocol,
 					  int64_t seen)
 {
 	struct state_change c;
@@ -83,7 +83,7 @@ static struct state_change gateway_change(const char *gateway,
 
 static struct state_change mapping_change(enum state_change_kind kind,
 					  const char *gateway,
-					  unsigned protocol,
+					  unsigned transport,
 					  const char *internal, uint16_t port,
 					  uint8_t nonce_seed, int64_t expires)
 {
@@ -93,10 +93,10 @@ static struct state_change mapping_change(enum state_change_kind kind,
 	memset(&c, 0, sizeof(c));
 	c.kind = kind;
 	c.mapping.gateway = endpoint(gateway, 5351);
-	c.mapping.protocol = protocol;
+	c.mapping.transport = transport;
 	c.mapping.internal_address = address(internal);
 	c.mapping.internal_port = port;
-	for (i = 0; i < STATE_NONCE_SIZE; i++)
+	for (i = 0; i < NONCE_SIZE; i++)
 		c.mapping.nonce[i] = (uint8_t)(nonce_seed + i);
 	c.mapping.expires = expires;
 	return c;
@@ -105,13 +105,14 @@ static struct state_change mapping_change(enum state_change_kind kind,
 static struct state_change remember(const char *internal, uint16_t port,
 				    uint8_t nonce_seed)
 {
-	return mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.1", PROTOCOL_TCP,
-			      internal, port, nonce_seed, NOW + 7200);
+	return mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.1",
+			      TRANSPORT_TCP, internal, port, nonce_seed,
+			      NOW + 7200);
 }
 
 static struct state_change forget(const char *internal, uint16_t port)
 {
-	return mapping_change(STATE_FORGET_MAPPING, "192.0.2.1", PROTOCOL_TCP,
+	return mapping_change(STATE_FORGET_MAPPING, "192.0.2.1", TRANSPORT_TCP,
 			      internal, port, 0, 0);
 }
 
@@ -121,7 +122,7 @@ static const struct state_mapping *find(const struct state *s,
 	struct ip_endpoint gateway = endpoint("192.0.2.1", 5351);
 	struct ip_address a = address(internal);
 
-	return state_find_mapping(s, &gateway, PROTOCOL_TCP, &a, port);
+	return state_find_mapping(s, &gateway, TRANSPORT_TCP, &a, port);
 }
 
 /* --- the directory --- */
@@ -188,18 +189,18 @@ static int parse(const char *text, struct state *s, char *error, size_t size)
 static void test_round_trip(void)
 {
 	struct state_change changes[] = {
-		gateway_change("192.168.1.1", STATE_PROTOCOL_NATPMP, NOW - 600),
-		gateway_change("2001:db8::1", STATE_PROTOCOL_PCP, NOW),
-		gateway_change("fe80::1%lo", STATE_PROTOCOL_PCP, NOW),
+		gateway_change("192.168.1.1", PROTOCOL_NATPMP, NOW - 600),
+		gateway_change("2001:db8::1", PROTOCOL_PCP, NOW),
+		gateway_change("fe80::1%lo", PROTOCOL_PCP, NOW),
 		mapping_change(STATE_REMEMBER_MAPPING, "192.168.1.1",
-			       PROTOCOL_TCP, "192.168.1.20", 8080, 0xf6,
+			       TRANSPORT_TCP, "192.168.1.20", 8080, 0xf6,
 			       NOW + 7200),
 		mapping_change(STATE_REMEMBER_MAPPING, "2001:db8::1",
-			       PROTOCOL_UDP, "2001:db8::20", 65535, 0x00,
+			       TRANSPORT_UDP, "2001:db8::20", 65535, 0x00,
 			       NOW + 1),
 		/* an interface index no interface has: written as a number */
 		mapping_change(STATE_REMEMBER_MAPPING, "fe80::1%424242",
-			       PROTOCOL_UDP, "fe80::20%424242", 1, 0x10,
+			       TRANSPORT_UDP, "fe80::20%424242", 1, 0x10,
 			       INT64_MAX),
 	};
 	const char *expected =
@@ -464,11 +465,11 @@ static void test_stale_entries_dropped(void)
 	CHECK_STR_EQ(error, "");
 	CHECK_EQ(s.gateway_count, 3);
 	g = endpoint("192.0.2.1", 5351);
-	CHECK_EQ(state_gateway_protocol(&s, &g), STATE_PROTOCOL_UNKNOWN);
+	CHECK_EQ(state_gateway_protocol(&s, &g), PROTOCOL_NONE);
 	g = endpoint("192.0.2.2", 5351);
-	CHECK_EQ(state_gateway_protocol(&s, &g), STATE_PROTOCOL_PCP);
+	CHECK_EQ(state_gateway_protocol(&s, &g), PROTOCOL_PCP);
 	g = endpoint("192.0.2.4", 5351);
-	CHECK_EQ(state_gateway_protocol(&s, &g), STATE_PROTOCOL_PCP);
+	CHECK_EQ(state_gateway_protocol(&s, &g), PROTOCOL_PCP);
 	CHECK_EQ(s.mapping_count, 1);
 	CHECK_EQ(s.mappings[0].internal_port, 3);
 	state_free(&s);
@@ -510,24 +511,24 @@ static void test_apply_gateways(void)
 {
 	struct state s = { 0 };
 	struct state_change c[] = {
-		gateway_change("192.0.2.1", STATE_PROTOCOL_NATPMP, NOW - 10),
-		gateway_change("192.0.2.1", STATE_PROTOCOL_PCP, NOW),
-		gateway_change("2001:db8::1", STATE_PROTOCOL_NATPMP, NOW),
+		gateway_change("192.0.2.1", PROTOCOL_NATPMP, NOW - 10),
+		gateway_change("192.0.2.1", PROTOCOL_PCP, NOW),
+		gateway_change("2001:db8::1", PROTOCOL_NATPMP, NOW),
 	};
 	struct ip_endpoint e = endpoint("192.0.2.1", 5351);
 
 	CHECK_EQ(state_apply(&s, c, 3), 0);
 	CHECK_EQ(s.gateway_count, 2); /* replaced by address and port */
-	CHECK_EQ(state_gateway_protocol(&s, &e), STATE_PROTOCOL_PCP);
+	CHECK_EQ(state_gateway_protocol(&s, &e), PROTOCOL_PCP);
 	CHECK_EQ(s.gateways[0].seen, NOW);
 	e.port = 5350;
-	CHECK_EQ(state_gateway_protocol(&s, &e), STATE_PROTOCOL_UNKNOWN);
+	CHECK_EQ(state_gateway_protocol(&s, &e), PROTOCOL_NONE);
 	c[0].gateway.gateway.port = 5350;
 	CHECK_EQ(state_apply(&s, c, 1), 0);
 	CHECK_EQ(s.gateway_count, 3);
-	CHECK_EQ(state_gateway_protocol(&s, &e), STATE_PROTOCOL_NATPMP);
+	CHECK_EQ(state_gateway_protocol(&s, &e), PROTOCOL_NATPMP);
 	e = endpoint("2001:db8::1", 5351);
-	CHECK_EQ(state_gateway_protocol(&s, &e), STATE_PROTOCOL_NATPMP);
+	CHECK_EQ(state_gateway_protocol(&s, &e), PROTOCOL_NATPMP);
 	state_free(&s);
 }
 
@@ -540,7 +541,7 @@ static void test_apply_mappings(void)
 		remember("10.0.0.3", 8080, 3),
 		remember("10.0.0.2", 8080, 4), /* replaces the first */
 		mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.1",
-			       PROTOCOL_UDP, "10.0.0.2", 8080, 5, NOW + 60),
+			       TRANSPORT_UDP, "10.0.0.2", 8080, 5, NOW + 60),
 	};
 	struct state_change f[] = { forget("10.0.0.2", 8081),
 				    forget("10.0.0.9", 1) };
@@ -551,14 +552,14 @@ static void test_apply_mappings(void)
 	CHECK_EQ(s.mappings[0].nonce[0], 4);
 	CHECK(find(&s, "10.0.0.2", 8081) != NULL);
 	CHECK(find(&s, "10.0.0.9", 8080) == NULL);
-	CHECK_EQ(s.mappings[3].protocol, PROTOCOL_UDP);
+	CHECK_EQ(s.mappings[3].transport, TRANSPORT_UDP);
 	/* forgetting keeps the order of the rest; an absent key is fine */
 	CHECK_EQ(state_apply(&s, f, 2), 0);
 	CHECK_EQ(s.mapping_count, 3);
 	CHECK(find(&s, "10.0.0.2", 8081) == NULL);
 	CHECK_EQ(s.mappings[0].internal_port, 8080);
 	CHECK_EQ(s.mappings[1].internal_address.bytes[3], 3);
-	CHECK_EQ(s.mappings[2].protocol, PROTOCOL_UDP);
+	CHECK_EQ(s.mappings[2].transport, TRANSPORT_UDP);
 	CHECK_EQ(state_apply(&s, NULL, 0), 0);
 	CHECK_EQ(s.mapping_count, 3);
 	state_free(&s);
@@ -569,22 +570,22 @@ static void test_apply_lookup_by_scope(void)
 	struct state s = { 0 };
 	struct state_change c =
 		mapping_change(STATE_REMEMBER_MAPPING, "fe80::1%1",
-			       PROTOCOL_TCP, "fe80::2%1", 80, 0, NOW + 60);
+			       TRANSPORT_TCP, "fe80::2%1", 80, 0, NOW + 60);
 	struct ip_endpoint g = endpoint("fe80::1%1", 5351);
 	struct ip_address a = address("fe80::2%1");
 
 	CHECK_EQ(state_apply(&s, &c, 1), 0);
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_TCP, &a, 80) != NULL);
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_UDP, &a, 80) == NULL);
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_TCP, &a, 81) == NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_TCP, &a, 80) != NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_UDP, &a, 80) == NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_TCP, &a, 81) == NULL);
 	a.scope = 2;
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_TCP, &a, 80) == NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_TCP, &a, 80) == NULL);
 	a.scope = 1;
 	g.address.scope = 2;
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_TCP, &a, 80) == NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_TCP, &a, 80) == NULL);
 	g.address.scope = 1;
 	g.port = 5350;
-	CHECK(state_find_mapping(&s, &g, PROTOCOL_TCP, &a, 80) == NULL);
+	CHECK(state_find_mapping(&s, &g, TRANSPORT_TCP, &a, 80) == NULL);
 	state_free(&s);
 }
 
@@ -598,13 +599,13 @@ static void test_apply_refuses_invalid(void)
 
 	for (i = 0; i < 7; i++)
 		bad[i] = remember("10.0.0.3", 80, 2);
-	bad[0].mapping.protocol = PROTOCOL_BOTH;
+	bad[0].mapping.transport = TRANSPORT_BOTH;
 	bad[1].mapping.internal_port = 0;
 	bad[2].mapping.gateway.port = 0;
 	memset(&bad[3].mapping.internal_address, 0, sizeof(struct ip_address));
 	bad[4].mapping.expires = -1;
-	bad[5] = gateway_change("192.0.2.1", STATE_PROTOCOL_UNKNOWN, NOW);
-	bad[6] = gateway_change("192.0.2.1", STATE_PROTOCOL_PCP, -5);
+	bad[5] = gateway_change("192.0.2.1", PROTOCOL_NONE, NOW);
+	bad[6] = gateway_change("192.0.2.1", PROTOCOL_PCP, -5);
 	CHECK_EQ(state_apply(&s, &good, 1), 0);
 	for (i = 0; i < 7; i++) {
 		struct state_change batch[2] = { remember("10.0.0.4", 80, 3),
@@ -800,7 +801,7 @@ static void test_commit_then_load(void)
 	char *base = make_test_directory("created");
 	char *dir = path_in(base, "a/b/natpmp");
 	struct state_change c[] = {
-		gateway_change("192.0.2.1", STATE_PROTOCOL_PCP, NOW),
+		gateway_change("192.0.2.1", PROTOCOL_PCP, NOW),
 		remember("10.0.0.2", 8080, 7),
 	};
 	struct state s;
@@ -839,10 +840,10 @@ static void test_commits_merge(void)
 	struct state_change first[] = { remember("10.0.0.2", 1, 1),
 					remember("10.0.0.2", 2, 2) };
 	struct state_change second[] = {
-		gateway_change("192.0.2.1", STATE_PROTOCOL_NATPMP, NOW),
+		gateway_change("192.0.2.1", PROTOCOL_NATPMP, NOW),
 		forget("10.0.0.2", 1),
 		mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.1",
-			       PROTOCOL_UDP, "10.0.0.2", 3, 3, NOW + 100),
+			       TRANSPORT_UDP, "10.0.0.2", 3, 3, NOW + 100),
 	};
 	struct state_change third = remember("10.0.0.2", 2, 9);
 	struct state s;
@@ -906,7 +907,7 @@ static void test_commit_waits_for_lock(void)
 {
 	char *dir = make_test_directory("locked");
 	struct state_change gateway =
-		gateway_change("192.0.2.1", STATE_PROTOCOL_PCP, NOW);
+		gateway_change("192.0.2.1", PROTOCOL_PCP, NOW);
 	struct state_change mine = remember("10.0.0.2", 1111, 1);
 	struct state s;
 	int lock_fd, status = -1;

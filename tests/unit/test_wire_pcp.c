@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "proto/announce.h"
 #include "check.h"
+#include "proto/announce.h"
 #include "wire/wire_natpmp.h"
 #include "wire/wire_pcp.h"
 
@@ -97,9 +97,9 @@ static const uint8_t mu_not_authorized[60] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x2d, 0x63, 0x09, 0x09,
 };
 
-static const uint8_t nonce_1f[PCP_NONCE_SIZE] = { 0x1f, 0x2e, 0x3d, 0x4c,
-						  0x5b, 0x6a, 0x79, 0x88,
-						  0x97, 0xa6, 0xb5, 0xc4 };
+static const uint8_t nonce_1f[NONCE_SIZE] = { 0x1f, 0x2e, 0x3d, 0x4c,
+					      0x5b, 0x6a, 0x79, 0x88,
+					      0x97, 0xa6, 0xb5, 0xc4 };
 /* 2001:db8::2, 2001:db8::7 and 2001:db8:1:: */
 static const uint8_t host_v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 static const uint8_t external_v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
@@ -128,7 +128,7 @@ static struct pcp_request map_tcp_8080(void)
 		.suggested_port = 8080,
 	};
 
-	memcpy(r.nonce, nonce_1f, PCP_NONCE_SIZE);
+	memcpy(r.nonce, nonce_1f, NONCE_SIZE);
 	set_v4(r.client_address, 10, 99, 0, 2);
 	set_v4(r.suggested_address, 0, 0, 0, 0);
 	return r;
@@ -231,11 +231,11 @@ static void test_either_format(void)
 	uint8_t d[24];
 
 	CHECK(announce_decode(natpmp, 12, &a, &why));
-	CHECK_EQ(a.format, ANNOUNCE_NATPMP);
+	CHECK_EQ(a.format, PROTOCOL_NATPMP);
 	CHECK_EQ(a.epoch, 5000);
 	CHECK_EQ(ip_address_v4(&a.external_address), 0x2c010203);
 	CHECK(announce_decode(announce, 24, &a, &why));
-	CHECK_EQ(a.format, ANNOUNCE_PCP);
+	CHECK_EQ(a.format, PROTOCOL_PCP);
 	CHECK(!ip_address_is_set(&a.external_address));
 	/* an announcement of 0.0.0.0 says nothing about the address */
 	memcpy(d, natpmp, 12);
@@ -415,7 +415,7 @@ static void test_encode_option_order(void)
 	CHECK_EQ(buffer[131], 0); /* 198.51.100.0 */
 	CHECK_EQ(buffer[130], 100);
 	/* the most a request can hold is far below 1100 bytes */
-	r.filter_count = PCP_FILTER_MAX;
+	r.filter_count = FILTER_MAX;
 	CHECK_EQ(pcp_request_encode(&r, buffer, sizeof(buffer)), 276);
 }
 
@@ -445,7 +445,7 @@ static void test_encode_refuses(void)
 	r.opcode = (enum pcp_opcode)2; /* PEER: not ours to send */
 	CHECK_EQ(pcp_request_encode(&r, buffer, sizeof(buffer)), 0);
 	r = map_tcp_8080();
-	r.filter_count = PCP_FILTER_MAX + 1;
+	r.filter_count = FILTER_MAX + 1;
 	CHECK_EQ(pcp_request_encode(&r, buffer, sizeof(buffer)), 0);
 	r.filter_count = 1;
 	r.filters[0].prefix_length = 129;
@@ -482,7 +482,7 @@ static void test_decode_map_ipv6(void)
 	CHECK_EQ(p.header.result, PCP_RESULT_SUCCESS);
 	CHECK_EQ(p.header.lifetime, 0x01001c20);
 	CHECK_EQ(p.header.epoch, 0x800003e8);
-	CHECK(memcmp(p.nonce, nonce_1f, PCP_NONCE_SIZE) == 0);
+	CHECK(memcmp(p.nonce, nonce_1f, NONCE_SIZE) == 0);
 	CHECK_EQ(p.protocol, PCP_PROTOCOL_TCP);
 	CHECK_EQ(p.internal_port, 8080);
 	CHECK_EQ(p.external_port, 9090);
@@ -957,8 +957,8 @@ static void test_describe_never_overflows(void)
 
 	r.third_party = true;
 	r.prefer_failure = true;
-	r.filter_count = PCP_FILTER_MAX;
-	for (size_t i = 0; i < PCP_FILTER_MAX; i++) {
+	r.filter_count = FILTER_MAX;
+	for (size_t i = 0; i < FILTER_MAX; i++) {
 		r.filters[i].prefix_length = 128;
 		r.filters[i].remote_port = 65535;
 		memset(r.filters[i].remote_address, 0x22, 16);
