@@ -245,10 +245,7 @@ static int loop_init(struct renew_loop *l, const struct options *options)
 	    reporter_init(&l->shared.rep, &l->shared.loop, options,
 			  per_family * families) < 0)
 		return -1;
-	l->shared.state_directory = options->state_directory;
-	if (l->shared.state_directory &&
-	    state_load(l->shared.state_directory, time(NULL),
-		       &l->shared.state) < 0)
+	if (ledger_open(&l->shared.ledger, options->state_directory) < 0)
 		return -1;
 	eloop_timer_init(&l->ready_timer, on_ready_deadline, l);
 	eloop_timer_init(&l->shared.save_timer, on_save_timer, &l->shared);
@@ -297,8 +294,7 @@ static void loop_free(struct renew_loop *l)
 	for (i = 0; i < l->family_count; i++)
 		renew_family_free(&l->families[i]);
 	reporter_free(&l->shared.rep);
-	state_batch_free(&l->shared.unsaved);
-	state_free(&l->shared.state);
+	ledger_close(&l->shared.ledger);
 	eloop_free(&l->shared.loop);
 }
 

@@ -38,23 +38,16 @@ static void unmap(struct session *session, unsigned transports,
  * by one, those the state says natpmp made at this gateway. */
 static void unmap_known(struct session *session, unsigned transport)
 {
-	const struct state *state = &session->state;
+	const struct options *options = session->options;
 	struct ip_address host =
-		session->options->third_party
-			? session->options->third_party_address
-			: session->client.exchange.local.address;
+		options->third_party ? options->third_party_address
+				     : session->client.exchange.local.address;
 	uint16_t ports[STATE_ENTRIES_MAX];
-	size_t i, n = 0;
+	size_t i, n;
 
-	/* collect first: each deletion changes the state */
-	for (i = 0; i < state->mapping_count; i++) {
-		const struct state_mapping *m = &state->mappings[i];
-		if (m->transport == transport &&
-		    ip_endpoint_equal(&m->gateway,
-				      &session->client.exchange.gateway) &&
-		    ip_address_equal(&m->internal_address, &host))
-			ports[n++] = m->internal_port;
-	}
+	/* collect first: each deletion changes what the ledger holds */
+	n = ledger_ports(session->ledger, &session->client.exchange.gateway,
+			 transport, &host, ports, STATE_ENTRIES_MAX);
 	for (i = 0; i < n; i++)
 		unmap_one(session, transport, ports[i]);
 	diag_warning(

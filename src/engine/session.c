@@ -76,7 +76,7 @@ int session_find_gateway(const struct options *options, int family,
 }
 
 const struct protocol *session_protocol(const struct options *options,
-					int family, const struct state *state,
+					int family, const struct ledger *ledger,
 					const struct ip_endpoint *gateway,
 					bool *follow_gateway)
 {
@@ -90,9 +90,10 @@ const struct protocol *session_protocol(const struct options *options,
 	    options->filter_count)
 		return &protocol_pcp;
 	*follow_gateway = true;
-	if (state && state_gateway_protocol(state, gateway) == PROTOCOL_PCP)
-		return &protocol_pcp;
-	return &protocol_natpmp;
+	/* what answered last time, else NAT-PMP, which costs a NAT-PMP
+	 * gateway no extra round trip */
+	return protocol_backend(ledger ? ledger_protocol(ledger, gateway)
+				       : PROTOCOL_NATPMP);
 }
 
 /* "cannot DO: why" */
@@ -108,7 +109,8 @@ static void fail_setup(struct session *s, const char *what, int error)
 }
 
 static int session_open(struct session *s, const struct options *options,
-			int family, struct output *output)
+			int family, struct ledger *ledger,
+			struct output *output)
 {
 	struct ip_endpoint gateway;
 	struct gateway_route route;
@@ -118,23 +120,18 @@ static int session_open(struct session *s, const struct options *options,
 
 	s->options = options;
 	s->family = family;
+	s->ledger = ledger;
 	s->output = output;
 	s->client.exchange.fd = -1;
 	if (eloop_init(&s->loop) < 0) {
 		fail_setup(s, "start", errno);
 		return -1;
 	}
-	s->state_directory = options->state_directory;
-	if (s->state_directory &&
-	    state_load(s->state_directory, time(NULL), &s->state) < 0) {
-		fail_setup(s, "read the state", errno);
-		return -1;
-	}
 	if (session_find_gateway(options, family, &gateway, &route, &failure) <
 	    0)
 		goto fail;
 	protocol =
-		session_protocol(options, family, &s->state, &gateway, &follow);
+		session_protocol(options, family, s->ledger, &gateway, &follow);
 	if (client_open(&s->client, &s->loop, protocol, follow, &gateway,
 			family == AF_INET6 ? &route.source : NULL,
 			&failure) < 0)
@@ -153,9 +150,6 @@ fail:
 
 static void session_close(struct session *s)
 {
-	state_batch_commit(&s->changes, s->state_directory);
-	state_batch_free(&s->changes);
-	state_free(&s->state);
 	client_close(&s->client);
 	eloop_free(&s->loop);
 }
@@ -166,9 +160,14 @@ int session_run_families(const struct options *options, session_body body)
 	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
 	struct output output = { .json = options->json,
 				 .quiet = options->quiet };
+	struct ledger ledger;
 	int status = EXIT_OK;
 	size_t i;
 
+	if (ledger_open(&ledger, options->state_directory) < 0) {
+		diag_error("cannot read the state: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
 	for (i = 0; i < 2; i++) {
 		struct session *s;
 		if (!(options->families & bits[i]))
@@ -176,15 +175,20 @@ int session_run_families(const struct options *options, session_body body)
 		s = calloc(1, sizeof(*s));
 		if (!s) {
 			diag_error("out of memory");
-			return EXIT_SYSTEM;
+			status = EXIT_SYSTEM;
+			break;
 		}
-		if (session_open(s, options, families[i], &output) == 0)
+		if (session_open(s, options, families[i], &ledger, &output) ==
+		    0)
 			body(s);
 		session_close(s);
 		if (status == EXIT_OK)
 			status = s->exit_status;
 		free(s);
 	}
+	/* what every family made, in one write */
+	ledger_save(&ledger);
+	ledger_close(&ledger);
 	if (output.failed && status == EXIT_OK)
 		status = EXIT_OUTPUT;
 	return status;
@@ -220,8 +224,6 @@ void session_request(const struct options *options, enum request_kind kind,
 		     unsigned transport, uint16_t internal_port,
 		     uint16_t suggested_port, struct request *request)
 {
-	size_t i;
-
 	memset(request, 0, sizeof(*request));
 	request->kind = kind;
 	request->transport = transport;
@@ -231,90 +233,53 @@ void session_request(const struct options *options, enum request_kind kind,
 	request->exact = options->exact;
 	request->third_party = options->third_party;
 	request->third_party_address = options->third_party_address;
-	for (i = 0; i < options->filter_count && i < FILTER_MAX; i++) {
-		request->filters[i].address = options->filters[i].address;
-		request->filters[i].prefix_length =
-			options->filters[i].prefix_length;
-		request->filters[i].port = options->filters[i].port;
-	}
-	request->filter_count = i;
+	memcpy(request->filters, options->filters, sizeof(request->filters));
+	request->filter_count = options->filter_count;
 }
 
-/* The host a mapping is for: this one, or the --for one. */
-static struct ip_address internal_address(const struct session *s,
-					  const struct request *request)
+/* The mapping a request is about, as the ledger knows it: this host's,
+ * or the --for host's. */
+static void ledger_key_of(const struct session *s,
+			  const struct request *request, struct ledger_key *key)
 {
-	return request->third_party ? request->third_party_address
-				    : s->client.exchange.local.address;
+	memset(key, 0, sizeof(*key));
+	key->gateway = s->client.exchange.gateway;
+	key->transport = request->transport;
+	key->host = request->third_party ? request->third_party_address
+					 : s->client.exchange.local.address;
+	key->internal_port = request->internal_port;
 }
 
-/* A PCP mapping keeps its nonce for life, across runs: the one the state
+/* A mapping keeps its nonce for life, across runs: the one the ledger
  * knows, else a new one. */
 static int bring_nonce(struct session *s, struct request *request)
 {
-	struct ip_address host = internal_address(s, request);
-	const struct state_mapping *known;
+	struct ledger_key key;
 
 	if (request->kind == REQUEST_ADDRESS)
 		return 0;
-	known = state_find_mapping(&s->state, &s->client.exchange.gateway,
-				   request->transport, &host,
-				   request->internal_port);
-	if (known) {
-		memcpy(request->nonce, known->nonce, NONCE_SIZE);
+	ledger_key_of(s, request, &key);
+	if (ledger_nonce(s->ledger, &key, request->nonce))
 		return 0;
-	}
 	return client_new_nonce(request->nonce);
 }
 
-/* Whether the protocol that answered is worth a write: when the gateway
- * made natpmp switch, or to keep a PCP gateway remembered. A NAT-PMP
- * gateway needs no entry (auto starts with NAT-PMP anyway), so NAT-PMP
- * runs leave the state file alone. */
-static bool protocol_is_news(const struct session *s)
-{
-	const struct state_gateway *g;
-
-	if (s->client.switched)
-		return true;
-	if (!s->client.protocol->keeps_nonce || s->gateway_remembered)
-		return false;
-	g = state_find_gateway(&s->state, &s->client.exchange.gateway);
-	return !g || g->protocol != PROTOCOL_PCP ||
-	       time(NULL) - g->seen >= STATE_GATEWAY_REFRESH_AGE;
-}
-
-/* What the state must remember of this run. */
+/* What the ledger must remember of an answer. */
 static void remember(struct session *s, const struct request *request,
 		     const struct result *r)
 {
-	struct state_change change;
+	struct ledger_key key;
 
-	if (r->via && protocol_is_news(s)) {
-		memset(&change, 0, sizeof(change));
-		change.kind = STATE_REMEMBER_GATEWAY;
-		change.gateway.gateway = s->client.exchange.gateway;
-		change.gateway.protocol = s->client.protocol->id;
-		change.gateway.seen = time(NULL);
-		state_batch_add(&s->changes, &change);
-		s->client.switched = false;
-		s->gateway_remembered = true;
-	}
+	ledger_heard(s->ledger, &s->client.exchange.gateway, r->via,
+		     s->client.follow_gateway);
 	if (!protocol_backend(r->via)->keeps_nonce ||
 	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
 		return;
-	memset(&change, 0, sizeof(change));
-	change.kind = request->kind == REQUEST_MAP ? STATE_REMEMBER_MAPPING
-						   : STATE_FORGET_MAPPING;
-	change.mapping.gateway = s->client.exchange.gateway;
-	change.mapping.transport = request->transport;
-	change.mapping.internal_address = internal_address(s, request);
-	change.mapping.internal_port = request->internal_port;
-	memcpy(change.mapping.nonce, request->nonce, NONCE_SIZE);
-	change.mapping.expires = (int64_t)time(NULL) + r->lifetime;
-	state_batch_add(&s->changes, &change);
-	if (state_apply(&s->state, &change, 1) < 0)
-		diag_verbose("out of memory: the state forgets this mapping");
+	ledger_key_of(s, request, &key);
+	if (request->kind == REQUEST_MAP)
+		ledger_granted(s->ledger, &key, request->nonce, r->lifetime);
+	else
+		ledger_deleted(s->ledger, &key);
 }
 
 void session_run(struct session *s, const struct request *asked,

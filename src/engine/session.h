@@ -11,8 +11,7 @@
 #include "engine/options.h"
 #include "os/gateway.h"
 #include "out/output.h"
-#include "state/state.h"
-#include "state/state_batch.h"
+#include "state/ledger.h"
 
 struct session {
 	const struct options *options;
@@ -26,11 +25,7 @@ struct session {
 	bool silenced;
 	struct result silence;
 	bool done;
-	/* the state directory, NULL when none can be kept */
-	const char *state_directory;
-	struct state state;
-	struct state_batch changes; /* for the state file, at close */
-	bool gateway_remembered;    /* this run's protocol is among changes */
+	struct ledger *ledger; /* what is kept between runs */
 };
 
 /* The body of a command, run once per address family asked for. */
@@ -65,7 +60,7 @@ int session_find_gateway(const struct options *options, int family,
  * gateway's answers to the other: --pcp or --nat-pmp, else PCP for IPv6
  * and the PCP-only options, else what the state remembers, else NAT-PMP. */
 const struct protocol *session_protocol(const struct options *options,
-					int family, const struct state *state,
+					int family, const struct ledger *ledger,
 					const struct ip_endpoint *gateway,
 					bool *follow_gateway);
 

@@ -78,35 +78,35 @@ void renew_family_expire(struct renew_family *f)
 
 /* --- the state directory --- */
 
-/* The host a mapping is for: this one, or the --for one. */
-static struct ip_address host_of(struct renew_family *f)
+/* The mapping as the ledger knows it: at this gateway, for this host or
+ * the --for one. */
+static void ledger_key_of(const struct renew_family *f, size_t index,
+			  struct ledger_key *key)
 {
 	const struct options *options = f->shared->options;
+	const struct mapping *m = &f->mappings[index];
 
-	return options->third_party ? options->third_party_address
-				    : f->sup.client.exchange.local.address;
+	memset(key, 0, sizeof(*key));
+	key->gateway = f->sup.client.exchange.gateway;
+	key->transport = m->transport;
+	key->host = options->third_party ? options->third_party_address
+					 : f->sup.client.exchange.local.address;
+	key->internal_port = m->internal_port;
 }
 
 void renew_shared_save_state(struct renew_shared *shared)
 {
 	eloop_timer_stop(&shared->loop, &shared->save_timer);
-	state_batch_commit(&shared->unsaved, shared->state_directory);
+	ledger_save(&shared->ledger);
 	shared->saved_at_ms = clock_now_ms();
 }
 
-/* Into the state now, into the file soon: at the next turn of the loop,
- * or RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later
- * (a crash loses at most that much). */
-static void commit(struct renew_family *f, const struct state_change *change)
+/* Known now, in the file soon: at the next turn of the loop, or
+ * RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later (a
+ * crash loses at most that much). */
+static void save_soon(struct renew_shared *shared)
 {
-	struct renew_shared *shared = f->shared;
-
-	if (state_apply(&shared->state, change, 1) < 0)
-		diag_verbose("out of memory: the state forgets a change");
-	if (!shared->state_directory)
-		return;
-	state_batch_add(&shared->unsaved, change);
-	if (!shared->save_timer.armed)
+	if (ledger_unsaved(&shared->ledger) && !shared->save_timer.armed)
 		eloop_timer_at(&shared->loop, &shared->save_timer,
 			       shared->saved_at_ms +
 				       RENEW_STATE_SAVE_INTERVAL_MS);
@@ -115,46 +115,33 @@ static void commit(struct renew_family *f, const struct state_change *change)
 static void remember_mapping(struct renew_family *f, size_t index, bool forget)
 {
 	const struct mapping *m = &f->mappings[index];
-	struct state_change change;
+	struct ledger_key key;
 
-	memset(&change, 0, sizeof(change));
-	change.kind = forget ? STATE_FORGET_MAPPING : STATE_REMEMBER_MAPPING;
-	change.mapping.gateway = f->sup.client.exchange.gateway;
-	change.mapping.transport = m->transport;
-	change.mapping.internal_address = host_of(f);
-	change.mapping.internal_port = m->internal_port;
-	memcpy(change.mapping.nonce, m->nonce, NONCE_SIZE);
-	change.mapping.expires = (int64_t)time(NULL) + m->lifetime;
-	commit(f, &change);
+	ledger_key_of(f, index, &key);
+	if (forget)
+		ledger_deleted(&f->shared->ledger, &key);
+	else
+		ledger_granted(&f->shared->ledger, &key, m->nonce, m->lifetime);
+	save_soon(f->shared);
 }
 
-static void remember_protocol(struct renew_family *f)
+static void remember_protocol(struct renew_family *f, enum protocol_id via)
 {
-	struct state_change change;
-
-	memset(&change, 0, sizeof(change));
-	change.kind = STATE_REMEMBER_GATEWAY;
-	change.gateway.gateway = f->sup.client.exchange.gateway;
-	change.gateway.protocol = f->sup.client.protocol->id;
-	change.gateway.seen = time(NULL);
-	commit(f, &change);
-	f->sup.client.switched = false;
+	ledger_heard(&f->shared->ledger, &f->sup.client.exchange.gateway, via,
+		     f->sup.client.follow_gateway);
+	save_soon(f->shared);
 }
 
-/* A loop restarted keeps its mappings' nonces: those the state knows for
+/* A loop restarted keeps its mappings' nonces: those the ledger knows for
  * this gateway. */
 static void adopt_nonces(struct renew_family *f)
 {
-	struct ip_address host = host_of(f);
+	struct ledger_key key;
 	size_t i;
 
 	for (i = 0; i < f->sched.count; i++) {
-		struct mapping *m = &f->mappings[i];
-		const struct state_mapping *known = state_find_mapping(
-			&f->shared->state, &f->sup.client.exchange.gateway,
-			m->transport, &host, m->internal_port);
-		if (known)
-			memcpy(m->nonce, known->nonce, sizeof(m->nonce));
+		ledger_key_of(f, i, &key);
+		ledger_nonce(&f->shared->ledger, &key, f->mappings[i].nonce);
 	}
 }
 
@@ -305,8 +292,7 @@ static void on_result(void *context, struct result *r)
 	renew_family_expire(f);
 	if (f->sup.client.gateway_reset)
 		gateway_was_reset(f, now);
-	if (f->sup.client.switched)
-		remember_protocol(f);
+	remember_protocol(f, r->via);
 	if (f->action.kind == ACTION_ADDRESS)
 		took_address(f, r, now);
 	else
@@ -708,7 +694,7 @@ int renew_family_start(struct renew_family *f, struct renew_shared *shared,
 	if (make_mappings(f) < 0)
 		return -1;
 	if (supervisor_start(&f->sup, &shared->loop, shared->options, family,
-			     &shared->state, &supervisor_events, f) < 0)
+			     &shared->ledger, &supervisor_events, f) < 0)
 		return -1;
 	renew_family_pump_soon(f);
 	return 0;

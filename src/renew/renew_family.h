@@ -13,8 +13,7 @@
 #include "renew/reporter.h"
 #include "renew/scheduler.h"
 #include "renew/supervisor.h"
-#include "state/state.h"
-#include "state/state_batch.h"
+#include "state/ledger.h"
 
 /* Each write rewrites the whole state file: the changes of a burst of
  * grants (a range of ports) are written together, at most this often. */
@@ -25,9 +24,7 @@ struct renew_shared {
 	const struct options *options;
 	struct eloop loop;
 	struct reporter rep;
-	const char *state_directory; /* NULL: nothing kept between runs */
-	struct state state;
-	struct state_batch unsaved;    /* changes not yet in the file */
+	struct ledger ledger;	       /* what is kept between runs */
 	struct eloop_timer save_timer; /* when to write them */
 	int64_t saved_at_ms;
 	bool stopping;

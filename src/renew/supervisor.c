@@ -156,7 +156,7 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 
 	disconnect(s);
 	protocol =
-		session_protocol(s->options, s->family, s->state, to, &follow);
+		session_protocol(s->options, s->family, s->ledger, to, &follow);
 	if (client_open(&s->client, s->loop, protocol, follow, to,
 			s->family == AF_INET6 ? source : NULL, &failure) < 0) {
 		no_gateway(s, &failure);
@@ -237,14 +237,14 @@ void supervisor_check_now(struct supervisor *s)
 
 int supervisor_start(struct supervisor *s, struct eloop *loop,
 		     const struct options *options, int family,
-		     const struct state *state,
+		     const struct ledger *ledger,
 		     const struct supervisor_events *events, void *context)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->options = options;
 	s->family = family;
-	s->state = state;
+	s->ledger = ledger;
 	s->events = events;
 	s->context = context;
 	s->announce_fd = -1;

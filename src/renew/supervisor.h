@@ -13,7 +13,7 @@
 #include "engine/options.h"
 #include "os/gateway.h"
 #include "proto/announce.h"
-#include "state/state.h"
+#include "state/ledger.h"
 
 /* a burst of route and address messages has settled after this much
  * quiet, or this long after its first message at the latest */
@@ -42,7 +42,7 @@ struct supervisor {
 	struct eloop *loop;
 	const struct options *options;
 	int family;
-	const struct state *state; /* which protocol each gateway speaks */
+	const struct ledger *ledger; /* which protocol each gateway speaks */
 	const struct supervisor_events *events;
 	void *context;
 
@@ -66,7 +66,7 @@ struct supervisor {
  * events may fire before it returns). Returns 0, or -1 with errno. */
 int supervisor_start(struct supervisor *s, struct eloop *loop,
 		     const struct options *options, int family,
-		     const struct state *state,
+		     const struct ledger *ledger,
 		     const struct supervisor_events *events, void *context);
 void supervisor_stop(struct supervisor *s);
 

@@ -35,11 +35,11 @@ struct state_gateway {
 	int64_t seen; /* Unix time */
 };
 
-/* A mapping made over PCP. The key is (gateway, protocol, internal
- * address, internal port). */
+/* A mapping made over a protocol that keeps nonces (PCP). The key is
+ * (gateway, transport, internal address, internal port). */
 struct state_mapping {
 	struct ip_endpoint gateway;
-	unsigned transport; /* TRANSPORT_UDP or TRANSPORT_TCP (cli.h) */
+	unsigned transport;		    /* TRANSPORT_UDP or TRANSPORT_TCP */
 	struct ip_address internal_address; /* this host's, or a third
 					       party's (--for) */
 	uint16_t internal_port;
@@ -67,7 +67,7 @@ struct state_change {
 	struct state_mapping mapping;
 };
 
-/* --- pure: no I/O, unit-tested and fuzzed --- */
+/* --- the state in memory (state.c): pure, unit-tested and fuzzed --- */
 
 /* The directory: natpmp_state_dir ($NATPMP_STATE_DIR), else the first
  * path of systemd_state_directory ($STATE_DIRECTORY, systemd's, a
@@ -79,20 +79,6 @@ char *state_directory(const char *natpmp_state_dir,
 		      const char *systemd_state_directory,
 		      const char *xdg_state_home, const char *home);
 
-/* Parses the file's text into *state (overwritten, not freed; release it
- * with state_free). Stale entries are dropped: mappings expired by now,
- * gateways older than STATE_GATEWAY_MAX_AGE, entries on a link-local
- * address whose interface no longer exists. Returns 0; -1 with one line
- * in error naming the line number and what is wrong with it; or -2 when
- * out of memory (the text may be fine). *state is empty on failure. */
-int state_parse(const char *text, size_t length, int64_t now,
-		struct state *state, char *error, size_t size);
-
-/* The file's text for state (malloc'ed, NUL-terminated), or NULL when out
- * of memory. For a state that state_parse or state_apply made,
- * state_parse(state_format(s)) with the same now gives s back. */
-char *state_format(const struct state *state);
-
 /* Applies changes in order; addresses are stored normalised (no scope
  * outside link-local IPv6). Returns 0, or -1 when out of memory, past
  * STATE_ENTRIES_MAX, or a change is invalid: an unset address, a port 0,
@@ -100,6 +86,9 @@ char *state_format(const struct state *state);
  * negative time (state unchanged then). */
 int state_apply(struct state *state, const struct state_change *changes,
 		size_t count);
+
+/* Drops what is stale by now (see state_parse), keeping the order. */
+void state_drop_stale(struct state *state, int64_t now);
 
 enum protocol_id state_gateway_protocol(const struct state *state,
 					const struct ip_endpoint *gateway);
@@ -113,7 +102,27 @@ const struct state_mapping *state_find_mapping(
 
 void state_free(struct state *state);
 
-/* --- with the file --- */
+/* --- the text (state_text.c): pure, unit-tested and fuzzed --- */
+
+/* Parses the file's text into *state (overwritten, not freed; release it
+ * with state_free). Stale entries are dropped: mappings expired by now,
+ * gateways older than STATE_GATEWAY_MAX_AGE, entries on a link-local
+ * address whose interface no longer exists. Returns 0; -1 with one line
+ * in error naming the line number and what is wrong with it; or -2 when
+ * out of memory (the text may be fine). *state is empty on failure. */
+int state_parse(const char *text, size_t length, int64_t now,
+		struct state *state, char *error, size_t size);
+
+/* Whether the text starts with the header of a format newer than this
+ * natpmp's (such a file is kept for the natpmp that wrote it). */
+bool state_text_is_newer(const char *text, size_t length);
+
+/* The file's text for state (malloc'ed, NUL-terminated), or NULL when out
+ * of memory. For a state that state_parse or state_apply made,
+ * state_parse(state_format(s)) with the same now gives s back. */
+char *state_format(const struct state *state);
+
+/* --- the file (state_file.c) --- */
 
 /* Reads the state of directory. No lock: the file is only ever replaced
  * whole, by rename. A missing directory or file is an empty state; a file

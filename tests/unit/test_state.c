@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cli/cli.h"
 #include "state/state.h"
 #include "state_equal.h"
 

@@ -1,0 +1,164 @@
+/* ledger.c - the state in memory for this run's questions, and its
+ * changes kept for one write. */
+#include "state/ledger.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/diag.h"
+
+int ledger_open(struct ledger *ledger, const char *directory)
+{
+	memset(ledger, 0, sizeof(*ledger));
+	ledger->directory = directory;
+	if (!directory)
+		return 0;
+	return state_load(directory, time(NULL), &ledger->state);
+}
+
+void ledger_close(struct ledger *ledger)
+{
+	state_free(&ledger->state);
+	free(ledger->unsaved);
+	memset(ledger, 0, sizeof(*ledger));
+}
+
+/* Applies change in memory now, and keeps it for the next save. */
+static void change(struct ledger *ledger, const struct state_change *change)
+{
+	if (state_apply(&ledger->state, change, 1) < 0)
+		diag_verbose("out of memory: the state forgets a change");
+	if (!ledger->directory)
+		return;
+	if (ledger->unsaved_count == ledger->unsaved_capacity) {
+		size_t capacity = ledger->unsaved_capacity
+					  ? 2 * ledger->unsaved_capacity
+					  : 8;
+		struct state_change *grown = realloc(
+			ledger->unsaved, capacity * sizeof(*ledger->unsaved));
+		if (!grown) {
+			if (!ledger->lost)
+				diag_warning(
+					"out of memory: the state directory will not learn of every mapping");
+			ledger->lost = true;
+			return;
+		}
+		ledger->unsaved = grown;
+		ledger->unsaved_capacity = capacity;
+	}
+	ledger->unsaved[ledger->unsaved_count++] = *change;
+}
+
+enum protocol_id ledger_protocol(const struct ledger *ledger,
+				 const struct ip_endpoint *gateway)
+{
+	return state_gateway_protocol(&ledger->state, gateway);
+}
+
+/* Auto mode starts in NAT-PMP when it knows nothing of a gateway: a
+ * NAT-PMP gateway needs no entry, so runs against one never write the
+ * file. Another protocol is remembered, and its entry refreshed once it
+ * grows old; what the gateway answered when the user forced a protocol
+ * is remembered only if it is one auto mode would not start in. */
+void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
+		  enum protocol_id protocol, bool followed)
+{
+	const struct state_gateway *known =
+		state_find_gateway(&ledger->state, gateway);
+	enum protocol_id remembered = known ? known->protocol : PROTOCOL_NONE;
+	int64_t now = time(NULL);
+	struct state_change c;
+
+	if (protocol == PROTOCOL_NONE)
+		return;
+	if (protocol == PROTOCOL_NATPMP &&
+	    (!followed || remembered == PROTOCOL_NONE ||
+	     remembered == PROTOCOL_NATPMP))
+		return;
+	if (protocol != PROTOCOL_NATPMP && remembered == protocol &&
+	    now - known->seen < STATE_GATEWAY_REFRESH_AGE)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.kind = STATE_REMEMBER_GATEWAY;
+	c.gateway.gateway = *gateway;
+	c.gateway.protocol = protocol;
+	c.gateway.seen = now;
+	change(ledger, &c);
+}
+
+static void key_into(const struct ledger_key *key, struct state_mapping *m)
+{
+	m->gateway = key->gateway;
+	m->transport = key->transport;
+	m->internal_address = key->host;
+	m->internal_port = key->internal_port;
+}
+
+bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
+		  uint8_t nonce[NONCE_SIZE])
+{
+	const struct state_mapping *known = state_find_mapping(
+		&ledger->state, &key->gateway, key->transport, &key->host,
+		key->internal_port);
+
+	if (!known)
+		return false;
+	memcpy(nonce, known->nonce, NONCE_SIZE);
+	return true;
+}
+
+void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
+		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime)
+{
+	struct state_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = STATE_REMEMBER_MAPPING;
+	key_into(key, &c.mapping);
+	memcpy(c.mapping.nonce, nonce, NONCE_SIZE);
+	c.mapping.expires = (int64_t)time(NULL) + lifetime;
+	change(ledger, &c);
+}
+
+void ledger_deleted(struct ledger *ledger, const struct ledger_key *key)
+{
+	struct state_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = STATE_FORGET_MAPPING;
+	key_into(key, &c.mapping);
+	change(ledger, &c);
+}
+
+size_t ledger_ports(const struct ledger *ledger,
+		    const struct ip_endpoint *gateway, unsigned transport,
+		    const struct ip_address *host, uint16_t *ports, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ledger->state.mapping_count && n < max; i++) {
+		const struct state_mapping *m = &ledger->state.mappings[i];
+		if (m->transport == transport &&
+		    ip_endpoint_equal(&m->gateway, gateway) &&
+		    ip_address_equal(&m->internal_address, host))
+			ports[n++] = m->internal_port;
+	}
+	return n;
+}
+
+bool ledger_unsaved(const struct ledger *ledger)
+{
+	return ledger->unsaved_count > 0;
+}
+
+int ledger_save(struct ledger *ledger)
+{
+	int status = 0;
+
+	if (ledger->directory && ledger->unsaved_count)
+		status = state_commit(ledger->directory, time(NULL),
+				      ledger->unsaved, ledger->unsaved_count);
+	ledger->unsaved_count = 0;
+	return status;
+}

@@ -1,0 +1,71 @@
+/* ledger.h - what natpmp remembers between runs, as the engine asks for
+ * it: which protocol a gateway speaks, and the nonce of each mapping made
+ * over a protocol that keeps one. One-shot commands, renew-loop and the
+ * doctor share it. What changes is known at once and written to the state
+ * file together by ledger_save: once at the end of a one-shot run, in
+ * bursts by renew-loop, so a run costs one durable write however many
+ * mappings it makes. */
+#ifndef NATPMP_LEDGER_H
+#define NATPMP_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ip_address.h"
+#include "core/port_mapping.h"
+#include "state/state.h"
+
+struct ledger {
+	const char *directory; /* NULL: nothing is kept between runs */
+	struct state state;    /* the file as read, with this run's changes */
+	struct state_change *unsaved; /* this run's changes not yet written */
+	size_t unsaved_count, unsaved_capacity;
+	bool lost; /* a change was dropped for want of memory (warned) */
+};
+
+/* A mapping as the gateway knows it: at gateway, for transport, to host
+ * (this one, or the one --for names) and internal port. */
+struct ledger_key {
+	struct ip_endpoint gateway;
+	unsigned transport;
+	struct ip_address host;
+	uint16_t internal_port;
+};
+
+/* Reads what the directory holds (NULL: none). Returns 0, or -1 when out
+ * of memory (a damaged file is a warning and a fresh start). */
+int ledger_open(struct ledger *ledger, const char *directory);
+/* Forgets it all; what is unsaved is lost. */
+void ledger_close(struct ledger *ledger);
+
+/* The protocol gateway answered in last, or PROTOCOL_NONE. */
+enum protocol_id ledger_protocol(const struct ledger *ledger,
+				 const struct ip_endpoint *gateway);
+/* The gateway answered in protocol, as natpmp chose to speak
+ * (followed: the user forced none). Remembered when the next run would
+ * otherwise start in another protocol, and kept fresh while in use. */
+void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
+		  enum protocol_id protocol, bool followed);
+
+/* The nonce remembered for a mapping; false if none is. */
+bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
+		  uint8_t nonce[NONCE_SIZE]);
+/* A mapping made or renewed for lifetime seconds with nonce. */
+void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
+		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime);
+/* A mapping deleted: its nonce is forgotten. */
+void ledger_deleted(struct ledger *ledger, const struct ledger_key *key);
+/* The internal ports of the mappings remembered at gateway for host and
+ * transport, at most max of them; returns how many. */
+size_t ledger_ports(const struct ledger *ledger,
+		    const struct ip_endpoint *gateway, unsigned transport,
+		    const struct ip_address *host, uint16_t *ports, size_t max);
+
+/* Whether changes wait to be written. */
+bool ledger_unsaved(const struct ledger *ledger);
+/* Writes the changes that wait, with one durable write of the state file
+ * (state_commit), and forgets them. Returns 0, or -1 after a warning. */
+int ledger_save(struct ledger *ledger);
+
+#endif

@@ -1,0 +1,153 @@
+/* test_ledger.c - what a run remembers for the next: the protocol of a
+ * gateway only when the next run would otherwise start in another, the
+ * nonce of each mapping made over PCP, and every change written to the
+ * state file in one write at the end. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "state/ledger.h"
+
+static char root[] = "/tmp/test_ledger.XXXXXX";
+
+static struct ip_endpoint gateway(void)
+{
+	struct ip_endpoint g = { .port = GATEWAY_PORT };
+
+	ip_address_set_v4(&g.address, 0xc0a80101); /* 192.168.1.1 */
+	return g;
+}
+
+static struct ledger_key key(uint16_t port)
+{
+	struct ledger_key k = { .gateway = gateway(),
+				.transport = TRANSPORT_TCP,
+				.internal_port = port };
+
+	ip_address_set_v4(&k.host, 0xc0a80114); /* 192.168.1.20 */
+	return k;
+}
+
+/* The state file's inode, new at each write (a rename replaces it), 0
+ * while there is none. */
+static long long state_file_inode(const char *directory)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/state", directory);
+	return stat(path, &st) == 0 ? (long long)st.st_ino : 0;
+}
+
+static void test_protocols(void)
+{
+	struct ip_endpoint g = gateway();
+	struct ledger l;
+
+	CHECK_EQ(ledger_open(&l, NULL), 0);
+	/* a NAT-PMP gateway needs no entry: auto mode starts there */
+	ledger_heard(&l, &g, PROTOCOL_NATPMP, true);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_NONE);
+	CHECK(!ledger_unsaved(&l));
+	/* nothing answered, nothing learned */
+	ledger_heard(&l, &g, PROTOCOL_NONE, true);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_NONE);
+	/* PCP is remembered, whether chosen or forced */
+	ledger_heard(&l, &g, PROTOCOL_PCP, false);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_PCP);
+	/* a forced NAT-PMP answer does not undo what auto mode learned */
+	ledger_heard(&l, &g, PROTOCOL_NATPMP, false);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_PCP);
+	/* a gateway that went back to NAT-PMP under auto mode is followed */
+	ledger_heard(&l, &g, PROTOCOL_NATPMP, true);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_NATPMP);
+	ledger_close(&l);
+}
+
+static void test_nonces(void)
+{
+	uint8_t nonce[NONCE_SIZE], got[NONCE_SIZE];
+	struct ledger_key a = key(8080), b = key(8081);
+	struct ip_endpoint g = gateway();
+	uint16_t ports[4];
+	struct ledger l;
+
+	memset(nonce, 0xab, sizeof(nonce));
+	CHECK_EQ(ledger_open(&l, NULL), 0);
+	CHECK(!ledger_nonce(&l, &a, got));
+	ledger_granted(&l, &a, nonce, 120);
+	ledger_granted(&l, &b, nonce, 120);
+	CHECK(ledger_nonce(&l, &a, got));
+	CHECK(memcmp(got, nonce, NONCE_SIZE) == 0);
+	CHECK_EQ(ledger_ports(&l, &g, TRANSPORT_TCP, &a.host, ports, 4), 2);
+	CHECK_EQ(ledger_ports(&l, &g, TRANSPORT_UDP, &a.host, ports, 4), 0);
+	CHECK_EQ(ledger_ports(&l, &g, TRANSPORT_TCP, &a.host, ports, 1), 1);
+	ledger_deleted(&l, &a);
+	CHECK(!ledger_nonce(&l, &a, got));
+	CHECK_EQ(ledger_ports(&l, &g, TRANSPORT_TCP, &a.host, ports, 4), 1);
+	CHECK_EQ(ports[0], 8081);
+	/* without a directory nothing waits to be written */
+	CHECK(!ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
+	ledger_close(&l);
+}
+
+/* Every change of a run goes to the file in one write, which the next
+ * run reads back. */
+static void test_one_write(void)
+{
+	uint8_t nonce[NONCE_SIZE], got[NONCE_SIZE];
+	struct ip_endpoint g = gateway();
+	struct ledger l;
+	long long before;
+	unsigned port;
+
+	memset(nonce, 0x5c, sizeof(nonce));
+	CHECK_EQ(ledger_open(&l, root), 0);
+	ledger_heard(&l, &g, PROTOCOL_PCP, true);
+	for (port = 1000; port < 1020; port++) {
+		struct ledger_key k = key((uint16_t)port);
+		ledger_granted(&l, &k, nonce, 7200);
+	}
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(state_file_inode(root), 0); /* nothing yet */
+	CHECK_EQ(ledger_save(&l), 0);
+	CHECK(!ledger_unsaved(&l));
+	before = state_file_inode(root);
+	CHECK(before != 0);
+	/* a save with nothing new writes nothing: the file is not replaced */
+	CHECK_EQ(ledger_save(&l), 0);
+	CHECK_EQ(state_file_inode(root), before);
+	ledger_close(&l);
+
+	CHECK_EQ(ledger_open(&l, root), 0);
+	CHECK_EQ(ledger_protocol(&l, &g), PROTOCOL_PCP);
+	for (port = 1000; port < 1020; port++) {
+		struct ledger_key k = key((uint16_t)port);
+		CHECK(ledger_nonce(&l, &k, got));
+	}
+	/* known and fresh: hearing PCP again is no news */
+	ledger_heard(&l, &g, PROTOCOL_PCP, true);
+	CHECK(!ledger_unsaved(&l));
+	ledger_close(&l);
+}
+
+int main(void)
+{
+	char command[64];
+
+	if (!mkdtemp(root)) {
+		perror(root);
+		return 2;
+	}
+	test_protocols();
+	test_nonces();
+	test_one_write();
+	snprintf(command, sizeof(command), "rm -rf %s", root);
+	if (system(command) != 0)
+		check_failures++;
+	return check_report("test_ledger");
+}
