@@ -1,22 +1,22 @@
 /* cmd_address.c - `natpmp address`: print the gateway's external address
  * (RFC 6886 section 3.2; over PCP read from a short-lived mapping). */
 #include "cmd/command.h"
-#include "engine/session.h"
+#include "engine/oneshot.h"
 
-static void address_body(struct session *session)
+static void address_body(struct oneshot *oneshot)
 {
 	struct request request = { .kind = REQUEST_ADDRESS };
 	struct result result;
 
-	session_run(session, &request, &result);
-	session_report(session, &result);
+	oneshot_request(oneshot, &request, &result);
+	oneshot_report(oneshot, &result);
 	if (result.failure == FAILURE_NONE)
 		output_address_warning(&result);
 }
 
 static int run_address(const struct options *options)
 {
-	return session_run_families(options, address_body);
+	return oneshot_run_families(options, address_body);
 }
 
 const struct command command_address = {

@@ -5,24 +5,24 @@
 
 #include "cmd/command.h"
 #include "core/diag.h"
-#include "engine/session.h"
+#include "engine/oneshot.h"
 
 /* One address request per command, so each mapping can be shown whole;
  * a protocol whose grants carry the address (PCP) needs none. */
-static bool learn_external_address(struct session *session)
+static bool learn_external_address(struct oneshot *oneshot)
 {
 	struct request request = { .kind = REQUEST_ADDRESS,
 				   .address_optional = true };
 	struct result address;
 
-	session_run(session, &request, &address);
+	oneshot_request(oneshot, &request, &address);
 	if (address.failure == FAILURE_NONE) {
 		output_address_warning(&address);
 		return ip_address_is_set(&address.external_address);
 	}
 	/* a silent gateway fails every mapping below with this same error;
 	 * a refusal of the address alone does not stop the mappings */
-	if (!session->silenced)
+	if (!oneshot->silenced)
 		diag_warning("cannot learn the external address: %s",
 			     address.message);
 	return false;
@@ -57,11 +57,11 @@ static void note_grant(const struct request *asked, const struct result *got)
 			  renew);
 }
 
-static void map_body(struct session *session)
+static void map_body(struct oneshot *oneshot)
 {
-	const struct options *options = session->options;
+	const struct options *options = oneshot->options;
 	/* warned about the address already, or else at the first grant */
-	bool warned = learn_external_address(session);
+	bool warned = learn_external_address(oneshot);
 	unsigned transport;
 	size_t i;
 
@@ -74,11 +74,11 @@ static void map_body(struct session *session)
 			struct result result;
 			if (!(spec->transports & transport))
 				continue;
-			session_request(session->options, REQUEST_MAP,
-					transport, spec->internal_port,
-					spec->external_port, &request);
-			session_run(session, &request, &result);
-			session_report(session, &result);
+			policy_request(oneshot->options, REQUEST_MAP, transport,
+				       spec->internal_port, spec->external_port,
+				       &request);
+			oneshot_request(oneshot, &request, &result);
+			oneshot_report(oneshot, &result);
 			note_grant(&request, &result);
 			if (result.failure == FAILURE_NONE && !warned) {
 				output_address_warning(&result);
@@ -90,7 +90,7 @@ static void map_body(struct session *session)
 
 static int run_map(const struct options *options)
 {
-	return session_run_families(options, map_body);
+	return oneshot_run_families(options, map_body);
 }
 
 const struct command command_map = {

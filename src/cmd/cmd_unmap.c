@@ -2,28 +2,28 @@
  * (RFC 6886 section 3.4: lifetime 0, suggested external port 0). */
 #include "cmd/command.h"
 #include "core/diag.h"
-#include "engine/session.h"
+#include "engine/oneshot.h"
 
 /* NAT-PMP deletes every mapping of the host with one request; PCP has no
  * such request. */
-static bool deletes_all(const struct session *session)
+static bool deletes_all(const struct oneshot *oneshot)
 {
-	return session->client.protocol->deletes_all;
+	return oneshot->client.protocol->deletes_all;
 }
 
-static void unmap_one(struct session *session, unsigned transport,
+static void unmap_one(struct oneshot *oneshot, unsigned transport,
 		      uint16_t internal_port)
 {
 	struct request request;
 	struct result result;
 
-	session_request(session->options, REQUEST_DELETE, transport,
-			internal_port, 0, &request);
-	session_run(session, &request, &result);
-	session_report(session, &result);
+	policy_request(oneshot->options, REQUEST_DELETE, transport,
+		       internal_port, 0, &request);
+	oneshot_request(oneshot, &request, &result);
+	oneshot_report(oneshot, &result);
 }
 
-static void unmap(struct session *session, unsigned transports,
+static void unmap(struct oneshot *oneshot, unsigned transports,
 		  uint16_t internal_port)
 {
 	unsigned transport;
@@ -31,25 +31,25 @@ static void unmap(struct session *session, unsigned transports,
 	for (transport = TRANSPORT_UDP; transport <= TRANSPORT_TCP;
 	     transport <<= 1)
 		if (transports & transport)
-			unmap_one(session, transport, internal_port);
+			unmap_one(oneshot, transport, internal_port);
 }
 
 /* PCP has no request that deletes every mapping of a host: delete, one
  * by one, those the state says natpmp made at this gateway. */
-static void unmap_known(struct session *session, unsigned transport)
+static void unmap_known(struct oneshot *oneshot, unsigned transport)
 {
-	const struct options *options = session->options;
+	const struct options *options = oneshot->options;
 	struct ip_address host =
 		options->third_party ? options->third_party_address
-				     : session->client.exchange.local.address;
+				     : oneshot->client.exchange.local.address;
 	uint16_t ports[STATE_ENTRIES_MAX];
 	size_t i, n;
 
 	/* collect first: each deletion changes what the ledger holds */
-	n = ledger_ports(session->ledger, &session->client.exchange.gateway,
+	n = ledger_ports(oneshot->ledger, &oneshot->client.exchange.gateway,
 			 transport, &host, ports, STATE_ENTRIES_MAX);
 	for (i = 0; i < n; i++)
-		unmap_one(session, transport, ports[i]);
+		unmap_one(oneshot, transport, ports[i]);
 	diag_warning(
 		"over PCP, unmap --all deletes the %s mappings natpmp made here (%zu); others need the program that made them",
 		transport_name(transport), n);
@@ -57,7 +57,7 @@ static void unmap_known(struct session *session, unsigned transport)
 
 /* NAT-PMP: internal port 0 deletes all of the host's mappings of the
  * transport (RFC 6886 section 3.4). */
-static void unmap_all(struct session *session, unsigned transports)
+static void unmap_all(struct oneshot *oneshot, unsigned transports)
 {
 	unsigned transport;
 
@@ -67,36 +67,36 @@ static void unmap_all(struct session *session, unsigned transports)
 		struct result result;
 		if (!(transports & transport))
 			continue;
-		if (!deletes_all(session)) {
-			unmap_known(session, transport);
+		if (!deletes_all(oneshot)) {
+			unmap_known(oneshot, transport);
 			continue;
 		}
-		session_request(session->options, REQUEST_DELETE, transport, 0,
-				0, &request);
-		session_run(session, &request, &result);
+		policy_request(oneshot->options, REQUEST_DELETE, transport, 0,
+			       0, &request);
+		oneshot_request(oneshot, &request, &result);
 		/* the gateway turned out to speak PCP */
-		if (!deletes_all(session))
-			unmap_known(session, transport);
+		if (!deletes_all(oneshot))
+			unmap_known(oneshot, transport);
 		else
-			session_report(session, &result);
+			oneshot_report(oneshot, &result);
 	}
 }
 
-static void unmap_body(struct session *session)
+static void unmap_body(struct oneshot *oneshot)
 {
-	const struct options *options = session->options;
+	const struct options *options = oneshot->options;
 	size_t i;
 
 	if (options->all)
-		unmap_all(session, options->all_transports);
+		unmap_all(oneshot, options->all_transports);
 	for (i = 0; i < options->spec_count; i++)
-		unmap(session, options->specs[i].transports,
+		unmap(oneshot, options->specs[i].transports,
 		      options->specs[i].internal_port);
 }
 
 static int run_unmap(const struct options *options)
 {
-	return session_run_families(options, unmap_body);
+	return oneshot_run_families(options, unmap_body);
 }
 
 const struct command command_unmap = {

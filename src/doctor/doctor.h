@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "core/result.h"
-#include "os/gateway.h"
+#include "os/os.h"
 
 /* how long each probe waits when --timeout is not given: three NAT-PMP
  * sends, one PCP send; the probes of a gateway that answers nothing then

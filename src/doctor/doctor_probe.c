@@ -9,7 +9,7 @@
 #include "doctor/doctor.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +19,7 @@
 #include "core/exit_status.h"
 #include "engine/client.h"
 #include "engine/options.h"
-#include "engine/session.h"
-#include "engine/signals.h"
+#include "engine/policy.h"
 
 /* a deletion gets this long at most: the gateway that made the mapping
  * answers at once, and one that went silent must not stretch the run */
@@ -29,42 +28,26 @@
 struct doctor_run {
 	const struct options *options;
 	struct doctor_facts *facts;
-	struct eloop loop;
+	struct eloop *loop;
 	struct client client;
 	bool client_open;
-	int signal_fd;
 	bool stop;    /* a signal asked to stop: no new probes */
 	bool abandon; /* a second one: no deletions either */
-	bool done;    /* the request in flight finished */
 };
 
-static void on_signal(void *context, int fd, short revents)
+/* SIGINT, SIGTERM or SIGHUP: stop probing, and delete what was made. */
+static void on_stop_signal(void *context)
 {
 	struct doctor_run *d = context;
-	unsigned taken = signals_take();
 
-	(void)fd;
-	(void)revents;
-	if (!(taken & (SIGNAL_STOP | SIGNAL_RENEW)))
-		return;
 	if (d->stop)
 		d->abandon = true;
 	d->stop = true;
 	d->facts->interrupted = true;
 	/* a deletion in flight is let finish, unless told twice */
-	if (client_busy(&d->client) &&
-	    (d->abandon || d->client.request.kind != REQUEST_DELETE)) {
+	if (d->client_open && d->client.running &&
+	    (d->abandon || d->client.request.kind != REQUEST_DELETE))
 		client_cancel(&d->client);
-		d->done = true;
-	}
-}
-
-static void on_done(void *context, struct result *result)
-{
-	struct doctor_run *d = context;
-
-	(void)result;
-	d->done = true;
 }
 
 static enum probe_outcome outcome_of(const struct client *c,
@@ -90,29 +73,21 @@ static bool run(struct doctor_run *d, const struct protocol *protocol,
 		struct doctor_probe *probe)
 {
 	struct client *c = &d->client;
+	struct result result;
+	int status;
 
 	c->protocol = protocol;
 	c->timeout_ms = patience_ms;
-	d->done = false;
-	client_start(c, request, clock_now_ms() + patience_ms, PATIENCE_TIMEOUT,
-		     on_done, d);
-	while (!d->done) {
-		if (eloop_turn(&d->loop) < 0) {
-			client_cancel(c);
-			probe->outcome = PROBE_FAILED;
-			probe->result = c->result;
-			snprintf(probe->result.message,
-				 sizeof(probe->result.message),
-				 "cannot wait for the gateway: %s",
-				 strerror(errno));
-			return true;
-		}
-	}
-	if (d->stop && !c->result.via && c->result.failure == FAILURE_NONE &&
-	    !c->result.message[0])
+	status = client_run(c, request, clock_now_ms() + patience_ms,
+			    PATIENCE_TIMEOUT, &result);
+	if (status > 0)
 		return false; /* cancelled before any answer */
-	probe->result = c->result;
-	probe->outcome = outcome_of(c, &c->result);
+	probe->result = result;
+	if (status < 0) {
+		probe->outcome = PROBE_FAILED;
+		return true;
+	}
+	probe->outcome = outcome_of(c, &result);
 	probe->sends = c->exchange.sends;
 	probe->waited_ms = c->exchange.waited_ms;
 	return true;
@@ -127,7 +102,7 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 		client_close(&d->client);
 		d->client_open = false;
 	}
-	if (client_open(&d->client, &d->loop, &protocol_natpmp, false,
+	if (client_open(&d->client, d->loop, &protocol_natpmp, false,
 			&route->gateway,
 			family == AF_INET6 ? &route->route.source : NULL,
 			&failure) < 0) {
@@ -146,8 +121,8 @@ static void find_route(const struct options *options, int family,
 	struct result failure;
 
 	route->checked = true;
-	if (session_find_gateway(options, family, &route->gateway,
-				 &route->route, &failure) < 0) {
+	if (policy_gateway(options, family, &route->gateway, &route->route,
+			   &failure) < 0) {
 		snprintf(route->error, sizeof(route->error), "%s",
 			 failure.message);
 		return;
@@ -176,8 +151,8 @@ static void test_mapping(struct doctor_run *d, const struct protocol *protocol,
 	struct doctor_probe deletion;
 
 	m->via = protocol->id;
-	session_request(d->options, REQUEST_MAP, m->transport, m->internal_port,
-			m->suggested_port, &request);
+	policy_request(d->options, REQUEST_MAP, m->transport, m->internal_port,
+		       m->suggested_port, &request);
 	request.lifetime = m->lifetime; /* a test mapping's, not -l's */
 	if (client_new_nonce(request.nonce) < 0) {
 		m->probe.outcome = PROBE_FAILED;
@@ -331,15 +306,16 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 	set_mapping(&f->udp, TRANSPORT_UDP, port, port);
 	set_mapping(&f->port_zero, TRANSPORT_TCP, port, 0);
 	set_mapping(&f->pinhole, TRANSPORT_TCP, port, port);
-	if (eloop_init(&d.loop) < 0) {
+	d.loop = eloop_new();
+	if (!d.loop) {
 		diag_error("cannot start: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	d.signal_fd = signals_open();
-	if (d.signal_fd < 0 ||
-	    eloop_watch(&d.loop, d.signal_fd, POLLIN, on_signal, &d) < 0) {
+	if (eloop_signal(d.loop, SIGINT, on_stop_signal, &d) < 0 ||
+	    eloop_signal(d.loop, SIGTERM, on_stop_signal, &d) < 0 ||
+	    eloop_signal(d.loop, SIGHUP, on_stop_signal, &d) < 0) {
 		diag_error("cannot watch for signals: %s", strerror(errno));
-		eloop_free(&d.loop);
+		eloop_free(d.loop);
 		return EXIT_SYSTEM;
 	}
 	diag_verbose("test mappings use internal port %u for %d s",
@@ -350,7 +326,7 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 		probe_ipv6(&d);
 	if (d.client_open)
 		client_close(&d.client);
-	eloop_free(&d.loop);
+	eloop_free(d.loop);
 	diag_progress_clear();
 	return EXIT_OK;
 }

@@ -9,12 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/random.h>
-#endif
 
 #include "core/clock.h"
 #include "core/diag.h"
+#include "os/os.h"
 
 static void set_message(struct result *r, enum failure failure,
 			const char *format, ...)
@@ -99,29 +97,7 @@ void client_result_init(const struct client *c, struct result *r,
 
 int client_new_nonce(uint8_t nonce[NONCE_SIZE])
 {
-	size_t done = 0;
-#ifdef __linux__
-	while (done < NONCE_SIZE) {
-		ssize_t n = getrandom(nonce + done, NONCE_SIZE - done, 0);
-		if (n < 0 && errno != EINTR)
-			return -1;
-		if (n > 0)
-			done += (size_t)n;
-	}
-#else
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	while (fd >= 0 && done < NONCE_SIZE) {
-		ssize_t n = read(fd, nonce + done, NONCE_SIZE - done);
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (done < NONCE_SIZE)
-		return -1;
-#endif
-	return 0;
+	return os_random(nonce, NONCE_SIZE);
 }
 
 int client_open(struct client *c, struct eloop *loop,
@@ -155,6 +131,9 @@ bool client_busy(const struct client *c)
 void client_cancel(struct client *c)
 {
 	exchange_cancel(&c->exchange);
+	if (c->running)
+		c->cancelled = true;
+	c->running = false;
 }
 
 static bool match_reply(void *context, const uint8_t *datagram, size_t length,
@@ -212,6 +191,7 @@ static void take_grant(struct client *c, const struct request *sent,
 
 static void finish(struct client *c)
 {
+	c->running = false;
 	c->done(c->done_context, &c->result);
 }
 
@@ -467,6 +447,39 @@ void client_start(struct client *c, const struct request *request,
 	c->done = done;
 	c->done_context = context;
 	c->switched_now = false;
+	c->running = true;
+	c->cancelled = false;
 	client_result_for(c, request, &c->result);
 	begin(c);
+}
+
+static void on_run_done(void *context, struct result *result)
+{
+	(void)context;
+	(void)result;
+}
+
+static bool ended(void *context)
+{
+	const struct client *c = context;
+
+	return !c->running;
+}
+
+int client_run(struct client *c, const struct request *request,
+	       int64_t deadline_ms, enum patience patience,
+	       struct result *result)
+{
+	client_start(c, request, deadline_ms, patience, on_run_done, c);
+	if (eloop_run_until(c->exchange.loop, ended, c, ELOOP_FOREVER) < 0) {
+		int error = errno;
+		client_cancel(c);
+		*result = c->result;
+		result->failure = FAILURE_SYSTEM;
+		snprintf(result->message, sizeof(result->message),
+			 "cannot wait for the gateway: %s", strerror(error));
+		return -1;
+	}
+	*result = c->result;
+	return c->cancelled ? 1 : 0;
 }

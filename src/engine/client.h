@@ -51,6 +51,8 @@ struct client {
 	int64_t timeout_ms; /* --timeout, for messages; -1 none */
 
 	/* the request in flight */
+	bool running;		/* from client_start to its end or cancel */
+	bool cancelled;		/* the last one was cut short */
 	struct request request; /* as asked */
 	struct request sent;	/* as sent now */
 	enum client_step step;
@@ -85,6 +87,13 @@ void client_start(struct client *client, const struct request *request,
 		  client_done_fn done, void *context);
 /* Abandons the request in flight; done is not called. */
 void client_cancel(struct client *client);
+/* Runs request on the client's loop until it ends: answered, given up, or
+ * cut short by client_cancel (from a signal's callback, say). *result
+ * gets what came of it. Returns 0 when it ended by itself, 1 when it was
+ * cancelled, -1 when the loop could not wait (*result says why). */
+int client_run(struct client *client, const struct request *request,
+	       int64_t deadline_ms, enum patience patience,
+	       struct result *result);
 bool client_busy(const struct client *client);
 
 enum client_update {

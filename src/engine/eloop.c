@@ -1,48 +1,95 @@
-/* eloop.c - poll(2) over the watched descriptors and one timerfd on
- * CLOCK_BOOTTIME armed for the earliest timer. An idle loop makes no
+/* eloop.c - poll(2) over the watched descriptors, the OS seam's wake timer
+ * armed for the earliest timer, and a self-pipe for signals: their
+ * handlers only note the signal and write one byte. An idle loop makes no
  * system call until something happens. */
 #include "engine/eloop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "os/os.h"
 
-#ifdef __linux__
-#include <sys/timerfd.h>
-#include <time.h>
-#endif
-
+#define WATCH_MAX 16
+#define SIGNAL_MAX 8	  /* registrations per loop */
+#define SIGNAL_NUMBERS 65 /* signal numbers the handler keeps apart */
 /* timers fired in one turn; any more wait for the next (immediate) turn */
 #define DUE_MAX 32
 
-int eloop_init(struct eloop *loop)
+struct watch {
+	int fd;
+	short events;
+	eloop_ready_fn ready;
+	void *context;
+};
+
+struct signal_callback {
+	int number;
+	eloop_fire_fn fire;
+	void *context;
+};
+
+struct eloop {
+	int timer_fd;	      /* -1 where the OS has no wake timer */
+	int64_t armed_for_ms; /* what timer_fd is set to; INT64_MAX: nothing */
+	struct eloop_timer *timers;
+	struct watch watches[WATCH_MAX];
+	size_t watch_count;
+	int signal_pipe[2]; /* -1 until a signal is registered */
+	struct signal_callback signals[SIGNAL_MAX];
+	size_t signal_count;
+	eloop_fire_fn on_wake;
+	void *wake_context;
+	eloop_fire_fn before_sleep;
+	void *sleep_context;
+};
+
+/* What the handler may touch: flags, and the pipe of the loop that holds
+ * the signals. */
+static volatile sig_atomic_t caught[SIGNAL_NUMBERS];
+static volatile sig_atomic_t signal_write_fd = -1;
+
+struct eloop *eloop_new(void)
 {
-	memset(loop, 0, sizeof(*loop));
+	struct eloop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return NULL;
 	loop->armed_for_ms = INT64_MAX;
-	loop->timer_fd = -1;
-#if defined(__linux__) && defined(CLOCK_BOOTTIME)
-	loop->timer_fd =
-		timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (loop->timer_fd < 0)
-		return -1;
-#endif
-	return 0;
+	loop->signal_pipe[0] = loop->signal_pipe[1] = -1;
+	loop->timer_fd = os_wake_timer_open();
+	if (loop->timer_fd < 0 && errno != ENOSYS) {
+		int saved = errno;
+		free(loop);
+		errno = saved;
+		return NULL;
+	}
+	return loop;
 }
 
 void eloop_free(struct eloop *loop)
 {
+	if (!loop)
+		return;
+	if (loop->signal_pipe[1] >= 0 &&
+	    signal_write_fd == loop->signal_pipe[1])
+		signal_write_fd = -1; /* handlers stay, and note only */
+	if (loop->signal_pipe[0] >= 0) {
+		close(loop->signal_pipe[0]);
+		close(loop->signal_pipe[1]);
+	}
 	if (loop->timer_fd >= 0)
 		close(loop->timer_fd);
-	loop->timer_fd = -1;
-	loop->timers = NULL;
-	loop->watch_count = 0;
+	free(loop);
 }
 
-static struct eloop_watch *find_watch(struct eloop *loop, int fd)
+static struct watch *find_watch(struct eloop *loop, int fd)
 {
 	size_t i;
 
@@ -55,10 +102,10 @@ static struct eloop_watch *find_watch(struct eloop *loop, int fd)
 int eloop_watch(struct eloop *loop, int fd, short events, eloop_ready_fn ready,
 		void *context)
 {
-	struct eloop_watch *w = find_watch(loop, fd);
+	struct watch *w = find_watch(loop, fd);
 
 	if (!w) {
-		if (loop->watch_count == ELOOP_WATCH_MAX) {
+		if (loop->watch_count == WATCH_MAX) {
 			errno = EMFILE;
 			return -1;
 		}
@@ -73,7 +120,7 @@ int eloop_watch(struct eloop *loop, int fd, short events, eloop_ready_fn ready,
 
 void eloop_unwatch(struct eloop *loop, int fd)
 {
-	struct eloop_watch *w = find_watch(loop, fd);
+	struct watch *w = find_watch(loop, fd);
 
 	if (!w)
 		return;
@@ -131,27 +178,126 @@ int64_t eloop_next_timer_ms(const struct eloop *loop)
 	return next;
 }
 
-/* Sets the timerfd to next unless it already is. Returns the poll timeout:
- * -1 (the timerfd wakes us), or milliseconds where there is no timerfd. */
+/* --- signals --- */
+
+static void on_signal(int number)
+{
+	int saved = errno;
+	int fd = signal_write_fd;
+	char byte = 0;
+
+	if (number > 0 && number < SIGNAL_NUMBERS)
+		caught[number] = 1;
+	if (fd >= 0 && write(fd, &byte, 1) < 0) {
+		/* the pipe is full: the loop will wake for earlier bytes */
+	}
+	errno = saved;
+}
+
+static int set_flags(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* The signals come in: note which, and call back in the order they were
+ * registered. */
+static void on_signal_pipe(void *context, int fd, short revents)
+{
+	struct eloop *loop = context;
+	char drain[64];
+	size_t i;
+
+	(void)revents;
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	for (i = 0; i < loop->signal_count; i++) {
+		struct signal_callback *s = &loop->signals[i];
+		if (!caught[s->number])
+			continue;
+		caught[s->number] = 0;
+		s->fire(s->context);
+	}
+}
+
+static int open_signal_pipe(struct eloop *loop)
+{
+	if (loop->signal_pipe[0] >= 0)
+		return 0;
+	if (pipe(loop->signal_pipe) < 0)
+		return -1;
+	if (set_flags(loop->signal_pipe[0]) < 0 ||
+	    set_flags(loop->signal_pipe[1]) < 0 ||
+	    eloop_watch(loop, loop->signal_pipe[0], POLLIN, on_signal_pipe,
+			loop) < 0) {
+		int saved = errno;
+		close(loop->signal_pipe[0]);
+		close(loop->signal_pipe[1]);
+		loop->signal_pipe[0] = loop->signal_pipe[1] = -1;
+		errno = saved;
+		return -1;
+	}
+	signal_write_fd = loop->signal_pipe[1];
+	return 0;
+}
+
+int eloop_signal(struct eloop *loop, int number, eloop_fire_fn fire,
+		 void *context)
+{
+	struct sigaction action;
+	size_t i;
+
+	if (number <= 0 || number >= SIGNAL_NUMBERS ||
+	    loop->signal_count == SIGNAL_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (open_signal_pipe(loop) < 0)
+		return -1;
+	loop->signals[loop->signal_count++] =
+		(struct signal_callback){ number, fire, context };
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	/* the loop's signals wait while one handler runs */
+	sigemptyset(&action.sa_mask);
+	for (i = 0; i < loop->signal_count; i++)
+		sigaddset(&action.sa_mask, loop->signals[i].number);
+	/* interrupted writes and reads go on; poll() still wakes up */
+	action.sa_flags = SA_RESTART;
+	caught[number] = 0;
+	return sigaction(number, &action, NULL);
+}
+
+void eloop_on_wake(struct eloop *loop, eloop_fire_fn fire, void *context)
+{
+	loop->on_wake = fire;
+	loop->wake_context = context;
+}
+
+void eloop_before_sleep(struct eloop *loop, eloop_fire_fn before, void *context)
+{
+	loop->before_sleep = before;
+	loop->sleep_context = context;
+}
+
+/* --- turning --- */
+
+/* Sets the wake timer to next unless it already is. Returns the poll
+ * timeout: -1 (the wake timer wakes us), or milliseconds where there is
+ * none. */
 static int arm(struct eloop *loop, int64_t next, int64_t now)
 {
-#ifdef __linux__
 	if (loop->timer_fd >= 0) {
-		struct itimerspec value;
 		if (next == loop->armed_for_ms)
 			return -1;
-		memset(&value, 0, sizeof(value));
-		if (next != INT64_MAX) {
-			value.it_value.tv_sec = (time_t)(next / 1000);
-			value.it_value.tv_nsec = (long)(next % 1000) * 1000000;
-		}
-		if (timerfd_settime(loop->timer_fd, TFD_TIMER_ABSTIME, &value,
-				    NULL) == 0) {
+		if (os_wake_timer_set(loop->timer_fd, next) == 0) {
 			loop->armed_for_ms = next;
 			return -1;
 		}
 	}
-#endif
 	if (next == INT64_MAX)
 		return -1;
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
@@ -187,7 +333,7 @@ static void dispatch(struct eloop *loop, const struct pollfd *fds, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct eloop_watch *w;
+		struct watch *w;
 		if (!fds[i].revents || fds[i].fd == loop->timer_fd)
 			continue;
 		/* a callback may have unwatched a later descriptor */
@@ -204,13 +350,13 @@ static void dispatch(struct eloop *loop, const struct pollfd *fds, size_t n)
 
 int eloop_turn(struct eloop *loop)
 {
-	struct pollfd fds[ELOOP_WATCH_MAX + 1];
+	struct pollfd fds[WATCH_MAX + 1];
 	int64_t now, next;
 	size_t i, n = 0;
 	int timeout;
 
-	if (loop->before_poll)
-		loop->before_poll(loop->before_poll_context);
+	if (loop->before_sleep)
+		loop->before_sleep(loop->sleep_context);
 	now = clock_now_ms();
 	next = eloop_next_timer_ms(loop);
 	timeout = next <= now ? 0 : arm(loop, next, now);
@@ -229,14 +375,41 @@ int eloop_turn(struct eloop *loop)
 	if (loop->on_wake)
 		loop->on_wake(loop->wake_context);
 	if (loop->timer_fd >= 0 && fds[n - 1].revents) {
-		uint64_t expirations;
-		if (read(loop->timer_fd, &expirations, sizeof(expirations)) <
-		    0) {
-			/* EAGAIN: already consumed; the timers decide */
-		}
+		os_wake_timer_clear(loop->timer_fd);
 		loop->armed_for_ms = INT64_MAX; /* it fired: set it anew */
 	}
 	dispatch(loop, fds, loop->timer_fd >= 0 ? n - 1 : n);
 	run_due_timers(loop);
 	return 0;
+}
+
+static void on_deadline(void *context)
+{
+	bool *passed = context;
+
+	*passed = true;
+}
+
+int eloop_run_until(struct eloop *loop, eloop_done_fn done, void *context,
+		    int64_t deadline_ms)
+{
+	struct eloop_timer deadline;
+	bool passed = false;
+	int status = 0;
+
+	eloop_timer_init(&deadline, on_deadline, &passed);
+	if (deadline_ms != ELOOP_FOREVER)
+		eloop_timer_at(loop, &deadline, deadline_ms);
+	while (!done(context)) {
+		if (passed) {
+			status = 1;
+			break;
+		}
+		if (eloop_turn(loop) < 0) {
+			status = -1;
+			break;
+		}
+	}
+	eloop_timer_stop(loop, &deadline);
+	return status;
 }

@@ -1,8 +1,10 @@
-/* eloop.h - the one event loop: every descriptor natpmp waits on and every
- * timer, nothing blocking anywhere else. Timers are absolute times on
- * clock_now_ms() (CLOCK_BOOTTIME), kept by one timerfd, so the loop sleeps
- * in the kernel until the earliest of them and wakes at once after a
- * suspend that outlived it. */
+/* eloop.h - the one event loop: every descriptor natpmp waits on, every
+ * timer and every signal it acts on; nothing blocks anywhere else. Timers
+ * are absolute times on clock_now_ms() (CLOCK_BOOTTIME), kept by one wake
+ * timer of the OS seam, so the loop sleeps in the kernel until the
+ * earliest of them and wakes at once after a suspend that outlived it.
+ * The loop's insides are its own; callers watch, arm, register signals
+ * and run it until what they wait for holds. */
 #ifndef NATPMP_ELOOP_H
 #define NATPMP_ELOOP_H
 
@@ -10,10 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELOOP_WATCH_MAX 16
+struct eloop;
 
 typedef void (*eloop_ready_fn)(void *context, int fd, short revents);
 typedef void (*eloop_fire_fn)(void *context);
+typedef bool (*eloop_done_fn)(void *context);
 
 /* A timer belongs to its owner (a field of its struct), which arms and
  * stops it; the loop only links it while armed. */
@@ -26,31 +29,8 @@ struct eloop_timer {
 	struct eloop_timer *next;
 };
 
-struct eloop_watch {
-	int fd;
-	short events;
-	eloop_ready_fn ready;
-	void *context;
-};
-
-struct eloop {
-	int timer_fd;	      /* -1 where there is no timerfd */
-	int64_t armed_for_ms; /* what timer_fd is set to; INT64_MAX: nothing */
-	struct eloop_timer *timers;
-	struct eloop_watch watches[ELOOP_WATCH_MAX];
-	size_t watch_count;
-	/* called on every wake-up before anything is dispatched, e.g. to
-	 * notice that the system was suspended */
-	eloop_fire_fn on_wake;
-	void *wake_context;
-	/* called before every sleep, e.g. to watch for what callbacks
-	 * queued */
-	eloop_fire_fn before_poll;
-	void *before_poll_context;
-};
-
-/* Returns 0, or -1 with errno set. */
-int eloop_init(struct eloop *loop);
+/* Returns a new loop, or NULL with errno. */
+struct eloop *eloop_new(void);
 void eloop_free(struct eloop *loop);
 
 /* Calls ready when fd has any of events (POLLIN...), or an error or hang-up
@@ -69,9 +49,33 @@ void eloop_timer_stop(struct eloop *loop, struct eloop_timer *timer);
 /* The earliest armed timer's time, or INT64_MAX. */
 int64_t eloop_next_timer_ms(const struct eloop *loop);
 
-/* Sleeps until a timer is due or a descriptor is ready, then runs the due
- * timers and the ready descriptors' callbacks. Returns 0, or -1 with errno
- * on a system error (not EINTR). */
+/* From now on, signal number makes the loop call fire at its next turn
+ * (never inside the handler); several arrivals before then are one call.
+ * Calls come in the order the signals were registered. One loop at a time
+ * holds the signals. Returns 0, or -1 with errno. */
+int eloop_signal(struct eloop *loop, int number, eloop_fire_fn fire,
+		 void *context);
+
+/* fire runs on every wake-up before anything is dispatched (to notice
+ * that the system was suspended, say); before runs before every sleep (to
+ * watch for what callbacks queued). */
+void eloop_on_wake(struct eloop *loop, eloop_fire_fn fire, void *context);
+void eloop_before_sleep(struct eloop *loop, eloop_fire_fn before,
+			void *context);
+
+/* Sleeps until a timer is due, a descriptor is ready or a signal came,
+ * then runs the due timers, the ready descriptors' and the signals'
+ * callbacks. Returns 0, or -1 with errno on a system error (not EINTR). */
 int eloop_turn(struct eloop *loop);
+
+/* a deadline that never comes */
+#define ELOOP_FOREVER INT64_MAX
+
+/* Turns the loop until done(context) holds, asked before every turn, or
+ * until deadline_ms (on clock_now_ms()) passes. Returns 0 when done held,
+ * 1 when the deadline came first, -1 with errno when the loop cannot wait
+ * any more. */
+int eloop_run_until(struct eloop *loop, eloop_done_fn done, void *context,
+		    int64_t deadline_ms);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/ip_address.h"
-#include "os/gateway.h"
+#include "os/os.h"
 #include "os/route_probe.h"
 
 /* One message of a datagram; payload points into the datagram. */

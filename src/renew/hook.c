@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -267,13 +266,6 @@ size_t hook_running(const struct hook_runner *runner)
 	return n;
 }
 
-static void pause_briefly(void)
-{
-	struct timespec ten_ms = { .tv_nsec = 10L * 1000 * 1000 };
-
-	nanosleep(&ten_ms, NULL);
-}
-
 static void signal_all(struct hook_runner *runner, int number)
 {
 	size_t i;
@@ -283,39 +275,38 @@ static void signal_all(struct hook_runner *runner, int number)
 			kill(-runner->lanes[i].running, number);
 }
 
+/* Reaps what ended (the loop wakes for each SIGCHLD); true once none
+ * runs. */
+static bool all_ended(void *context)
+{
+	struct hook_runner *runner = context;
+	size_t i;
+
+	for (i = 0; i < runner->lane_count; i++)
+		reap_lane(&runner->lanes[i]);
+	return hook_running(runner) == 0;
+}
+
 void hook_end_all(struct hook_runner *runner, int64_t grace_ms)
 {
-	int64_t give_up = clock_now_ms() + grace_ms;
 	size_t i;
 
 	for (i = 0; i < runner->lane_count; i++) {
-		runner->lanes[i].waiting = false;
-		if (runner->lanes[i].running) {
-			runner->lanes[i].terminated = true;
-			diag_verbose(
-				"ending the hook for %s %u/%s",
-				runner->lanes[i].current.event,
-				(unsigned)runner->lanes[i]
-					.current.internal_port,
-				transport_name(
-					runner->lanes[i].current.transport));
+		struct hook_lane *lane = &runner->lanes[i];
+		lane->waiting = false;
+		if (lane->running) {
+			lane->terminated = true;
+			diag_verbose("ending the hook for %s %u/%s",
+				     lane->current.event,
+				     (unsigned)lane->current.internal_port,
+				     transport_name(lane->current.transport));
 		}
 	}
 	signal_all(runner, SIGTERM);
-	for (;;) {
-		for (i = 0; i < runner->lane_count; i++)
-			reap_lane(&runner->lanes[i]);
-		if (!hook_running(runner))
-			return;
-		if (clock_now_ms() >= give_up)
-			break;
-		pause_briefly();
-	}
+	if (eloop_run_until(runner->loop, all_ended, runner,
+			    clock_now_ms() + grace_ms) != 1)
+		return;
 	signal_all(runner, SIGKILL);
-	give_up = clock_now_ms() + grace_ms;
-	while (hook_running(runner) && clock_now_ms() < give_up) {
-		for (i = 0; i < runner->lane_count; i++)
-			reap_lane(&runner->lanes[i]);
-		pause_briefly();
-	}
+	eloop_run_until(runner->loop, all_ended, runner,
+			clock_now_ms() + grace_ms);
 }

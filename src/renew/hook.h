@@ -78,7 +78,9 @@ void hook_reap(struct hook_runner *runner);
 size_t hook_running(const struct hook_runner *runner);
 
 /* At exit: forgets waiting events, ends every running hook's process
- * group with TERM, and with KILL after grace_ms, and reaps them. */
+ * group with TERM, and with KILL after grace_ms, and reaps them, turning
+ * the loop meanwhile (SIGCHLD must be registered on it) for at most twice
+ * grace_ms. */
 void hook_end_all(struct hook_runner *runner, int64_t grace_ms);
 
 #endif

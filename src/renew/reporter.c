@@ -187,3 +187,67 @@ bool reporter_output_gone(const struct reporter *r)
 	return r->output.failed && (r->output.error_number == EPIPE ||
 				    r->output.error_number == ECONNRESET);
 }
+
+/* --- SIGUSR1: the state, on stderr --- */
+
+void reporter_dump_gateway(const struct client *client, const char *interface,
+			   const struct ip_address *external_address)
+{
+	const struct exchange *ex = &client->exchange;
+	char address[IP_ADDRESS_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE];
+
+	diag_error(
+		"state: gateway %s (%s, interface %s, source %s), external address %s, epoch %lu",
+		ex->gateway_text, protocol_name(client->protocol->id),
+		interface,
+		ip_address_format(&ex->local.address, source, sizeof(source)),
+		ip_address_format(external_address, address, sizeof(address)),
+		(unsigned long)client->epoch.sssoe);
+}
+
+void reporter_dump_no_gateway(const char *why)
+{
+	diag_error("state: no gateway (%s)", why);
+}
+
+void reporter_dump_mapping(const struct mapping *m, int64_t now_ms)
+{
+	const char *transport = transport_name(m->transport);
+	long long next = (long long)((m->due_ms - now_ms + 999) / 1000);
+
+	if (next < 0)
+		next = 0;
+	if (m->established)
+		diag_error(
+			"state: %s %u: external port %u, lifetime %lus, expires in %llds, renewal in %llds",
+			transport, (unsigned)m->internal_port,
+			(unsigned)m->external_port, (unsigned long)m->lifetime,
+			(long long)((m->expires_at_ms - now_ms) / 1000), next);
+	else
+		diag_error(
+			"state: %s %u: not mapped, %u failed attempts, next attempt in %llds",
+			transport, (unsigned)m->internal_port, m->failures,
+			next);
+}
+
+void reporter_dump_waiting(const struct client *client, int64_t now_ms)
+{
+	const struct exchange *ex = &client->exchange;
+
+	diag_error(
+		"state: waiting for the reply to the %s: attempt %d, %llds waited",
+		ex->label, ex->sends,
+		(long long)((now_ms - ex->started_ms) / 1000));
+}
+
+/* --- hooks --- */
+
+void reporter_reap_hooks(struct reporter *r)
+{
+	hook_reap(&r->hooks);
+}
+
+void reporter_end_hooks(struct reporter *r, int64_t grace_ms)
+{
+	hook_end_all(&r->hooks, grace_ms);
+}

@@ -68,6 +68,19 @@ void reporter_ready(struct reporter *r);
 /* Sends the STATUS= that waits for its time now (on the way out). */
 void reporter_status_flush(struct reporter *r);
 
+/* SIGUSR1: a family's gateway (or why it has none), each mapping, and
+ * the request that waits, a line each on stderr. */
+void reporter_dump_gateway(const struct client *client, const char *interface,
+			   const struct ip_address *external_address);
+void reporter_dump_no_gateway(const char *why);
+void reporter_dump_mapping(const struct mapping *m, int64_t now_ms);
+void reporter_dump_waiting(const struct client *client, int64_t now_ms);
+
+/* The hooks are the reporter's: children that ended are collected (at
+ * SIGCHLD), and all are ended on the way out (hook_end_all). */
+void reporter_reap_hooks(struct reporter *r);
+void reporter_end_hooks(struct reporter *r, int64_t grace_ms);
+
 /* stdout can no longer be written because its reader went away. */
 bool reporter_output_gone(const struct reporter *r);
 

@@ -4,17 +4,15 @@
 #include "renew/supervisor.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/diag.h"
-#include "engine/session.h"
+#include "engine/policy.h"
 #include "renew/scheduler.h"
 
 static void check(struct supervisor *s);
@@ -105,23 +103,6 @@ static void no_gateway(struct supervisor *s, struct result *failure)
 		s->events->lost(s->context, failure);
 }
 
-static bool interface_running(const char *name)
-{
-	struct ifreq request;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool running = true; /* when unsure, try */
-
-	if (fd < 0)
-		return true;
-	memset(&request, 0, sizeof(request));
-	snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFFLAGS, &request) == 0)
-		running = (request.ifr_flags & IFF_UP) &&
-			  (request.ifr_flags & IFF_RUNNING);
-	close(fd);
-	return running;
-}
-
 static bool same_way(const struct supervisor *s, const struct ip_endpoint *to,
 		     const struct gateway_route *route,
 		     const struct ip_address *source)
@@ -156,7 +137,7 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 
 	disconnect(s);
 	protocol =
-		session_protocol(s->options, s->family, s->ledger, to, &follow);
+		policy_protocol(s->options, s->family, s->ledger, to, &follow);
 	if (client_open(&s->client, s->loop, protocol, follow, to,
 			s->family == AF_INET6 ? source : NULL, &failure) < 0) {
 		no_gateway(s, &failure);
@@ -183,8 +164,7 @@ static void check(struct supervisor *s)
 	bool bounced = false;
 
 	eloop_timer_stop(s->loop, &s->settle_timer);
-	if (session_find_gateway(s->options, s->family, &to, &route, &failure) <
-	    0) {
+	if (policy_gateway(s->options, s->family, &to, &route, &failure) < 0) {
 		no_gateway(s, &failure);
 		return;
 	}
@@ -204,7 +184,8 @@ static void check(struct supervisor *s)
 	}
 	if (s->link_went_down) {
 		/* wait for the link to come back: the news will say so */
-		if (route.interface && !interface_running(route.interface_name))
+		if (route.interface &&
+		    !os_interface_running(route.interface_name))
 			return;
 		s->link_went_down = false;
 		bounced = true;

@@ -11,7 +11,7 @@
 #include "engine/client.h"
 #include "engine/eloop.h"
 #include "engine/options.h"
-#include "os/gateway.h"
+#include "os/os.h"
 #include "proto/announce.h"
 #include "state/ledger.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "core/ip_address.h"
-#include "os/gateway.h"
+#include "os/os.h"
 
 /* the watch gives up after this long, so a forgotten one ends by itself */
 #define WATCH_LIMIT_MS 30000

@@ -1,15 +1,22 @@
-/* gateway.h - where requests go when the user names no gateway: the next
+/* os.h - the seam between natpmp and the operating system: everything
+ * one kernel does differently from another is behind the functions below,
+ * and no other file tests which system it is built for. On Linux they
+ * are provided by route_linux.c (routes and the network watch, over
+ * rtnetlink) and os_linux.c (the rest); elsewhere by os_other.c, which
+ * asks for --gateway and falls back to what POSIX offers.
+ *
+ * Discovery: where requests go when the user names no gateway: the next
  * hop of the route the host's internet traffic takes, policy routing rules
  * honoured; the interface and source address toward a gateway; and a watch
  * on the network so a long-running client notices when any of that
- * changes. One implementation per OS family (gateway_linux.c,
- * gateway_other.c). */
-#ifndef NATPMP_GATEWAY_H
-#define NATPMP_GATEWAY_H
+ * changes. */
+#ifndef NATPMP_OS_H
+#define NATPMP_OS_H
 
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/ip_address.h"
 
@@ -60,5 +67,24 @@ int gateway_watch_open(void);
 /* Reads every queued notification into *news (which it clears first);
  * interface is the index of the interface in use, or 0. */
 void gateway_watch_read(int fd, unsigned interface, struct network_news *news);
+
+/* Whether the interface is up and running (has its carrier); true when
+ * that cannot be told. */
+bool os_interface_running(const char *name);
+
+/* Fills buffer with size bytes from the kernel's random source. Returns
+ * 0, or -1 with errno. */
+int os_random(void *buffer, size_t size);
+
+/* The event loop's clock: a descriptor that becomes readable at an
+ * absolute time on clock_now_ms() (CLOCK_BOOTTIME), so that a sleep that
+ * outlived a deadline wakes the loop at once on resume. Returns the
+ * descriptor, or -1 where there is none (the loop then sleeps in poll's
+ * timeout). */
+int os_wake_timer_open(void);
+/* Arms it for at_ms (INT64_MAX: disarms). Returns 0, or -1 with errno. */
+int os_wake_timer_set(int fd, int64_t at_ms);
+/* Takes the expiry it reports, once readable. */
+void os_wake_timer_clear(int fd);
 
 #endif

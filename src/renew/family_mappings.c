@@ -2,7 +2,7 @@
  * sends what the scheduler says is due, one request at a time; results,
  * expiries, announcements and network changes update the schedule and go
  * to the reporter; PCP nonces and grants go to the state directory. */
-#include "renew/renew_family.h"
+#include "renew/family_mappings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include "core/clock.h"
 #include "core/diag.h"
-#include "engine/session.h"
+#include "engine/policy.h"
 
 /* an in-flight request this many sends in gets resent when the gateway
  * announces itself */
@@ -25,12 +25,12 @@ static const char *const event_names[] = {
 	[MAPPING_LIFETIME_CHANGED] = "changed",
 };
 
-static struct client *gateway_client(struct renew_family *f)
+static struct client *gateway_client(struct family_mappings *f)
 {
 	return f->sup.connected ? &f->sup.client : NULL;
 }
 
-const struct client *renew_family_client(const struct renew_family *f)
+const struct client *family_mappings_client(const struct family_mappings *f)
 {
 	return f->sup.connected ? &f->sup.client : NULL;
 }
@@ -40,18 +40,18 @@ static unsigned random_number(void)
 	return (unsigned)random();
 }
 
-static void changed(struct renew_family *f)
+static void changed(struct family_mappings *f)
 {
 	f->shared->changed(f->shared->context);
 }
 
-void renew_family_pump_soon(struct renew_family *f)
+void family_mappings_pump_soon(struct family_mappings *f)
 {
-	eloop_timer_at(&f->shared->loop, &f->pump_timer, clock_now_ms());
+	eloop_timer_at(f->shared->loop, &f->pump_timer, clock_now_ms());
 }
 
 /* A mapping event, at the gateway in use. */
-static void report(struct renew_family *f, size_t index, const char *event,
+static void report(struct family_mappings *f, size_t index, const char *event,
 		   bool run_hook)
 {
 	const struct client *c = gateway_client(f);
@@ -66,7 +66,7 @@ static void report(struct renew_family *f, size_t index, const char *event,
 			 f->first_lane + index, event, run_hook, &place);
 }
 
-void renew_family_expire(struct renew_family *f)
+void family_mappings_expire(struct family_mappings *f)
 {
 	size_t index;
 
@@ -80,7 +80,7 @@ void renew_family_expire(struct renew_family *f)
 
 /* The mapping as the ledger knows it: at this gateway, for this host or
  * the --for one. */
-static void ledger_key_of(const struct renew_family *f, size_t index,
+static void ledger_key_of(const struct family_mappings *f, size_t index,
 			  struct ledger_key *key)
 {
 	const struct options *options = f->shared->options;
@@ -96,7 +96,7 @@ static void ledger_key_of(const struct renew_family *f, size_t index,
 
 void renew_shared_save_state(struct renew_shared *shared)
 {
-	eloop_timer_stop(&shared->loop, &shared->save_timer);
+	eloop_timer_stop(shared->loop, &shared->save_timer);
 	ledger_save(&shared->ledger);
 	shared->saved_at_ms = clock_now_ms();
 }
@@ -107,12 +107,13 @@ void renew_shared_save_state(struct renew_shared *shared)
 static void save_soon(struct renew_shared *shared)
 {
 	if (ledger_unsaved(&shared->ledger) && !shared->save_timer.armed)
-		eloop_timer_at(&shared->loop, &shared->save_timer,
+		eloop_timer_at(shared->loop, &shared->save_timer,
 			       shared->saved_at_ms +
 				       RENEW_STATE_SAVE_INTERVAL_MS);
 }
 
-static void remember_mapping(struct renew_family *f, size_t index, bool forget)
+static void remember_mapping(struct family_mappings *f, size_t index,
+			     bool forget)
 {
 	const struct mapping *m = &f->mappings[index];
 	struct ledger_key key;
@@ -125,7 +126,7 @@ static void remember_mapping(struct renew_family *f, size_t index, bool forget)
 	save_soon(f->shared);
 }
 
-static void remember_protocol(struct renew_family *f, enum protocol_id via)
+static void remember_protocol(struct family_mappings *f, enum protocol_id via)
 {
 	ledger_heard(&f->shared->ledger, &f->sup.client.exchange.gateway, via,
 		     f->sup.client.follow_gateway);
@@ -134,7 +135,7 @@ static void remember_protocol(struct renew_family *f, enum protocol_id via)
 
 /* A loop restarted keeps its mappings' nonces: those the ledger knows for
  * this gateway. */
-static void adopt_nonces(struct renew_family *f)
+static void adopt_nonces(struct family_mappings *f)
 {
 	struct ledger_key key;
 	size_t i;
@@ -147,7 +148,7 @@ static void adopt_nonces(struct renew_family *f)
 
 /* --- what the gateway tells us --- */
 
-static void gateway_was_reset(struct renew_family *f, int64_t now)
+static void gateway_was_reset(struct family_mappings *f, int64_t now)
 {
 	f->sup.client.gateway_reset = false;
 	reporter_gateway(&f->shared->rep, "gateway-reset", gateway_client(f),
@@ -155,7 +156,7 @@ static void gateway_was_reset(struct renew_family *f, int64_t now)
 	scheduler_gateway_reset(&f->sched, now, random_number);
 }
 
-static void learned_address(struct renew_family *f,
+static void learned_address(struct family_mappings *f,
 			    const struct ip_address *address)
 {
 	struct result r;
@@ -180,7 +181,7 @@ static void learned_address(struct renew_family *f,
 			report(f, i, "changed", true);
 }
 
-static int64_t renewal_spread_ms(const struct renew_family *f,
+static int64_t renewal_spread_ms(const struct family_mappings *f,
 				 uint32_t lifetime)
 {
 	return f->sup.client.protocol->renewal_spread_ms(lifetime,
@@ -189,7 +190,7 @@ static int64_t renewal_spread_ms(const struct renew_family *f,
 
 /* A grant for mapping index, answered or (unsolicited is true) told
  * unasked; the news that nothing changed is not told twice. */
-static void apply_grant(struct renew_family *f, size_t index,
+static void apply_grant(struct family_mappings *f, size_t index,
 			const struct result *r, int64_t now, bool unsolicited)
 {
 	enum mapping_event event;
@@ -209,7 +210,8 @@ static void apply_grant(struct renew_family *f, size_t index,
 	}
 }
 
-static void took_mapping(struct renew_family *f, struct result *r, int64_t now)
+static void took_mapping(struct family_mappings *f, struct result *r,
+			 int64_t now)
 {
 	size_t index = f->action.index;
 
@@ -222,7 +224,8 @@ static void took_mapping(struct renew_family *f, struct result *r, int64_t now)
 	apply_grant(f, index, r, now, false);
 }
 
-static void took_address(struct renew_family *f, struct result *r, int64_t now)
+static void took_address(struct family_mappings *f, struct result *r,
+			 int64_t now)
 {
 	if (r->failure != FAILURE_NONE) {
 		scheduler_address_failed(&f->sched, now);
@@ -235,13 +238,13 @@ static void took_address(struct renew_family *f, struct result *r, int64_t now)
 }
 
 /* The request that creates or renews mapping index. */
-static void mapping_request(const struct renew_family *f, size_t index,
+static void mapping_request(const struct family_mappings *f, size_t index,
 			    struct request *request)
 {
 	const struct mapping *m = &f->mappings[index];
 
-	session_request(f->shared->options, REQUEST_MAP, m->transport,
-			m->internal_port, m->suggested_port, request);
+	policy_request(f->shared->options, REQUEST_MAP, m->transport,
+		       m->internal_port, m->suggested_port, request);
 	request->lifetime = m->requested_lifetime;
 	memcpy(request->nonce, m->nonce, sizeof(request->nonce));
 }
@@ -253,7 +256,7 @@ static void mapping_request(const struct renew_family *f, size_t index,
 static bool on_stray(void *context, const uint8_t *datagram, size_t length,
 		     char *note, size_t note_size)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 	int64_t now = clock_now_ms();
 	size_t i;
 
@@ -277,7 +280,7 @@ static bool on_stray(void *context, const uint8_t *datagram, size_t length,
 			 scheduler_ended(&f->sched, i, now))
 			report(f, i, "lost", true);
 		changed(f);
-		renew_family_pump_soon(f);
+		family_mappings_pump_soon(f);
 		return true;
 	}
 	return false;
@@ -285,11 +288,11 @@ static bool on_stray(void *context, const uint8_t *datagram, size_t length,
 
 static void on_result(void *context, struct result *r)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 	int64_t now = clock_now_ms();
 
 	f->in_flight = false;
-	renew_family_expire(f);
+	family_mappings_expire(f);
 	if (f->sup.client.gateway_reset)
 		gateway_was_reset(f, now);
 	remember_protocol(f, r->via);
@@ -304,12 +307,12 @@ static void on_result(void *context, struct result *r)
 	      f->sup.client.exchange.deadline_reached))
 		supervisor_check_soon(&f->sup);
 	changed(f);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
 static void on_announced(void *context, const struct announcement *a)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 	struct exchange *ex = &f->sup.client.exchange;
 	int64_t now = clock_now_ms();
 	bool reset;
@@ -331,12 +334,12 @@ static void on_announced(void *context, const struct announcement *a)
 	if (ip_address_is_set(&a->external_address))
 		learned_address(f, &a->external_address);
 	changed(f);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
 /* The mappings made at another gateway, or for another address of this
  * host, forward nothing to us now: they are lost, where they were. */
-static void lose_everything(struct renew_family *f)
+static void lose_everything(struct family_mappings *f)
 {
 	struct mapping_place place = { .gateway = &f->last_gateway,
 				       .via = f->last_via };
@@ -357,14 +360,14 @@ static void on_status_timer(void *context)
 /* from inside the exchange: tell the others from the loop, later */
 static void on_waiting_changed(void *context)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 
-	eloop_timer_at(&f->shared->loop, &f->status_timer, clock_now_ms());
+	eloop_timer_at(f->shared->loop, &f->status_timer, clock_now_ms());
 }
 
 static void on_connected(void *context, enum network_change change)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 
 	f->in_flight = false; /* the old client went with the old gateway */
 	if (change != NETWORK_FIRST) {
@@ -387,12 +390,12 @@ static void on_connected(void *context, enum network_change change)
 	f->last_gateway = f->sup.client.exchange.gateway;
 	f->last_via = f->sup.client.protocol->id;
 	changed(f);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
 static void on_lost(void *context, const struct result *failure)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 	struct result copy;
 
 	f->in_flight = false;
@@ -401,7 +404,7 @@ static void on_lost(void *context, const struct result *failure)
 		reporter_failure(&f->shared->rep, &copy);
 	}
 	changed(f);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
 static const struct supervisor_events supervisor_events = {
@@ -412,7 +415,7 @@ static const struct supervisor_events supervisor_events = {
 
 /* --- the pump: one request at a time --- */
 
-static void request_for(struct renew_family *f, struct request *request)
+static void request_for(struct family_mappings *f, struct request *request)
 {
 	if (f->action.kind == ACTION_ADDRESS) {
 		memset(request, 0, sizeof(*request));
@@ -423,25 +426,25 @@ static void request_for(struct renew_family *f, struct request *request)
 	mapping_request(f, f->action.index, request);
 }
 
-static void arm_wake(struct renew_family *f)
+static void arm_wake(struct family_mappings *f)
 {
 	bool sending =
 		!f->shared->stopping && f->sup.connected && !f->in_flight;
 	int64_t next = scheduler_wake_ms(&f->sched, sending);
 
 	if (next == INT64_MAX)
-		eloop_timer_stop(&f->shared->loop, &f->wake_timer);
+		eloop_timer_stop(f->shared->loop, &f->wake_timer);
 	else
-		eloop_timer_at(&f->shared->loop, &f->wake_timer, next);
+		eloop_timer_at(f->shared->loop, &f->wake_timer, next);
 }
 
 static void pump(void *context)
 {
-	struct renew_family *f = context;
+	struct family_mappings *f = context;
 	int64_t now = clock_now_ms();
 	struct request request;
 
-	renew_family_expire(f);
+	family_mappings_expire(f);
 	if (!f->shared->stopping && f->sup.connected && !f->in_flight) {
 		f->action = scheduler_next(&f->sched, now,
 					   f->shared->options->timeout_ms);
@@ -456,117 +459,62 @@ static void pump(void *context)
 	arm_wake(f);
 }
 
-void renew_family_renew_now(struct renew_family *f)
+void family_mappings_renew_now(struct family_mappings *f)
 {
 	scheduler_renew_all(&f->sched, clock_now_ms(), false);
 	if (f->sup.connected)
 		exchange_kick(&f->sup.client.exchange);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
-void renew_family_resumed(struct renew_family *f)
+void family_mappings_resumed(struct family_mappings *f)
 {
 	if (f->in_flight)
 		client_cancel(&f->sup.client);
 	f->in_flight = false;
 	scheduler_renew_all(&f->sched, clock_now_ms(), false);
 	supervisor_check_soon(&f->sup);
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 }
 
-size_t renew_family_established(const struct renew_family *f)
+size_t family_mappings_established(const struct family_mappings *f)
 {
 	return scheduler_established(&f->sched);
 }
 
-bool renew_family_all_tried(const struct renew_family *f)
+bool family_mappings_all_tried(const struct family_mappings *f)
 {
 	return scheduler_all_tried(&f->sched);
 }
 
 /* --- SIGUSR1 --- */
 
-static void print_mapping_state(const struct mapping *m, int64_t now)
+void family_mappings_print_state(struct family_mappings *f)
 {
-	const char *protocol = transport_name(m->transport);
-	long long next = (long long)((m->due_ms - now + 999) / 1000);
-
-	if (next < 0)
-		next = 0;
-	if (m->established)
-		diag_error(
-			"state: %s %u: external port %u, lifetime %lus, expires in %llds, renewal in %llds",
-			protocol, (unsigned)m->internal_port,
-			(unsigned)m->external_port, (unsigned long)m->lifetime,
-			(long long)((m->expires_at_ms - now) / 1000), next);
-	else
-		diag_error(
-			"state: %s %u: not mapped, %u failed attempts, next attempt in %llds",
-			protocol, (unsigned)m->internal_port, m->failures,
-			next);
-}
-
-void renew_family_print_state(struct renew_family *f)
-{
-	const struct exchange *ex = &f->sup.client.exchange;
 	int64_t now = clock_now_ms();
-	char address[IP_ADDRESS_TEXT_SIZE];
 	size_t i;
 
-	renew_family_expire(f);
-	ip_address_format(&f->address, address, sizeof(address));
-	if (f->sup.connected) {
-		char source[IP_ADDRESS_TEXT_SIZE];
-		diag_error(
-			"state: gateway %s (%s, interface %s, source %s), external address %s, epoch %lu",
-			ex->gateway_text,
-			protocol_name(f->sup.client.protocol->id),
-			f->sup.route.interface_name,
-			ip_address_format(&ex->local.address, source,
-					  sizeof(source)),
-			address, (unsigned long)f->sup.client.epoch.sssoe);
-	} else {
-		diag_error("state: no gateway (%s)", f->sup.last_failure);
-	}
+	family_mappings_expire(f);
+	if (f->sup.connected)
+		reporter_dump_gateway(&f->sup.client,
+				      f->sup.route.interface_name, &f->address);
+	else
+		reporter_dump_no_gateway(f->sup.last_failure);
 	for (i = 0; i < f->sched.count; i++)
-		print_mapping_state(&f->mappings[i], now);
-	if (f->sup.connected && ex->busy)
-		diag_error(
-			"state: waiting for the reply to the %s: attempt %d, %llds waited",
-			ex->label, ex->sends,
-			(long long)((now - ex->started_ms) / 1000));
+		reporter_dump_mapping(&f->mappings[i], now);
+	if (f->sup.connected && f->sup.client.exchange.busy)
+		reporter_dump_waiting(&f->sup.client, now);
 }
 
 /* --- the way out --- */
 
-static void on_deleted(void *context, struct result *result)
+void family_mappings_give_up(struct family_mappings *f)
 {
-	struct renew_family *f = context;
-
-	(void)result;
-	f->deleting_done = true;
-}
-
-/* Runs one deletion to completion, or until a second stop signal. */
-static bool run_delete(struct renew_family *f, const struct request *request,
-		       int64_t deadline)
-{
-	f->deleting_done = false;
-	client_start(&f->sup.client, request, deadline, PATIENCE_SCHEDULE,
-		     on_deleted, f);
-	/* the deadline ends the exchange; the clock check is a safety net */
-	while (!f->deleting_done && !f->shared->stop_again &&
-	       clock_now_ms() < deadline + 100)
-		if (eloop_turn(&f->shared->loop) < 0)
-			break;
-	if (!f->deleting_done) {
+	if (f->sup.connected && f->sup.client.running)
 		client_cancel(&f->sup.client);
-		return false;
-	}
-	return true;
 }
 
-static bool may_delete(const struct renew_family *f, const struct mapping *m)
+static bool may_delete(const struct family_mappings *f, const struct mapping *m)
 {
 	const char *protocol = transport_name(m->transport);
 
@@ -580,18 +528,19 @@ static bool may_delete(const struct renew_family *f, const struct mapping *m)
 	return false;
 }
 
-static bool delete_one(struct renew_family *f, size_t i, int64_t *deadline)
+static bool delete_one(struct family_mappings *f, size_t i, int64_t *deadline)
 {
 	struct mapping *m = &f->mappings[i];
 	struct request request;
 	struct result r;
 
-	session_request(f->shared->options, REQUEST_DELETE, m->transport,
-			m->internal_port, 0, &request);
+	policy_request(f->shared->options, REQUEST_DELETE, m->transport,
+		       m->internal_port, 0, &request);
 	memcpy(request.nonce, m->nonce, sizeof(request.nonce));
-	if (!run_delete(f, &request, *deadline))
+	/* cut short by a second stop signal, or a loop that cannot wait */
+	if (client_run(&f->sup.client, &request, *deadline, PATIENCE_SCHEDULE,
+		       &r) != 0)
 		return false;
-	r = f->sup.client.result;
 	if (!failure_is_silence(r.failure))
 		*deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
 	if (r.failure != FAILURE_NONE) {
@@ -608,7 +557,7 @@ static bool delete_one(struct renew_family *f, size_t i, int64_t *deadline)
 
 /* The mappings granted, and last the one whose request was cut short (the
  * gateway may have made it; deleting one that does not exist succeeds). */
-static void delete_mappings(struct renew_family *f, bool cut_short,
+static void delete_mappings(struct family_mappings *f, bool cut_short,
 			    size_t cut_index, int64_t *deadline)
 {
 	bool extra = cut_short && !f->mappings[cut_index].established;
@@ -633,7 +582,7 @@ static void delete_mappings(struct renew_family *f, bool cut_short,
 	}
 }
 
-void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
+void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms)
 {
 	bool cut_short = f->in_flight && f->action.kind == ACTION_MAP;
 
@@ -642,9 +591,9 @@ void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
 	if (f->in_flight)
 		client_cancel(&f->sup.client);
 	f->in_flight = false;
-	eloop_timer_stop(&f->shared->loop, &f->pump_timer);
-	eloop_timer_stop(&f->shared->loop, &f->wake_timer);
-	eloop_timer_stop(&f->shared->loop, &f->status_timer);
+	eloop_timer_stop(f->shared->loop, &f->pump_timer);
+	eloop_timer_stop(f->shared->loop, &f->wake_timer);
+	eloop_timer_stop(f->shared->loop, &f->status_timer);
 	/* the last requests go to the gateway as it is now */
 	supervisor_freeze(&f->sup);
 	if (!f->shared->options->keep)
@@ -653,7 +602,7 @@ void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms)
 
 /* --- setting up --- */
 
-static int make_mappings(struct renew_family *f)
+static int make_mappings(struct family_mappings *f)
 {
 	const struct options *options = f->shared->options;
 	int64_t now = clock_now_ms();
@@ -681,8 +630,9 @@ static int make_mappings(struct renew_family *f)
 	return 0;
 }
 
-int renew_family_start(struct renew_family *f, struct renew_shared *shared,
-		       int family, size_t first_lane)
+int family_mappings_start(struct family_mappings *f,
+			  struct renew_shared *shared, int family,
+			  size_t first_lane)
 {
 	memset(f, 0, sizeof(*f));
 	f->shared = shared;
@@ -693,14 +643,14 @@ int renew_family_start(struct renew_family *f, struct renew_shared *shared,
 	eloop_timer_init(&f->status_timer, on_status_timer, f);
 	if (make_mappings(f) < 0)
 		return -1;
-	if (supervisor_start(&f->sup, &shared->loop, shared->options, family,
+	if (supervisor_start(&f->sup, shared->loop, shared->options, family,
 			     &shared->ledger, &supervisor_events, f) < 0)
 		return -1;
-	renew_family_pump_soon(f);
+	family_mappings_pump_soon(f);
 	return 0;
 }
 
-void renew_family_free(struct renew_family *f)
+void family_mappings_free(struct family_mappings *f)
 {
 	supervisor_stop(&f->sup);
 	free(f->mappings);

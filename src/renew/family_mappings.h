@@ -2,8 +2,8 @@
  * gateway: the supervisor that holds the gateway, the scheduler that says
  * what to send, and the pump that sends it, one request at a time, on the
  * event loop all families share. */
-#ifndef NATPMP_RENEW_FAMILY_H
-#define NATPMP_RENEW_FAMILY_H
+#ifndef NATPMP_FAMILY_MAPPINGS_H
+#define NATPMP_FAMILY_MAPPINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +22,7 @@
 /* What the families share. */
 struct renew_shared {
 	const struct options *options;
-	struct eloop loop;
+	struct eloop *loop;
 	struct reporter rep;
 	struct ledger ledger;	       /* what is kept between runs */
 	struct eloop_timer save_timer; /* when to write them */
@@ -34,7 +34,7 @@ struct renew_shared {
 	void *context;
 };
 
-struct renew_family {
+struct family_mappings {
 	struct renew_shared *shared;
 	int family;	   /* AF_INET or AF_INET6 */
 	size_t first_lane; /* its mappings' hook lanes start here */
@@ -49,7 +49,6 @@ struct renew_family {
 	enum protocol_id last_via;
 	bool in_flight;
 	struct action action;
-	bool deleting_done;
 };
 
 /* Writes the state changes not yet written: at save_timer, and on the way
@@ -58,20 +57,21 @@ void renew_shared_save_state(struct renew_shared *shared);
 
 /* Makes the family's mappings from the command line's specs and starts
  * its supervisor. Returns 0, or -1 with errno. */
-int renew_family_start(struct renew_family *f, struct renew_shared *shared,
-		       int family, size_t first_lane);
-void renew_family_free(struct renew_family *f);
+int family_mappings_start(struct family_mappings *f,
+			  struct renew_shared *shared, int family,
+			  size_t first_lane);
+void family_mappings_free(struct family_mappings *f);
 
 /* Sends what is due, soon (from the loop, never from a caller's stack). */
-void renew_family_pump_soon(struct renew_family *f);
+void family_mappings_pump_soon(struct family_mappings *f);
 /* SIGHUP: renew everything now, resend what waits. */
-void renew_family_renew_now(struct renew_family *f);
+void family_mappings_renew_now(struct family_mappings *f);
 /* After a suspend: the request in flight timed out only in our sleep. */
-void renew_family_resumed(struct renew_family *f);
+void family_mappings_resumed(struct family_mappings *f);
 /* Reports the mappings whose grant ran out by now. */
-void renew_family_expire(struct renew_family *f);
+void family_mappings_expire(struct family_mappings *f);
 /* SIGUSR1. */
-void renew_family_print_state(struct renew_family *f);
+void family_mappings_print_state(struct family_mappings *f);
 /* On the way out, how long the gateway may leave a deletion unanswered:
  * each answer gives the next deletions this long again, so a silent
  * gateway costs this much and a range of ports is deleted to the end. */
@@ -80,11 +80,13 @@ void renew_family_print_state(struct renew_family *f);
 /* The way out: stop sending, freeze the gateway, delete the mappings
  * (unless --keep) by *deadline_ms, which each answer moves to
  * RENEW_DELETE_PATIENCE_MS from then; families share it. */
-void renew_family_shut_down(struct renew_family *f, int64_t *deadline_ms);
+void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms);
+/* A second stop signal: the deletion in flight is given up. */
+void family_mappings_give_up(struct family_mappings *f);
 
-size_t renew_family_established(const struct renew_family *f);
-bool renew_family_all_tried(const struct renew_family *f);
+size_t family_mappings_established(const struct family_mappings *f);
+bool family_mappings_all_tried(const struct family_mappings *f);
 /* Its client, or NULL while it has no gateway. */
-const struct client *renew_family_client(const struct renew_family *f);
+const struct client *family_mappings_client(const struct family_mappings *f);
 
 #endif

@@ -1,7 +1,7 @@
-/* gateway_linux.c - gateway discovery through rtnetlink: the kernel itself
+/* route_linux.c - gateway discovery through rtnetlink: the kernel itself
  * names the route it gives internet traffic, asked for a destination that
  * no narrower route or rule can catch; and a watch on the network. */
-#include "os/gateway.h"
+#include "os/os.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "os/route_netlink.h"
@@ -58,10 +57,6 @@ static int fail(struct netlink *nl, const char *format, ...)
 
 static int netlink_open(struct netlink *nl, char *error, size_t size)
 {
-	/* the kernel answers at once: this only keeps a kernel bug from
-	 * hanging natpmp */
-	struct timeval patience = { .tv_sec = 2 };
-
 	nl->sequence = 0;
 	nl->interrupted = false;
 	nl->error = error;
@@ -70,8 +65,6 @@ static int netlink_open(struct netlink *nl, char *error, size_t size)
 	if (nl->fd < 0)
 		return fail(nl, "cannot ask the kernel for routes: %s",
 			    strerror(errno));
-	setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &patience,
-		   sizeof(patience));
 	return 0;
 }
 
@@ -87,8 +80,14 @@ static int receive_answer(struct netlink *nl, uint32_t sequence, bool dump,
 	struct netlink_message message;
 	size_t offset = 0;
 	int found, error;
+	/* rtnetlink answers in the asker's own system calls: a lookup is
+	 * queued before sendto returns, and each part of a dump is made as
+	 * the one before it is read. So a receive never has to wait, and one
+	 * that would is a kernel that did not answer: nothing here blocks
+	 * the event loop. */
 	ssize_t n = recvfrom(nl->fd, nl->datagram, sizeof(nl->datagram),
-			     MSG_TRUNC, (struct sockaddr *)&from, &from_length);
+			     MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &from_length);
 
 	if (n < 0 && errno == EINTR)
 		return STILL_TALKING;

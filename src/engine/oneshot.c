@@ -1,0 +1,190 @@
+/* oneshot.c - address, map and unmap on the same event loop, exchange and
+ * ledger as renew-loop: each request run to its end, one at a time, once
+ * per address family asked for. */
+#include "engine/oneshot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/diag.h"
+#include "core/exit_status.h"
+
+static int oneshot_open(struct oneshot *s)
+{
+	const struct options *options = s->options;
+	struct ip_endpoint gateway;
+	struct gateway_route route;
+	struct result failure;
+	const struct protocol *protocol;
+	bool follow;
+
+	s->client.exchange.fd = -1;
+	if (policy_gateway(options, s->family, &gateway, &route, &failure) < 0)
+		goto fail;
+	protocol = policy_protocol(options, s->family, s->ledger, &gateway,
+				   &follow);
+	if (client_open(&s->client, s->loop, protocol, follow, &gateway,
+			s->family == AF_INET6 ? &route.source : NULL,
+			&failure) < 0)
+		goto fail;
+	s->client.timeout_ms = options->timeout_ms;
+	s->client.exchange.progress = diag_progress_possible();
+	s->deadline_ms = options->timeout_ms >= 0
+				 ? clock_now_ms() + options->timeout_ms
+				 : EXCHANGE_NO_DEADLINE;
+	return 0;
+fail:
+	failure.kind = RESULT_SETUP;
+	oneshot_report(s, &failure);
+	return -1;
+}
+
+int oneshot_run_families(const struct options *options, oneshot_body body)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
+	struct output output = { .json = options->json,
+				 .quiet = options->quiet };
+	struct oneshot s;
+	struct ledger ledger;
+	struct eloop *loop = eloop_new();
+	int status = EXIT_OK;
+	size_t i;
+
+	if (!loop) {
+		diag_error("cannot start: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if (ledger_open(&ledger, options->state_directory) < 0) {
+		diag_error("cannot read the state: %s", strerror(errno));
+		eloop_free(loop);
+		return EXIT_SYSTEM;
+	}
+	for (i = 0; i < 2; i++) {
+		if (!(options->families & bits[i]))
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.options = options;
+		s.family = families[i];
+		s.loop = loop;
+		s.ledger = &ledger;
+		s.output = &output;
+		if (oneshot_open(&s) == 0)
+			body(&s);
+		client_close(&s.client);
+		if (status == EXIT_OK)
+			status = s.exit_status;
+	}
+	/* what every family made, in one write */
+	ledger_save(&ledger);
+	ledger_close(&ledger);
+	eloop_free(loop);
+	if (output.failed && status == EXIT_OK)
+		status = EXIT_OUTPUT;
+	return status;
+}
+
+/* A request not sent because the gateway failed an earlier one: the same
+ * failure, and why. */
+static void fail_from_silence(struct oneshot *s, struct result *r)
+{
+	r->failure = s->silence.failure;
+	if (s->silence.failure == FAILURE_TIMEOUT) {
+		char label[64];
+		result_label(&s->silence, label, sizeof(label));
+		/* the precision only keeps the compiler sure it fits */
+		snprintf(r->message, sizeof(r->message),
+			 "not sent after the %s request had %.150s", label,
+			 s->silence.message);
+	} else {
+		snprintf(r->message, sizeof(r->message), "not sent: %.240s",
+			 s->silence.message);
+	}
+}
+
+/* The mapping a request is about, as the ledger knows it: this host's,
+ * or the --for host's. */
+static void ledger_key_of(const struct oneshot *s,
+			  const struct request *request, struct ledger_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->gateway = s->client.exchange.gateway;
+	key->transport = request->transport;
+	key->host = request->third_party ? request->third_party_address
+					 : s->client.exchange.local.address;
+	key->internal_port = request->internal_port;
+}
+
+/* A mapping keeps its nonce for life, across runs: the one the ledger
+ * knows, else a new one. */
+static int bring_nonce(struct oneshot *s, struct request *request)
+{
+	struct ledger_key key;
+
+	if (request->kind == REQUEST_ADDRESS)
+		return 0;
+	ledger_key_of(s, request, &key);
+	if (ledger_nonce(s->ledger, &key, request->nonce))
+		return 0;
+	return client_new_nonce(request->nonce);
+}
+
+/* What the ledger must remember of an answer. */
+static void remember(struct oneshot *s, const struct request *request,
+		     const struct result *r)
+{
+	struct ledger_key key;
+
+	ledger_heard(s->ledger, &s->client.exchange.gateway, r->via,
+		     s->client.follow_gateway);
+	if (!protocol_backend(r->via)->keeps_nonce ||
+	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
+		return;
+	ledger_key_of(s, request, &key);
+	if (request->kind == REQUEST_MAP)
+		ledger_granted(s->ledger, &key, request->nonce, r->lifetime);
+	else
+		ledger_deleted(s->ledger, &key);
+}
+
+void oneshot_request(struct oneshot *s, const struct request *asked,
+		     struct result *r)
+{
+	struct request request = *asked;
+	enum patience patience = PATIENCE_TIMEOUT;
+
+	if (s->silenced) {
+		client_result_for(&s->client, &request, r);
+		fail_from_silence(s, r);
+		return;
+	}
+	if (bring_nonce(s, &request) < 0) {
+		client_result_for(&s->client, &request, r);
+		r->failure = FAILURE_SYSTEM;
+		snprintf(r->message, sizeof(r->message),
+			 "cannot draw a random nonce: %s", strerror(errno));
+		return;
+	}
+	if (s->options->timeout_ms < 0)
+		patience = PATIENCE_SCHEDULE; /* the protocol's own */
+	client_run(&s->client, &request, s->deadline_ms, patience, r);
+	remember(s, &request, r);
+	if (failure_is_silence(r->failure)) {
+		s->silenced = true;
+		s->silence = *r;
+	}
+}
+
+void oneshot_report(struct oneshot *s, const struct result *result)
+{
+	bool already = s->output->failed;
+
+	if (output_result(s->output, result) < 0 && !already)
+		diag_error("cannot write the results: %s",
+			   strerror(s->output->error_number));
+	if (result->failure != FAILURE_NONE && s->exit_status == EXIT_OK)
+		s->exit_status = failure_exit_status(result->failure);
+}
