@@ -8,7 +8,7 @@
  * such request. */
 static bool deletes_all(const struct oneshot *oneshot)
 {
-	return oneshot->client.protocol->deletes_all;
+	return client_protocol(&oneshot->client)->deletes_all;
 }
 
 static void unmap_one(struct oneshot *oneshot, unsigned transport,
@@ -39,14 +39,14 @@ static void unmap(struct oneshot *oneshot, unsigned transports,
 static void unmap_known(struct oneshot *oneshot, unsigned transport)
 {
 	const struct options *options = oneshot->options;
-	struct ip_address host =
-		options->third_party ? options->third_party_address
-				     : oneshot->client.exchange.local.address;
+	struct ip_address host = options->third_party
+					 ? options->third_party_address
+					 : *client_source(&oneshot->client);
 	uint16_t ports[STATE_ENTRIES_MAX];
 	size_t i, n;
 
 	/* collect first: each deletion changes what the ledger holds */
-	n = ledger_ports(oneshot->ledger, &oneshot->client.exchange.gateway,
+	n = ledger_ports(oneshot->ledger, client_gateway(&oneshot->client),
 			 transport, &host, ports, STATE_ENTRIES_MAX);
 	for (i = 0; i < n; i++)
 		unmap_one(oneshot, transport, ports[i]);

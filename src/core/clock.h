@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+/* a time that never comes: no deadline, no timer */
+#define CLOCK_NEVER INT64_MAX
+
 /* Milliseconds on CLOCK_BOOTTIME (CLOCK_MONOTONIC where it is missing). */
 int64_t clock_now_ms(void);
 

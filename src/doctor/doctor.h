@@ -13,10 +13,6 @@
 #include "core/result.h"
 #include "os/os.h"
 
-/* how long each probe waits when --timeout is not given: three NAT-PMP
- * sends, one PCP send; the probes of a gateway that answers nothing then
- * add up to 4.5 s */
-#define DOCTOR_PROBE_MS 1500
 /* test mappings ask for this long: short, and no shorter than the 120 s
  * PCP servers commonly hold as their least */
 #define DOCTOR_TEST_LIFETIME 120

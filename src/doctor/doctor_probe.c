@@ -2,7 +2,7 @@
  * loop and exchange as every command: find each family's gateway, ask it
  * in NAT-PMP (an address request) and in PCP (ANNOUNCE), then make test
  * mappings in the protocol natpmp map would use, and delete each at once.
- * Every probe waits DOCTOR_PROBE_MS (or --timeout) at most: the doctor
+ * Every probe waits PATIENCE_PROBE_MS (or --timeout) at most: the doctor
  * probes, it does not wait out the RFC schedules. SIGINT, SIGTERM and
  * SIGHUP stop the probes, and the test mappings made so far are deleted
  * before natpmp exits; a second signal gives up on the deletions. */
@@ -30,9 +30,9 @@ struct doctor_run {
 	struct doctor_facts *facts;
 	struct eloop *loop;
 	struct client client;
-	bool client_open;
-	bool stop;    /* a signal asked to stop: no new probes */
-	bool abandon; /* a second one: no deletions either */
+	bool deleting; /* the request in flight is a test mapping's deletion */
+	bool stop;     /* a signal asked to stop: no new probes */
+	bool abandon;  /* a second one: no deletions either */
 };
 
 /* SIGINT, SIGTERM or SIGHUP: stop probing, and delete what was made. */
@@ -45,8 +45,7 @@ static void on_stop_signal(void *context)
 	d->stop = true;
 	d->facts->interrupted = true;
 	/* a deletion in flight is let finish, unless told twice */
-	if (d->client_open && d->client.running &&
-	    (d->abandon || d->client.request.kind != REQUEST_DELETE))
+	if (client_running(&d->client) && (d->abandon || !d->deleting))
 		client_cancel(&d->client);
 }
 
@@ -62,8 +61,8 @@ static enum probe_outcome outcome_of(const struct client *c,
 	}
 	/* an answer in the other protocol's format, or a refusal in this
 	 * one's */
-	return c->verdict == REPLY_OTHER_PROTOCOL ? PROBE_OTHER_PROTOCOL
-						  : PROBE_REFUSED;
+	return client_answered_in_other_protocol(c) ? PROBE_OTHER_PROTOCOL
+						    : PROBE_REFUSED;
 }
 
 /* Runs one request in protocol within patience_ms; false if a signal
@@ -73,13 +72,14 @@ static bool run(struct doctor_run *d, const struct protocol *protocol,
 		struct doctor_probe *probe)
 {
 	struct client *c = &d->client;
+	struct patience patience = patience_within(patience_ms, clock_now_ms());
 	struct result result;
 	int status;
 
-	c->protocol = protocol;
-	c->timeout_ms = patience_ms;
-	status = client_run(c, request, clock_now_ms() + patience_ms,
-			    PATIENCE_TIMEOUT, &result);
+	client_speak(c, protocol);
+	d->deleting = request->kind == REQUEST_DELETE;
+	status = client_run(c, request, &patience, &result);
+	d->deleting = false;
 	if (status > 0)
 		return false; /* cancelled before any answer */
 	probe->result = result;
@@ -88,8 +88,8 @@ static bool run(struct doctor_run *d, const struct protocol *protocol,
 		return true;
 	}
 	probe->outcome = outcome_of(c, &result);
-	probe->sends = c->exchange.sends;
-	probe->waited_ms = c->exchange.waited_ms;
+	probe->sends = client_sends(c);
+	probe->waited_ms = client_waited_ms(c);
 	return true;
 }
 
@@ -98,10 +98,7 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 {
 	struct result failure;
 
-	if (d->client_open) {
-		client_close(&d->client);
-		d->client_open = false;
-	}
+	client_close(&d->client);
 	if (client_open(&d->client, d->loop, &protocol_natpmp, false,
 			&route->gateway,
 			family == AF_INET6 ? &route->route.source : NULL,
@@ -110,8 +107,6 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 		probe->result = failure;
 		return -1;
 	}
-	d->client_open = true;
-	d->client.exchange.progress = diag_progress_possible();
 	return 0;
 }
 
@@ -297,8 +292,7 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 	memset(&d, 0, sizeof(d));
 	d.options = options;
 	d.facts = f;
-	f->probe_ms = options->timeout_ms >= 0 ? options->timeout_ms
-					       : DOCTOR_PROBE_MS;
+	f->probe_ms = patience_probe_ms(options->timeout_ms);
 	f->forced_natpmp = options->protocol_choice == CHOOSE_NATPMP;
 	f->forced_pcp = options->protocol_choice == CHOOSE_PCP;
 	choose_families(options, f);
@@ -324,8 +318,7 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 		probe_ipv4(&d);
 	if (!f->v6_skip && !d.stop)
 		probe_ipv6(&d);
-	if (d.client_open)
-		client_close(&d.client);
+	client_close(&d.client);
 	eloop_free(d.loop);
 	diag_progress_clear();
 	return EXIT_OK;

@@ -47,15 +47,15 @@ static void describe_silence(struct client *c)
 	const struct exchange *ex = &c->exchange;
 	struct result *r = &c->result;
 	char waited[32], why[96] = "";
-	enum patience patience =
-		ex->deadline_reached ? c->patience : PATIENCE_SCHEDULE;
+	enum patience_reason patience =
+		ex->deadline_reached ? c->patience.reason : PATIENCE_SCHEDULE;
 
 	if (ex->error_number)
 		snprintf(why, sizeof(why), " (%s)", strerror(ex->error_number));
 	format_seconds(ex->waited_ms, waited, sizeof(waited));
 	switch (patience) {
 	case PATIENCE_TIMEOUT:
-		format_seconds(c->timeout_ms, waited, sizeof(waited));
+		format_seconds(c->patience.timeout_ms, waited, sizeof(waited));
 		set_message(
 			r, FAILURE_TIMEOUT,
 			"no reply from gateway %s within the %s timeout (%d %s)%s",
@@ -100,17 +100,41 @@ int client_new_nonce(uint8_t nonce[NONCE_SIZE])
 	return os_random(nonce, NONCE_SIZE);
 }
 
+/* The exchange's news, passed on to whoever listens. */
+static bool on_stray(void *context, const uint8_t *datagram, size_t length,
+		     char *note, size_t note_size)
+{
+	struct client *c = context;
+
+	return c->events && c->events->stray &&
+	       c->events->stray(c->events_context, datagram, length, note,
+				note_size);
+}
+
+static void on_waiting_changed(void *context)
+{
+	struct client *c = context;
+
+	if (c->events && c->events->waiting_changed)
+		c->events->waiting_changed(c->events_context);
+}
+
 int client_open(struct client *c, struct eloop *loop,
 		const struct protocol *protocol, bool follow_gateway,
 		const struct ip_endpoint *gateway,
 		const struct ip_address *source, struct result *failure)
 {
 	memset(c, 0, sizeof(*c));
-	c->timeout_ms = -1;
 	c->protocol = protocol;
 	c->follow_gateway = follow_gateway;
-	if (exchange_open(&c->exchange, loop, gateway, source) == 0)
+	if (exchange_open(&c->exchange, loop, gateway, source) == 0) {
+		c->open = true;
+		/* a silent gateway shows on a terminal, as a line that
+		 * rewrites itself */
+		c->exchange.progress = diag_progress_possible();
+		exchange_set_stray(&c->exchange, on_stray, c);
 		return 0;
+	}
 	client_result_init(c, failure, RESULT_SETUP);
 	set_message(failure, FAILURE_SYSTEM, "cannot reach gateway %s: %s",
 		    c->exchange.gateway_text,
@@ -120,12 +144,19 @@ int client_open(struct client *c, struct eloop *loop,
 
 void client_close(struct client *c)
 {
-	exchange_close(&c->exchange);
+	if (c->open)
+		exchange_close(&c->exchange);
+	c->open = false;
+	c->running = false;
 }
 
-bool client_busy(const struct client *c)
+void client_listen(struct client *c, const struct client_events *events,
+		   void *context)
 {
-	return c->exchange.busy;
+	c->events = events;
+	c->events_context = context;
+	c->exchange.waiting_changed = events ? on_waiting_changed : NULL;
+	c->exchange.waiting_context = c;
 }
 
 void client_cancel(struct client *c)
@@ -195,25 +226,15 @@ static void finish(struct client *c)
 	c->done(c->done_context, &c->result);
 }
 
-/* Puts c->sent on the wire. A schedule that never gives up by itself (PCP)
- * gets the protocol's own patience when the caller set none. */
+/* Puts c->sent on the wire, to wait until the request's deadline. */
 static void send_request(struct client *c)
 {
 	uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
 	char label[EXCHANGE_LABEL_SIZE];
 	size_t length;
-	int64_t deadline = c->deadline_ms;
+	int64_t deadline =
+		patience_deadline(&c->patience, c->protocol, clock_now_ms());
 
-	if (deadline == EXCHANGE_NO_DEADLINE &&
-	    c->protocol->schedule->max_sends == 0) {
-		char patience[32];
-		deadline = clock_now_ms() + c->protocol->default_patience_ms;
-		format_seconds(c->protocol->default_patience_ms, patience,
-			       sizeof(patience));
-		diag_verbose(
-			"%s retransmits without end: this request gives up after %s (-t sets another limit)",
-			protocol_name(c->protocol->id), patience);
-	}
 	memset(&c->reply, 0, sizeof(c->reply));
 	c->sent.client_address = c->exchange.local.address;
 	length = c->protocol->encode(&c->sent, datagram, sizeof(datagram));
@@ -277,7 +298,7 @@ static bool follow_other_protocol(struct client *c)
 	diag_verbose("gateway %s speaks %s: switching to it",
 		     c->exchange.gateway_text, protocol_name(other->id));
 	c->protocol = other;
-	c->switched = c->switched_now = true;
+	c->switched_now = true;
 	begin(c);
 	return true;
 }
@@ -291,7 +312,8 @@ static void take_epoch(struct client *c, const struct reply *reply,
 	r->epoch_known = true;
 	r->epoch = reply->epoch;
 	if (c->protocol->observe_epoch(&c->epoch, reply->epoch, clock_now_ms()))
-		c->gateway_reset = true;
+		if (c->events && c->events->gateway_reset)
+			c->events->gateway_reset(c->events_context);
 }
 
 /* An answer, granted or failed, into r. */
@@ -438,12 +460,11 @@ void client_result_for(const struct client *c, const struct request *request,
 }
 
 void client_start(struct client *c, const struct request *request,
-		  int64_t deadline_ms, enum patience patience,
-		  client_done_fn done, void *context)
+		  const struct patience *patience, client_done_fn done,
+		  void *context)
 {
 	c->request = *request;
-	c->patience = patience;
-	c->deadline_ms = deadline_ms;
+	c->patience = *patience;
 	c->done = done;
 	c->done_context = context;
 	c->switched_now = false;
@@ -467,11 +488,10 @@ static bool ended(void *context)
 }
 
 int client_run(struct client *c, const struct request *request,
-	       int64_t deadline_ms, enum patience patience,
-	       struct result *result)
+	       const struct patience *patience, struct result *result)
 {
-	client_start(c, request, deadline_ms, patience, on_run_done, c);
-	if (eloop_run_until(c->exchange.loop, ended, c, ELOOP_FOREVER) < 0) {
+	client_start(c, request, patience, on_run_done, c);
+	if (eloop_run_until(c->exchange.loop, ended, c, CLOCK_NEVER) < 0) {
 		int error = errno;
 		client_cancel(c);
 		*result = c->result;
@@ -482,4 +502,96 @@ int client_run(struct client *c, const struct request *request,
 	}
 	*result = c->result;
 	return c->cancelled ? 1 : 0;
+}
+
+void client_kick(struct client *c, int after_sends)
+{
+	if (c->exchange.busy && c->exchange.round_sends >= after_sends)
+		exchange_kick(&c->exchange);
+}
+
+bool client_heard_announcement(struct client *c, const struct announcement *a)
+{
+	return epoch_observe_announcement(&c->epoch, a->epoch, clock_now_ms(),
+					  a->format == PROTOCOL_PCP);
+}
+
+bool client_running(const struct client *c)
+{
+	return c->running;
+}
+
+const struct protocol *client_protocol(const struct client *c)
+{
+	return c->protocol;
+}
+
+bool client_follows_gateway(const struct client *c)
+{
+	return c->follow_gateway;
+}
+
+const struct ip_endpoint *client_gateway(const struct client *c)
+{
+	return &c->exchange.gateway;
+}
+
+const char *client_gateway_text(const struct client *c)
+{
+	return c->exchange.gateway_text;
+}
+
+const struct ip_address *client_source(const struct client *c)
+{
+	return &c->exchange.local.address;
+}
+
+const struct epoch_tracker *client_epoch(const struct client *c)
+{
+	return &c->epoch;
+}
+
+bool client_waiting(const struct client *c)
+{
+	return c->exchange.waiting;
+}
+
+int client_sends(const struct client *c)
+{
+	return c->exchange.sends;
+}
+
+int64_t client_waited_ms(const struct client *c)
+{
+	return c->exchange.waited_ms;
+}
+
+bool client_answered_in_other_protocol(const struct client *c)
+{
+	return c->verdict == REPLY_OTHER_PROTOCOL;
+}
+
+const char *client_request_label(const struct client *c)
+{
+	return c->exchange.label;
+}
+
+int64_t client_started_ms(const struct client *c)
+{
+	return c->exchange.started_ms;
+}
+
+bool client_deadline_reached(const struct client *c)
+{
+	return c->exchange.deadline_reached;
+}
+
+void client_learned_address(struct client *c, const struct ip_address *address)
+{
+	c->external_address = *address;
+}
+
+void client_speak(struct client *c, const struct protocol *protocol)
+{
+	c->protocol = protocol;
 }

@@ -1,7 +1,10 @@
 /* client.h - requests to one gateway in neutral terms: its external
  * address, a mapping, a deletion. Each runs through the exchange on the
- * event loop, in the gateway's protocol, and ends with a struct result
- * handed to a callback; every reply's epoch feeds the restart detector. */
+ * event loop, in the gateway's protocol, and ends with a struct result;
+ * every reply's epoch feeds the restart detector. The client tells its
+ * owner what happens through callbacks (a request's end, a restart, a
+ * wait, an answer outside any request); its fields are its own, read
+ * through the functions below. */
 #ifndef NATPMP_CLIENT_H
 #define NATPMP_CLIENT_H
 
@@ -11,17 +14,10 @@
 #include "core/result.h"
 #include "engine/eloop.h"
 #include "engine/exchange.h"
+#include "engine/patience.h"
+#include "proto/announce.h"
 #include "proto/epoch.h"
 #include "proto/protocol.h"
-
-/* What set a request's deadline, so that running out of it is explained
- * truthfully. */
-enum patience {
-	PATIENCE_SCHEDULE, /* the protocol's own schedule alone */
-	PATIENCE_TIMEOUT,  /* --timeout */
-	PATIENCE_EXPIRY,   /* the mapping it renews runs out */
-	PATIENCE_YIELD,	   /* another mapping's renewal comes due */
-};
 
 typedef void (*client_done_fn)(void *context, struct result *result);
 
@@ -30,6 +26,21 @@ typedef void (*client_done_fn)(void *context, struct result *result);
  * gateways allow mappings) for a moment, read the address, delete it. */
 #define CLIENT_PROBE_LIFETIME 120
 
+/* What the gateway makes known beyond a request's own end. */
+struct client_events {
+	/* an epoch showed that the gateway lost its mappings (a restart);
+	 * told before the result or update that carried it */
+	void (*gateway_reset)(void *context);
+	/* a request has gone unanswered for a second, or that wait ended
+	 * (client_waiting says which) */
+	void (*waiting_changed)(void *context);
+	/* a datagram from the gateway outside any request: a late or
+	 * unsolicited answer (client_take_update judges it). True if taken;
+	 * note gets a line for -v. It must not start or cancel a request. */
+	bool (*stray)(void *context, const uint8_t *datagram, size_t length,
+		      char *note, size_t note_size);
+};
+
 enum client_step {
 	STEP_REQUEST,	   /* the request itself */
 	STEP_PROBE_MAP,	   /* an address over PCP: the mapping */
@@ -37,54 +48,55 @@ enum client_step {
 };
 
 struct client {
+	bool open;
 	struct exchange exchange;
 	const struct protocol *protocol; /* the one spoken now */
 	/* the user forced no protocol: follow the gateway's answers */
 	bool follow_gateway;
-	/* the gateway's answer changed the protocol (the caller may
-	 * remember that); the caller clears it */
-	bool switched;
 	struct epoch_tracker epoch;
-	bool gateway_reset; /* an epoch showed a restart; the caller clears */
 	/* the last external address the gateway reported, unset if none */
 	struct ip_address external_address;
-	int64_t timeout_ms; /* --timeout, for messages; -1 none */
+	const struct client_events *events;
+	void *events_context;
 
-	/* the request in flight */
+	/* the request in flight, or the last one */
 	bool running;		/* from client_start to its end or cancel */
-	bool cancelled;		/* the last one was cut short */
+	bool cancelled;		/* it was cut short */
 	struct request request; /* as asked */
 	struct request sent;	/* as sent now */
 	enum client_step step;
-	bool switched_now; /* during this request */
-	int64_t deadline_ms;
+	bool switched_now; /* the gateway made it change protocol */
+	struct patience patience;
 	struct reply reply;
 	enum reply_verdict verdict;
-	enum patience patience;
 	struct result result;
 	client_done_fn done;
 	void *done_context;
 };
 
 /* Opens the exchange to gateway, from source if set (an IPv6 global
- * address toward a link-local gateway); on failure fills *failure and
- * returns -1. follow_gateway: switch protocols as the gateway answers. */
+ * address toward a link-local gateway), speaking protocol, and following
+ * the gateway's answers to the other protocol when follow_gateway; a
+ * wait shows progress on a terminal. On failure fills *failure and
+ * returns -1. A zeroed client that failed to open may be closed. */
 int client_open(struct client *client, struct eloop *loop,
 		const struct protocol *protocol, bool follow_gateway,
 		const struct ip_endpoint *gateway,
 		const struct ip_address *source, struct result *failure);
+void client_close(struct client *client);
+/* From now on, events go to these callbacks (any may be NULL). */
+void client_listen(struct client *client, const struct client_events *events,
+		   void *context);
 
 /* Fills nonce with bytes from the kernel's random source. Returns 0, or
  * -1 with errno. */
 int client_new_nonce(uint8_t nonce[NONCE_SIZE]);
-void client_close(struct client *client);
 
-/* Starts request, to give up by deadline_ms at the latest (absolute, on
- * clock_now_ms; EXCHANGE_NO_DEADLINE for the schedule alone); done gets
- * the result. Only when not busy. */
+/* Starts request, to end by its patience at the latest; done gets the
+ * result. Only when not running. */
 void client_start(struct client *client, const struct request *request,
-		  int64_t deadline_ms, enum patience patience,
-		  client_done_fn done, void *context);
+		  const struct patience *patience, client_done_fn done,
+		  void *context);
 /* Abandons the request in flight; done is not called. */
 void client_cancel(struct client *client);
 /* Runs request on the client's loop until it ends: answered, given up, or
@@ -92,9 +104,48 @@ void client_cancel(struct client *client);
  * gets what came of it. Returns 0 when it ended by itself, 1 when it was
  * cancelled, -1 when the loop could not wait (*result says why). */
 int client_run(struct client *client, const struct request *request,
-	       int64_t deadline_ms, enum patience patience,
-	       struct result *result);
-bool client_busy(const struct client *client);
+	       const struct patience *patience, struct result *result);
+/* Sends the request in flight again now and restarts its waits, if it
+ * went out at least after_sends times since they last started: the
+ * gateway just announced it is back, or the user asked (SIGHUP). */
+void client_kick(struct client *client, int after_sends);
+/* An announcement from the gateway, judged against the epochs of its
+ * replies; true if it shows a restart. */
+bool client_heard_announcement(struct client *client,
+			       const struct announcement *announcement);
+
+/* What the client knows. */
+bool client_running(const struct client *client);
+const struct protocol *client_protocol(const struct client *client);
+bool client_follows_gateway(const struct client *client);
+const struct ip_endpoint *client_gateway(const struct client *client);
+/* the gateway as natpmp writes it: its port shown only if not 5351 */
+const char *client_gateway_text(const struct client *client);
+/* the address requests go out from */
+const struct ip_address *client_source(const struct client *client);
+const struct epoch_tracker *client_epoch(const struct client *client);
+/* a request has gone unanswered for a second or more */
+bool client_waiting(const struct client *client);
+/* the last request: how many sends, how long it waited, and whether the
+ * gateway answered it in the other protocol's format */
+int client_sends(const struct client *client);
+int64_t client_waited_ms(const struct client *client);
+bool client_answered_in_other_protocol(const struct client *client);
+/* the request in flight as -v names it ("map tcp 8080 request: ..."),
+ * and when it first went out */
+const char *client_request_label(const struct client *client);
+int64_t client_started_ms(const struct client *client);
+/* the last request ended at its patience's deadline, not the schedule's
+ * end */
+bool client_deadline_reached(const struct client *client);
+
+/* An external address learned outside a reply (later grants in a protocol
+ * that carries none show it). */
+void client_learned_address(struct client *client,
+			    const struct ip_address *address);
+/* A gateway that will be spoken to in protocol from the next request on
+ * (the doctor probes each protocol in turn). */
+void client_speak(struct client *client, const struct protocol *protocol);
 
 enum client_update {
 	CLIENT_UPDATE_NONE,  /* not an answer about this mapping */

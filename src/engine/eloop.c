@@ -398,7 +398,7 @@ int eloop_run_until(struct eloop *loop, eloop_done_fn done, void *context,
 	int status = 0;
 
 	eloop_timer_init(&deadline, on_deadline, &passed);
-	if (deadline_ms != ELOOP_FOREVER)
+	if (deadline_ms != CLOCK_NEVER)
 		eloop_timer_at(loop, &deadline, deadline_ms);
 	while (!done(context)) {
 		if (passed) {

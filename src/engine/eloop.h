@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
+
 struct eloop;
 
 typedef void (*eloop_ready_fn)(void *context, int fd, short revents);
@@ -67,9 +69,6 @@ void eloop_before_sleep(struct eloop *loop, eloop_fire_fn before,
  * then runs the due timers, the ready descriptors' and the signals'
  * callbacks. Returns 0, or -1 with errno on a system error (not EINTR). */
 int eloop_turn(struct eloop *loop);
-
-/* a deadline that never comes */
-#define ELOOP_FOREVER INT64_MAX
 
 /* Turns the loop until done(context) holds, asked before every turn, or
  * until deadline_ms (on clock_now_ms()) passes. Returns 0 when done held,

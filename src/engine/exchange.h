@@ -15,7 +15,6 @@
 #include "engine/eloop.h"
 #include "proto/protocol.h"
 
-#define EXCHANGE_NO_DEADLINE INT64_MAX
 #define EXCHANGE_LABEL_SIZE 160
 
 enum exchange_status {

@@ -21,7 +21,6 @@ static int oneshot_open(struct oneshot *s)
 	const struct protocol *protocol;
 	bool follow;
 
-	s->client.exchange.fd = -1;
 	if (policy_gateway(options, s->family, &gateway, &route, &failure) < 0)
 		goto fail;
 	protocol = policy_protocol(options, s->family, s->ledger, &gateway,
@@ -30,11 +29,7 @@ static int oneshot_open(struct oneshot *s)
 			s->family == AF_INET6 ? &route.source : NULL,
 			&failure) < 0)
 		goto fail;
-	s->client.timeout_ms = options->timeout_ms;
-	s->client.exchange.progress = diag_progress_possible();
-	s->deadline_ms = options->timeout_ms >= 0
-				 ? clock_now_ms() + options->timeout_ms
-				 : EXCHANGE_NO_DEADLINE;
+	s->patience = patience_for_command(options->timeout_ms, clock_now_ms());
 	return 0;
 fail:
 	failure.kind = RESULT_SETUP;
@@ -111,10 +106,10 @@ static void ledger_key_of(const struct oneshot *s,
 			  const struct request *request, struct ledger_key *key)
 {
 	memset(key, 0, sizeof(*key));
-	key->gateway = s->client.exchange.gateway;
+	key->gateway = *client_gateway(&s->client);
 	key->transport = request->transport;
 	key->host = request->third_party ? request->third_party_address
-					 : s->client.exchange.local.address;
+					 : *client_source(&s->client);
 	key->internal_port = request->internal_port;
 }
 
@@ -138,8 +133,8 @@ static void remember(struct oneshot *s, const struct request *request,
 {
 	struct ledger_key key;
 
-	ledger_heard(s->ledger, &s->client.exchange.gateway, r->via,
-		     s->client.follow_gateway);
+	ledger_heard(s->ledger, client_gateway(&s->client), r->via,
+		     client_follows_gateway(&s->client));
 	if (!protocol_backend(r->via)->keeps_nonce ||
 	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
 		return;
@@ -154,7 +149,6 @@ void oneshot_request(struct oneshot *s, const struct request *asked,
 		     struct result *r)
 {
 	struct request request = *asked;
-	enum patience patience = PATIENCE_TIMEOUT;
 
 	if (s->silenced) {
 		client_result_for(&s->client, &request, r);
@@ -168,9 +162,7 @@ void oneshot_request(struct oneshot *s, const struct request *asked,
 			 "cannot draw a random nonce: %s", strerror(errno));
 		return;
 	}
-	if (s->options->timeout_ms < 0)
-		patience = PATIENCE_SCHEDULE; /* the protocol's own */
-	client_run(&s->client, &request, s->deadline_ms, patience, r);
+	client_run(&s->client, &request, &s->patience, r);
 	remember(s, &request, r);
 	if (failure_is_silence(r->failure)) {
 		s->silenced = true;

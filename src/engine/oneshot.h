@@ -25,8 +25,8 @@ struct oneshot {
 	struct ledger *ledger; /* what is kept between runs */
 	struct output *output;
 	struct client client;
-	int64_t deadline_ms; /* --timeout from the start, or none */
-	int exit_status;     /* the first failure's, or EXIT_OK */
+	struct patience patience; /* the whole command's */
+	int exit_status;	  /* the first failure's, or EXIT_OK */
 	/* once the gateway went silent, later requests fail at once */
 	bool silenced;
 	struct result silence;

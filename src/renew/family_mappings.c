@@ -1,7 +1,7 @@
-/* renew_family.c - one address family's mappings kept alive: the pump
+/* family_mappings.c - one address family's mappings kept alive: the pump
  * sends what the scheduler says is due, one request at a time; results,
  * expiries, announcements and network changes update the schedule and go
- * to the reporter; PCP nonces and grants go to the state directory. */
+ * to the reporter; nonces and protocols go to the ledger. */
 #include "renew/family_mappings.h"
 
 #include <errno.h>
@@ -25,14 +25,15 @@ static const char *const event_names[] = {
 	[MAPPING_LIFETIME_CHANGED] = "changed",
 };
 
+/* The client open to the gateway, NULL while there is none. */
 static struct client *gateway_client(struct family_mappings *f)
 {
-	return f->sup.connected ? &f->sup.client : NULL;
+	return supervisor_client(&f->sup);
 }
 
-const struct client *family_mappings_client(const struct family_mappings *f)
+const struct client *family_mappings_client(struct family_mappings *f)
 {
-	return f->sup.connected ? &f->sup.client : NULL;
+	return gateway_client(f);
 }
 
 static unsigned random_number(void)
@@ -58,9 +59,9 @@ static void report(struct family_mappings *f, size_t index, const char *event,
 	struct mapping_place place = { 0 };
 
 	if (c) {
-		place.gateway = &c->exchange.gateway;
-		place.epoch = &c->epoch;
-		place.via = c->protocol->id;
+		place.gateway = client_gateway(c);
+		place.epoch = client_epoch(c);
+		place.via = client_protocol(c)->id;
 	}
 	reporter_mapping(&f->shared->rep, &f->mappings[index],
 			 f->first_lane + index, event, run_hook, &place);
@@ -80,17 +81,18 @@ void family_mappings_expire(struct family_mappings *f)
 
 /* The mapping as the ledger knows it: at this gateway, for this host or
  * the --for one. */
-static void ledger_key_of(const struct family_mappings *f, size_t index,
+static void ledger_key_of(struct family_mappings *f, size_t index,
 			  struct ledger_key *key)
 {
 	const struct options *options = f->shared->options;
 	const struct mapping *m = &f->mappings[index];
+	const struct client *c = gateway_client(f);
 
 	memset(key, 0, sizeof(*key));
-	key->gateway = f->sup.client.exchange.gateway;
+	key->gateway = *client_gateway(c);
 	key->transport = m->transport;
 	key->host = options->third_party ? options->third_party_address
-					 : f->sup.client.exchange.local.address;
+					 : *client_source(c);
 	key->internal_port = m->internal_port;
 }
 
@@ -128,8 +130,10 @@ static void remember_mapping(struct family_mappings *f, size_t index,
 
 static void remember_protocol(struct family_mappings *f, enum protocol_id via)
 {
-	ledger_heard(&f->shared->ledger, &f->sup.client.exchange.gateway, via,
-		     f->sup.client.follow_gateway);
+	const struct client *c = gateway_client(f);
+
+	ledger_heard(&f->shared->ledger, client_gateway(c), via,
+		     client_follows_gateway(c));
 	save_soon(f->shared);
 }
 
@@ -150,7 +154,6 @@ static void adopt_nonces(struct family_mappings *f)
 
 static void gateway_was_reset(struct family_mappings *f, int64_t now)
 {
-	f->sup.client.gateway_reset = false;
 	reporter_gateway(&f->shared->rep, "gateway-reset", gateway_client(f),
 			 NULL);
 	scheduler_gateway_reset(&f->sched, now, random_number);
@@ -164,8 +167,8 @@ static void learned_address(struct family_mappings *f,
 
 	/* later grants carry it, whoever told it: a reply or an
 	 * announcement */
-	if (f->sup.connected)
-		f->sup.client.external_address = *address;
+	if (gateway_client(f))
+		client_learned_address(gateway_client(f), address);
 	if (!ip_address_equal(&f->address, address)) {
 		if (ip_address_is_set(&f->address))
 			reporter_address(&f->shared->rep, gateway_client(f),
@@ -181,11 +184,10 @@ static void learned_address(struct family_mappings *f,
 			report(f, i, "changed", true);
 }
 
-static int64_t renewal_spread_ms(const struct family_mappings *f,
-				 uint32_t lifetime)
+static int64_t renewal_spread_ms(struct family_mappings *f, uint32_t lifetime)
 {
-	return f->sup.client.protocol->renewal_spread_ms(lifetime,
-							 (uint32_t)random());
+	return client_protocol(gateway_client(f))
+		->renewal_spread_ms(lifetime, (uint32_t)random());
 }
 
 /* A grant for mapping index, answered or (unsolicited is true) told
@@ -268,12 +270,11 @@ static bool on_stray(void *context, const uint8_t *datagram, size_t length,
 		enum client_update update;
 
 		mapping_request(f, i, &request);
-		update = client_take_update(&f->sup.client, &request, datagram,
-					    length, &r, note, note_size);
+		update = client_take_update(gateway_client(f), &request,
+					    datagram, length, &r, note,
+					    note_size);
 		if (update == CLIENT_UPDATE_NONE)
 			continue;
-		if (f->sup.client.gateway_reset)
-			gateway_was_reset(f, now);
 		if (update == CLIENT_UPDATE_GRANT)
 			apply_grant(f, i, &r, now, true);
 		else if (update == CLIENT_UPDATE_ENDED &&
@@ -293,8 +294,6 @@ static void on_result(void *context, struct result *r)
 
 	f->in_flight = false;
 	family_mappings_expire(f);
-	if (f->sup.client.gateway_reset)
-		gateway_was_reset(f, now);
 	remember_protocol(f, r->via);
 	if (f->action.kind == ACTION_ADDRESS)
 		took_address(f, r, now);
@@ -303,8 +302,8 @@ static void on_result(void *context, struct result *r)
 	/* a silent gateway may mean the host moved: look again (a request
 	 * that only gave way to another proves nothing) */
 	if (failure_is_silence(r->failure) &&
-	    !(f->action.patience == PATIENCE_YIELD &&
-	      f->sup.client.exchange.deadline_reached))
+	    !(f->action.patience.reason == PATIENCE_YIELD &&
+	      client_deadline_reached(gateway_client(f))))
 		supervisor_check_soon(&f->sup);
 	changed(f);
 	family_mappings_pump_soon(f);
@@ -313,14 +312,12 @@ static void on_result(void *context, struct result *r)
 static void on_announced(void *context, const struct announcement *a)
 {
 	struct family_mappings *f = context;
-	struct exchange *ex = &f->sup.client.exchange;
+	struct client *c = gateway_client(f);
 	int64_t now = clock_now_ms();
-	bool reset;
+	bool reset = client_heard_announcement(c, a);
 
-	reset = epoch_observe_announcement(&f->sup.client.epoch, a->epoch, now,
-					   a->format == PROTOCOL_PCP);
 	diag_verbose("%s announcement from gateway %s: epoch %lu",
-		     protocol_name(a->format), ex->gateway_text,
+		     protocol_name(a->format), client_gateway_text(c),
 		     (unsigned long)a->epoch);
 	if (reset) {
 		gateway_was_reset(f, now);
@@ -328,13 +325,22 @@ static void on_announced(void *context, const struct announcement *a)
 		/* RFC 6886 section 3.2.1: the gateway is up; what failed may
 		 * succeed now */
 		scheduler_gateway_alive(&f->sched, now);
-		if (ex->busy && ex->round_sends >= KICK_AFTER_SENDS)
-			exchange_kick(ex);
+		client_kick(c, KICK_AFTER_SENDS);
 	}
 	if (ip_address_is_set(&a->external_address))
 		learned_address(f, &a->external_address);
 	changed(f);
 	family_mappings_pump_soon(f);
+}
+
+/* An epoch in a reply showed a restart: told before the reply itself is
+ * taken, so what ran out is lost first, then everything is made again. */
+static void on_gateway_reset(void *context)
+{
+	struct family_mappings *f = context;
+
+	family_mappings_expire(f);
+	gateway_was_reset(f, clock_now_ms());
 }
 
 /* The mappings made at another gateway, or for another address of this
@@ -365,9 +371,16 @@ static void on_waiting_changed(void *context)
 	eloop_timer_at(f->shared->loop, &f->status_timer, clock_now_ms());
 }
 
+static const struct client_events client_events = {
+	.gateway_reset = on_gateway_reset,
+	.waiting_changed = on_waiting_changed,
+	.stray = on_stray,
+};
+
 static void on_connected(void *context, enum network_change change)
 {
 	struct family_mappings *f = context;
+	struct client *c = gateway_client(f);
 
 	f->in_flight = false; /* the old client went with the old gateway */
 	if (change != NETWORK_FIRST) {
@@ -375,20 +388,16 @@ static void on_connected(void *context, enum network_change change)
 				 change == NETWORK_NEW_GATEWAY
 					 ? "gateway-changed"
 					 : "network-changed",
-				 &f->sup.client, f->sup.route.interface_name);
+				 c, supervisor_interface(&f->sup));
 		if (change != NETWORK_MOVED)
 			lose_everything(f);
 		scheduler_renew_all(&f->sched, clock_now_ms(), true);
 	}
 	adopt_nonces(f);
-	exchange_set_stray(&f->sup.client.exchange, on_stray, f);
-	/* a silent gateway shows on a terminal and in STATUS=, as for the
-	 * one-shots */
-	f->sup.client.exchange.progress = diag_progress_possible();
-	f->sup.client.exchange.waiting_changed = on_waiting_changed;
-	f->sup.client.exchange.waiting_context = f;
-	f->last_gateway = f->sup.client.exchange.gateway;
-	f->last_via = f->sup.client.protocol->id;
+	/* a silent gateway shows in STATUS= too */
+	client_listen(c, &client_events, f);
+	f->last_gateway = *client_gateway(c);
+	f->last_via = client_protocol(c)->id;
 	changed(f);
 	family_mappings_pump_soon(f);
 }
@@ -429,7 +438,7 @@ static void request_for(struct family_mappings *f, struct request *request)
 static void arm_wake(struct family_mappings *f)
 {
 	bool sending =
-		!f->shared->stopping && f->sup.connected && !f->in_flight;
+		!f->shared->stopping && gateway_client(f) && !f->in_flight;
 	int64_t next = scheduler_wake_ms(&f->sched, sending);
 
 	if (next == INT64_MAX)
@@ -445,15 +454,14 @@ static void pump(void *context)
 	struct request request;
 
 	family_mappings_expire(f);
-	if (!f->shared->stopping && f->sup.connected && !f->in_flight) {
+	if (!f->shared->stopping && gateway_client(f) && !f->in_flight) {
 		f->action = scheduler_next(&f->sched, now,
 					   f->shared->options->timeout_ms);
 		if (f->action.kind != ACTION_NONE) {
 			request_for(f, &request);
 			f->in_flight = true;
-			client_start(&f->sup.client, &request,
-				     f->action.deadline_ms, f->action.patience,
-				     on_result, f);
+			client_start(gateway_client(f), &request,
+				     &f->action.patience, on_result, f);
 		}
 	}
 	arm_wake(f);
@@ -462,19 +470,23 @@ static void pump(void *context)
 void family_mappings_renew_now(struct family_mappings *f)
 {
 	scheduler_renew_all(&f->sched, clock_now_ms(), false);
-	if (f->sup.connected)
-		exchange_kick(&f->sup.client.exchange);
+	if (gateway_client(f))
+		client_kick(gateway_client(f), 0);
 	family_mappings_pump_soon(f);
 }
 
 void family_mappings_resumed(struct family_mappings *f)
 {
-	if (f->in_flight)
-		client_cancel(&f->sup.client);
+	family_mappings_give_up(f);
 	f->in_flight = false;
 	scheduler_renew_all(&f->sched, clock_now_ms(), false);
 	supervisor_check_soon(&f->sup);
 	family_mappings_pump_soon(f);
+}
+
+size_t family_mappings_count(const struct family_mappings *f)
+{
+	return f->sched.count;
 }
 
 size_t family_mappings_established(const struct family_mappings *f)
@@ -494,24 +506,28 @@ void family_mappings_print_state(struct family_mappings *f)
 	int64_t now = clock_now_ms();
 	size_t i;
 
+	struct client *c = gateway_client(f);
+
 	family_mappings_expire(f);
-	if (f->sup.connected)
-		reporter_dump_gateway(&f->sup.client,
-				      f->sup.route.interface_name, &f->address);
+	if (c)
+		reporter_dump_gateway(c, supervisor_interface(&f->sup),
+				      &f->address);
 	else
-		reporter_dump_no_gateway(f->sup.last_failure);
+		reporter_dump_no_gateway(supervisor_last_failure(&f->sup));
 	for (i = 0; i < f->sched.count; i++)
 		reporter_dump_mapping(&f->mappings[i], now);
-	if (f->sup.connected && f->sup.client.exchange.busy)
-		reporter_dump_waiting(&f->sup.client, now);
+	if (c && client_running(c))
+		reporter_dump_waiting(c, now);
 }
 
 /* --- the way out --- */
 
 void family_mappings_give_up(struct family_mappings *f)
 {
-	if (f->sup.connected && f->sup.client.running)
-		client_cancel(&f->sup.client);
+	struct client *c = gateway_client(f);
+
+	if (c && client_running(c))
+		client_cancel(c);
 }
 
 static bool may_delete(const struct family_mappings *f, const struct mapping *m)
@@ -530,6 +546,9 @@ static bool may_delete(const struct family_mappings *f, const struct mapping *m)
 
 static bool delete_one(struct family_mappings *f, size_t i, int64_t *deadline)
 {
+	/* the gateway's own schedule, cut short at the shared deadline */
+	struct patience patience = { .deadline_ms = *deadline,
+				     .reason = PATIENCE_SCHEDULE };
 	struct mapping *m = &f->mappings[i];
 	struct request request;
 	struct result r;
@@ -538,8 +557,7 @@ static bool delete_one(struct family_mappings *f, size_t i, int64_t *deadline)
 		       m->internal_port, 0, &request);
 	memcpy(request.nonce, m->nonce, sizeof(request.nonce));
 	/* cut short by a second stop signal, or a loop that cannot wait */
-	if (client_run(&f->sup.client, &request, *deadline, PATIENCE_SCHEDULE,
-		       &r) != 0)
+	if (client_run(gateway_client(f), &request, &patience, &r) != 0)
 		return false;
 	if (!failure_is_silence(r.failure))
 		*deadline = clock_now_ms() + RENEW_DELETE_PATIENCE_MS;
@@ -563,7 +581,7 @@ static void delete_mappings(struct family_mappings *f, bool cut_short,
 	bool extra = cut_short && !f->mappings[cut_index].established;
 	size_t n, i;
 
-	if (!f->sup.connected)
+	if (!gateway_client(f))
 		return;
 	for (n = 0; n <= f->sched.count && !f->shared->stop_again; n++) {
 		if (n == f->sched.count) {
@@ -586,10 +604,10 @@ void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms)
 {
 	bool cut_short = f->in_flight && f->action.kind == ACTION_MAP;
 
-	/* no more status while the deletes go out */
-	f->sup.client.exchange.waiting_changed = NULL;
-	if (f->in_flight)
-		client_cancel(&f->sup.client);
+	/* no more status or news while the deletes go out */
+	if (gateway_client(f))
+		client_listen(gateway_client(f), NULL, NULL);
+	family_mappings_give_up(f);
 	f->in_flight = false;
 	eloop_timer_stop(f->shared->loop, &f->pump_timer);
 	eloop_timer_stop(f->shared->loop, &f->wake_timer);

@@ -85,8 +85,10 @@ void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms);
 void family_mappings_give_up(struct family_mappings *f);
 
 size_t family_mappings_established(const struct family_mappings *f);
+/* how many mappings it keeps, established or not */
+size_t family_mappings_count(const struct family_mappings *f);
 bool family_mappings_all_tried(const struct family_mappings *f);
 /* Its client, or NULL while it has no gateway. */
-const struct client *family_mappings_client(const struct family_mappings *f);
+const struct client *family_mappings_client(struct family_mappings *f);
 
 #endif

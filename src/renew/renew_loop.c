@@ -69,11 +69,11 @@ static void on_changed(void *context)
 		struct family_mappings *f = &l->families[i];
 		const struct client *c = family_mappings_client(f);
 		active += family_mappings_established(f);
-		count += f->sched.count;
+		count += family_mappings_count(f);
 		tried = tried && family_mappings_all_tried(f);
 		if (!client)
 			client = c;
-		if (!waiting && c && c->exchange.waiting)
+		if (!waiting && c && client_waiting(c))
 			waiting = c;
 	}
 	reporter_status(&l->shared.rep, active, count, client, waiting);

@@ -52,8 +52,8 @@ static void base(struct result *result, enum result_kind kind,
 	memset(result, 0, sizeof(*result));
 	if (client) {
 		client_result_init(client, result, kind);
-		result->epoch_known = client->epoch.known;
-		result->epoch = client->epoch.sssoe;
+		result->epoch_known = client_epoch(client)->known;
+		result->epoch = client_epoch(client)->sssoe;
 	}
 	result->kind = kind;
 }
@@ -121,7 +121,7 @@ void reporter_gateway(struct reporter *r, const char *event,
 	base(&result, RESULT_GATEWAY, client);
 	result.interface = interface;
 	if (client)
-		result.via = client->protocol->id;
+		result.via = client_protocol(client)->id;
 	emit(r, &result, event);
 }
 
@@ -145,11 +145,11 @@ void reporter_status(struct reporter *r, size_t active, size_t count,
 		snprintf(
 			status, size,
 			"STATUS=waiting for gateway %s; %zu of %zu mappings active",
-			waiting->exchange.gateway_text, active, count);
+			client_gateway_text(waiting), active, count);
 	else if (client)
 		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active via %s", active,
-			 count, client->exchange.gateway_text);
+			 count, client_gateway_text(client));
 	else
 		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active, no gateway",
@@ -193,16 +193,16 @@ bool reporter_output_gone(const struct reporter *r)
 void reporter_dump_gateway(const struct client *client, const char *interface,
 			   const struct ip_address *external_address)
 {
-	const struct exchange *ex = &client->exchange;
 	char address[IP_ADDRESS_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE];
 
 	diag_error(
 		"state: gateway %s (%s, interface %s, source %s), external address %s, epoch %lu",
-		ex->gateway_text, protocol_name(client->protocol->id),
-		interface,
-		ip_address_format(&ex->local.address, source, sizeof(source)),
+		client_gateway_text(client),
+		protocol_name(client_protocol(client)->id), interface,
+		ip_address_format(client_source(client), source,
+				  sizeof(source)),
 		ip_address_format(external_address, address, sizeof(address)),
-		(unsigned long)client->epoch.sssoe);
+		(unsigned long)client_epoch(client)->sssoe);
 }
 
 void reporter_dump_no_gateway(const char *why)
@@ -232,12 +232,10 @@ void reporter_dump_mapping(const struct mapping *m, int64_t now_ms)
 
 void reporter_dump_waiting(const struct client *client, int64_t now_ms)
 {
-	const struct exchange *ex = &client->exchange;
-
 	diag_error(
 		"state: waiting for the reply to the %s: attempt %d, %llds waited",
-		ex->label, ex->sends,
-		(long long)((now_ms - ex->started_ms) / 1000));
+		client_request_label(client), client_sends(client),
+		(long long)((now_ms - client_started_ms(client)) / 1000));
 }
 
 /* --- hooks --- */

@@ -61,11 +61,11 @@ static size_t pick_mapping(const struct scheduler *s, int64_t now_ms,
 	return best;
 }
 
-static void limit(struct action *a, int64_t at_ms, enum patience why)
+static void limit(struct action *a, int64_t at_ms, enum patience_reason why)
 {
-	if (at_ms < a->deadline_ms) {
-		a->deadline_ms = at_ms;
-		a->patience = why;
+	if (at_ms < a->patience.deadline_ms) {
+		a->patience.deadline_ms = at_ms;
+		a->patience.reason = why;
 	}
 }
 
@@ -137,16 +137,18 @@ struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
 			     int64_t timeout_ms)
 {
 	struct action a = { .kind = ACTION_NONE,
-			    .deadline_ms = EXCHANGE_NO_DEADLINE,
-			    .patience = PATIENCE_SCHEDULE };
+			    .patience = { .deadline_ms = CLOCK_NEVER,
+					  .reason = PATIENCE_SCHEDULE } };
 	size_t index;
 
 	a.kind = choose(s, now_ms, &index);
 	if (a.kind == ACTION_NONE)
 		return a;
 	a.index = index;
-	if (timeout_ms >= 0)
+	if (timeout_ms != OPTIONS_NO_TIMEOUT) {
+		a.patience.timeout_ms = timeout_ms;
 		limit(&a, now_ms + timeout_ms, PATIENCE_TIMEOUT);
+	}
 	if (a.kind == ACTION_MAP && s->mappings[index].established)
 		limit(&a, s->mappings[index].expires_at_ms, PATIENCE_EXPIRY);
 	yield_to_renewals(s, &a, now_ms);

@@ -10,9 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/ip_address.h"
 #include "core/port_mapping.h"
-#include "engine/client.h"
+#include "core/result.h"
+#include "engine/options.h"
+#include "engine/patience.h"
 
 #define SCHEDULER_RETRY_FIRST_MS 1000
 #define SCHEDULER_RETRY_MAX_MS 64000
@@ -73,8 +76,7 @@ enum action_kind { ACTION_NONE, ACTION_ADDRESS, ACTION_MAP };
 struct action {
 	enum action_kind kind;
 	size_t index; /* ACTION_MAP: which mapping */
-	int64_t deadline_ms;
-	enum patience patience;
+	struct patience patience;
 };
 
 /* mappings has count entries, set up with mapping_init. */
@@ -87,7 +89,8 @@ void mapping_init(struct mapping *m, unsigned transport, uint16_t internal_port,
 /* The request to send now, if any: the address while unknown (so events
  * can show it), then renewals of established mappings (the soonest to run
  * out first), then new mappings in order, then an address refresh. Its deadline never
- * passes the mapping's expiry, nor now + timeout_ms (-1: none), nor the
+ * passes the mapping's expiry, nor now + timeout_ms (--timeout, or
+ * OPTIONS_NO_TIMEOUT), nor the
  * point where another mapping must have its turn: an established one's
  * when its renewal comes due, or, if it is already due, once half of what
  * is left of its grant has passed; one never tried yet after

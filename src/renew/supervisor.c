@@ -44,9 +44,10 @@ static void on_announcement(void *context, int fd, short revents)
 	enum announce_status status;
 
 	(void)revents;
-	while (s->connected && (status = announce_receive(
-					fd, &s->client.exchange.gateway.address,
-					&a)) != ANNOUNCE_NONE)
+	while (s->connected &&
+	       (status = announce_receive(fd,
+					  &client_gateway(&s->client)->address,
+					  &a)) != ANNOUNCE_NONE)
 		if (status == ANNOUNCE_HEARD)
 			s->events->announced(s->context, &a);
 }
@@ -62,7 +63,7 @@ static void close_announcements(struct supervisor *s)
 
 static void open_announcements(struct supervisor *s)
 {
-	int family = s->client.exchange.gateway.address.family;
+	int family = client_gateway(&s->client)->address.family;
 
 	s->announce_fd = announce_open(family, s->route.interface);
 	if (s->announce_fd < 0) {
@@ -108,9 +109,9 @@ static bool same_way(const struct supervisor *s, const struct ip_endpoint *to,
 		     const struct ip_address *source)
 {
 	return s->connected &&
-	       ip_endpoint_equal(to, &s->client.exchange.gateway) &&
+	       ip_endpoint_equal(to, client_gateway(&s->client)) &&
 	       route->interface == s->route.interface &&
-	       ip_address_equal(source, &s->client.exchange.local.address);
+	       ip_address_equal(source, client_source(&s->client));
 }
 
 static enum network_change what_changed(const struct supervisor *s,
@@ -145,12 +146,11 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 	}
 	s->route = *route;
 	s->last_gateway = *to;
-	s->last_source = s->client.exchange.local.address;
+	s->last_source = *client_source(&s->client);
 	s->connected = s->ever_connected = true;
 	s->failures = 0;
 	s->last_failure[0] = '\0';
 	eloop_timer_stop(s->loop, &s->retry_timer);
-	s->client.timeout_ms = s->options->timeout_ms;
 	open_announcements(s);
 	s->events->connected(s->context, change);
 }
@@ -229,7 +229,6 @@ int supervisor_start(struct supervisor *s, struct eloop *loop,
 	s->events = events;
 	s->context = context;
 	s->announce_fd = -1;
-	s->client.exchange.fd = -1;
 	eloop_timer_init(&s->settle_timer, on_settled, s);
 	eloop_timer_init(&s->retry_timer, on_retry, s);
 	s->watch_fd = gateway_watch_open();
@@ -261,4 +260,19 @@ void supervisor_stop(struct supervisor *s)
 	if (s->watch_fd >= 0)
 		close(s->watch_fd);
 	s->watch_fd = -1;
+}
+
+struct client *supervisor_client(struct supervisor *s)
+{
+	return s->connected ? &s->client : NULL;
+}
+
+const char *supervisor_interface(const struct supervisor *s)
+{
+	return s->route.interface_name;
+}
+
+const char *supervisor_last_failure(const struct supervisor *s)
+{
+	return s->last_failure;
 }

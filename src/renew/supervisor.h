@@ -75,6 +75,13 @@ void supervisor_stop(struct supervisor *s);
 void supervisor_check_soon(struct supervisor *s);
 void supervisor_check_now(struct supervisor *s);
 
+/* The client open to the gateway, or NULL while there is none. */
+struct client *supervisor_client(struct supervisor *s);
+/* The name of the interface toward it. */
+const char *supervisor_interface(const struct supervisor *s);
+/* Why there is no gateway now (the last reason seen). */
+const char *supervisor_last_failure(const struct supervisor *s);
+
 /* Stops watching and checking, keeping the client open: for the way out,
  * when the connection must not change under the last requests. */
 void supervisor_freeze(struct supervisor *s);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "core/port_mapping.h"
 #include "state/state.h"
 
 #include "../unit/state_equal.h"

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "cli/cli.h"
 #include "core/exit_status.h"
+#include "core/port_mapping.h"
 #include "doctor/doctor.h"
+#include "engine/patience.h"
 
 static void answered(struct doctor_probe *p, enum protocol_id via)
 {
@@ -36,7 +37,7 @@ static void granted(struct doctor_mapping *m, unsigned transport,
 static void working(struct doctor_facts *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->probe_ms = DOCTOR_PROBE_MS;
+	f->probe_ms = PATIENCE_PROBE_MS;
 	f->v4.checked = f->v4.found = f->v4.reachable = true;
 	f->v4.gateway.port = 5351;
 	ip_address_set_v4(&f->v4.gateway.address, 0xc0a80101);

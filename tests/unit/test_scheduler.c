@@ -158,38 +158,39 @@ static void test_order(void)
 	scheduler_init(&s, m, 3);
 	/* first the address, so the first events can show it; mappings
 	 * never tried wait at most SCHEDULER_TURN_MS behind it */
-	a = scheduler_next(&s, 0, -1);
+	a = scheduler_next(&s, 0, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_ADDRESS);
-	CHECK_EQ(a.deadline_ms, SCHEDULER_TURN_MS);
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	CHECK_EQ(a.patience.deadline_ms, SCHEDULER_TURN_MS);
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 	scheduler_address_learned(&s, 10);
 	/* then new mappings in the order given */
-	a = scheduler_next(&s, 10, -1);
+	a = scheduler_next(&s, 10, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_MAP);
 	CHECK_EQ(a.index, 0);
 	scheduler_granted(&s, 0, &r, 20, 0);
-	a = scheduler_next(&s, 20, -1);
+	a = scheduler_next(&s, 20, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.deadline_ms, 20 + SCHEDULER_TURN_MS); /* m[2] waits */
+	CHECK_EQ(a.patience.deadline_ms,
+		 20 + SCHEDULER_TURN_MS); /* m[2] waits */
 	scheduler_failed(&s, 2, 25, 0);
 	/* once all were tried, a new mapping's wait gives way to an
 	 * established one's renewal */
-	a = scheduler_next(&s, 30, -1);
+	a = scheduler_next(&s, 30, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.deadline_ms, 20 + 50000);
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	CHECK_EQ(a.patience.deadline_ms, 20 + 50000);
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 	r.lifetime = 60;
 	scheduler_granted(&s, 1, &r, 30, 0); /* renewal due at 30030 */
 	/* renewals come before new mappings, the soonest to expire first */
-	a = scheduler_next(&s, 50020, -1);
+	a = scheduler_next(&s, 50020, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_MAP);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.deadline_ms, 60030); /* never past its own expiry */
-	CHECK_EQ(a.patience, PATIENCE_EXPIRY);
+	CHECK_EQ(a.patience.deadline_ms, 60030); /* never past its own expiry */
+	CHECK_EQ(a.patience.reason, PATIENCE_EXPIRY);
 	/* --timeout is the shorter limit here */
 	a = scheduler_next(&s, 50020, 1000);
-	CHECK_EQ(a.deadline_ms, 51020);
-	CHECK_EQ(a.patience, PATIENCE_TIMEOUT);
+	CHECK_EQ(a.patience.deadline_ms, 51020);
+	CHECK_EQ(a.patience.reason, PATIENCE_TIMEOUT);
 	CHECK(scheduler_all_tried(&s));
 }
 
@@ -209,19 +210,20 @@ static void test_turns(void)
 	scheduler_granted(&s, 1, &twelve, 0, 0); /* due 6000, expires 12000 */
 	/* both due: the first may wait until half of what is left of the
 	 * other's grant has passed, then gives way */
-	a = scheduler_next(&s, 7000, -1);
+	a = scheduler_next(&s, 7000, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 0);
-	CHECK_EQ(a.deadline_ms, 7000 + (12000 - 7000) / 2);
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	CHECK_EQ(a.patience.deadline_ms, 7000 + (12000 - 7000) / 2);
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 	/* giving way never comes before a fair wait of its own */
-	a = scheduler_next(&s, 5999, -1);
+	a = scheduler_next(&s, 5999, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 0);
-	CHECK_EQ(a.deadline_ms, 5999 + SCHEDULER_MIN_WAIT_MS);
+	CHECK_EQ(a.patience.deadline_ms, 5999 + SCHEDULER_MIN_WAIT_MS);
 	scheduler_failed(&s, 0, 9500, 0);
-	a = scheduler_next(&s, 9500, -1);
+	a = scheduler_next(&s, 9500, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.deadline_ms, 10500); /* until the other's retry is due */
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	CHECK_EQ(a.patience.deadline_ms,
+		 10500); /* until the other's retry is due */
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 }
 
 /* Grants of two seconds: the fair wait must not make the other miss its
@@ -239,23 +241,23 @@ static void test_turns_short_grants(void)
 	scheduler_address_learned(&s, 0);
 	scheduler_failed(&s, 0, 0, 0);		/* m[0] retried at 1000 */
 	scheduler_granted(&s, 1, &two, 200, 0); /* due 1200, expires 2200 */
-	a = scheduler_next(&s, 1000, -1);
+	a = scheduler_next(&s, 1000, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_MAP);
 	CHECK_EQ(a.index, 0);
 	/* not 1000 + SCHEDULER_MIN_WAIT_MS: halfway from due to expiry */
-	CHECK_EQ(a.deadline_ms, 1700);
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
-	a = scheduler_next(&s, 1200, -1);
+	CHECK_EQ(a.patience.deadline_ms, 1700);
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
+	a = scheduler_next(&s, 1200, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.deadline_ms, 2200); /* its own expiry */
-	CHECK_EQ(a.patience, PATIENCE_EXPIRY);
+	CHECK_EQ(a.patience.deadline_ms, 2200); /* its own expiry */
+	CHECK_EQ(a.patience.reason, PATIENCE_EXPIRY);
 	/* with the other's expiry at hand, a request still has a short wait
 	 * of its own: the address, asked again on a new network */
 	scheduler_renew_all(&s, 1800, true);
-	a = scheduler_next(&s, 1800, -1);
+	a = scheduler_next(&s, 1800, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_ADDRESS);
-	CHECK_EQ(a.deadline_ms, 1800 + SCHEDULER_LEAST_WAIT_MS);
-	CHECK_EQ(a.patience, PATIENCE_YIELD);
+	CHECK_EQ(a.patience.deadline_ms, 1800 + SCHEDULER_LEAST_WAIT_MS);
+	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 }
 
 static void test_address_refresh(void)
@@ -270,25 +272,30 @@ static void test_address_refresh(void)
 	scheduler_address_learned(&s, 0);
 	scheduler_granted(&s, 0, &r, 0,
 			  0); /* a first grant asks nothing more */
-	CHECK_EQ(scheduler_next(&s, 0, -1).kind, ACTION_NONE);
+	CHECK_EQ(scheduler_next(&s, 0, OPTIONS_NO_TIMEOUT).kind, ACTION_NONE);
 	scheduler_granted(&s, 0, &r, 50000, 0); /* a renewal does */
-	a = scheduler_next(&s, 50000, -1);
+	a = scheduler_next(&s, 50000, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_ADDRESS);
-	CHECK_EQ(a.deadline_ms, 100000); /* not past the next renewal */
+	CHECK_EQ(a.patience.deadline_ms,
+		 100000); /* not past the next renewal */
 	/* a known address that fails to refresh waits for the next round */
 	scheduler_address_failed(&s, 50100);
-	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_NONE);
+	CHECK_EQ(scheduler_next(&s, 60000, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_NONE);
 	/* on a new network it is unknown: asked first, and retried with
 	 * back-off, the renewal going meanwhile */
 	scheduler_renew_all(&s, 60000, true);
 	CHECK(!s.address_known);
-	CHECK_EQ(scheduler_next(&s, 60000, -1).kind, ACTION_ADDRESS);
+	CHECK_EQ(scheduler_next(&s, 60000, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_ADDRESS);
 	scheduler_address_failed(&s, 60000);
-	a = scheduler_next(&s, 60000, -1);
+	a = scheduler_next(&s, 60000, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.kind, ACTION_MAP);
 	scheduler_granted(&s, 0, &r, 60000, 0);
-	CHECK_EQ(scheduler_next(&s, 60500, -1).kind, ACTION_NONE);
-	CHECK_EQ(scheduler_next(&s, 61000, -1).kind, ACTION_ADDRESS);
+	CHECK_EQ(scheduler_next(&s, 60500, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_NONE);
+	CHECK_EQ(scheduler_next(&s, 61000, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_ADDRESS);
 }
 
 /* After a restart or a network change a mapping is re-created; the new
