@@ -1,9 +1,9 @@
-/* cli.c - parse natpmp's command line into a struct invocation.
+/* cli.c - the command line's scanner: argv into a struct invocation, its
+ * options checked against the command, its operands into SPECs, the
+ * families and protocol settled (the values' grammar is cli_values.c).
  * Every malformed value yields one line naming it; nothing is printed here. */
 #include "cli/cli.h"
 
-#include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,419 +12,6 @@
 #include "cli/suggest.h"
 
 #define CLI_COMMANDS_MAX 16 /* for suggestions among their names */
-
-#define MS_PER_SECOND 1000
-#define LIFETIME_MAX_SECONDS 4294967295ULL
-/* a timeout beyond the 127.75 s schedule changes nothing; the cap only
- * keeps the arithmetic far from overflow */
-#define TIMEOUT_MAX_SECONDS 4294967295ULL
-
-static int fail(char *error, size_t size, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *error, size_t size, const char *format, ...)
-{
-	va_list ap;
-
-	va_start(ap, format);
-	vsnprintf(error, size, format, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* A port is 1-5 decimal digits with a value of at most 65535. */
-static int parse_port(const char *text, size_t length, const char *spec,
-		      uint16_t *port, char *error, size_t size)
-{
-	unsigned long value = 0;
-	size_t i;
-
-	if (length == 0)
-		return -1;
-	for (i = 0; i < length; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return fail(
-				error, size,
-				"invalid SPEC '%s': '%.*s' is not a port number",
-				spec, (int)length, text);
-		if (value <= 65535)
-			value = value * 10 + (unsigned long)(text[i] - '0');
-	}
-	if (value > 65535)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': port %.*s is out of range (0-65535)",
-			spec, (int)length, text);
-	*port = (uint16_t)value;
-	return 0;
-}
-
-int cli_parse_transports(const char *text, unsigned *transports, char *error,
-			 size_t size)
-{
-	unsigned transport;
-
-	for (transport = TRANSPORT_UDP; transport <= TRANSPORT_BOTH;
-	     transport++)
-		if (strcasecmp(text, transport_name(transport)) == 0) {
-			*transports = transport;
-			return 0;
-		}
-	return fail(error, size, "unknown protocol '%s' (use tcp, udp or both)",
-		    text);
-}
-/* PORT or FIRST-LAST within text's first length bytes; *count is 1 for
- * one port. A leading '-' is no range ("-1" is a bad port). */
-static int parse_range(const char *text, size_t length, const char *spec,
-		       uint16_t *first, unsigned *count, char *error,
-		       size_t size)
-{
-	const char *dash =
-		length > 1 ? memchr(text + 1, '-', length - 1) : NULL;
-	size_t first_length = dash ? (size_t)(dash - text) : length;
-	uint16_t last = 0;
-
-	if (parse_port(text, first_length, spec, first, error, size) < 0)
-		return -1;
-	*count = 1;
-	if (!dash)
-		return 0;
-	if (first_length + 1 == length)
-		return fail(error, size,
-			    "invalid SPEC '%s': missing last port after '-'",
-			    spec);
-	if (parse_port(dash + 1, length - first_length - 1, spec, &last, error,
-		       size) < 0)
-		return -1;
-	if (*first == 0)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': a port range starts at port 1 or above",
-			spec);
-	if (last < *first)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': the range %.*s is reversed (the last port is below the first)",
-			spec, (int)length, text);
-	*count = (unsigned)(last - *first) + 1;
-	return 0;
-}
-
-/* EXTERNAL[-LAST] for an internal range of count ports: a range of the
- * same length, or 0 for the gateway to choose each. */
-static int parse_external(const char *text, size_t length, const char *spec,
-			  struct port_spec *out, char *error, size_t size)
-{
-	unsigned count;
-
-	if (length == 0)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': missing external port after ':'",
-			spec);
-	if (parse_range(text, length, spec, &out->external_port, &count, error,
-			size) < 0)
-		return -1;
-	if (count == out->count || (count == 1 && out->external_port == 0))
-		return 0;
-	if (out->count == 1)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': one internal port takes one external port, not a range",
-			spec);
-	if (count == 1 && out->external_port + out->count - 1 <= 65535)
-		return fail(
-			error, size,
-			"invalid SPEC '%s': %u internal ports need an external range of %u too (%u-%u), or 0",
-			spec, out->count, out->count,
-			(unsigned)out->external_port,
-			(unsigned)out->external_port + out->count - 1);
-	if (count == 1) /* no such range: it would pass 65535 */
-		return fail(
-			error, size,
-			"invalid SPEC '%s': %u internal ports need an external range of %u too, or 0",
-			spec, out->count, out->count);
-	return fail(
-		error, size,
-		"invalid SPEC '%s': the internal range has %u ports and the external range %u; they must match",
-		spec, out->count, count);
-}
-
-int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
-		   size_t size)
-{
-	const char *slash = strchr(text, '/');
-	const char *colon = strchr(text, ':');
-	size_t ports_length = slash ? (size_t)(slash - text) : strlen(text);
-	size_t internal_length;
-
-	if (colon && colon > text + ports_length)
-		colon = NULL; /* a ':' after the '/' belongs to the protocol */
-	internal_length = colon ? (size_t)(colon - text) : ports_length;
-
-	if (*text == '\0')
-		return fail(error, size, "invalid SPEC '': empty");
-	if (internal_length == 0)
-		return fail(error, size,
-			    "invalid SPEC '%s': missing internal port", text);
-	if (parse_range(text, internal_length, text, &spec->internal_port,
-			&spec->count, error, size) < 0)
-		return -1;
-	spec->external_port = spec->internal_port;
-	if (colon &&
-	    parse_external(colon + 1, ports_length - internal_length - 1, text,
-			   spec, error, size) < 0)
-		return -1;
-	spec->transports = TRANSPORT_TCP;
-	if (slash) {
-		char why[CLI_ERROR_SIZE];
-		if (slash[1] == '\0')
-			return fail(
-				error, size,
-				"invalid SPEC '%s': missing protocol after '/'",
-				text);
-		if (cli_parse_transports(slash + 1, &spec->transports, why,
-					 sizeof(why)) < 0)
-			return fail(error, size, "invalid SPEC '%s': %s", text,
-				    why);
-	}
-	return 0;
-}
-
-/* Parses DIGITS[.DIGITS][s|m|h|d] into milliseconds, truncating below 1 ms.
- * The value must not exceed max_seconds. */
-static int parse_duration(const char *text, const char *what,
-			  unsigned long long max_seconds, uint64_t *ms,
-			  char *error, size_t size)
-{
-	const char *p = text;
-	unsigned long long whole = 0, fraction = 0, scale = 1, unit_ms;
-	bool digits = false;
-
-	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-		whole = whole * 10 + (unsigned long long)(*p - '0');
-		if (whole > max_seconds)
-			return fail(
-				error, size,
-				"invalid %s '%s': too long (at most %llu seconds)",
-				what, text, max_seconds);
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits = true) {
-			if (scale <
-			    1000000000ULL) { /* nanosecond precision is plenty */
-				fraction = fraction * 10 +
-					   (unsigned long long)(*p - '0');
-				scale *= 10;
-			}
-		}
-	}
-	if (!digits)
-		return fail(
-			error, size,
-			"invalid %s '%s': not a duration (seconds, or a number with s, m, h or d)",
-			what, text);
-	switch (*p) {
-	case '\0':
-	case 's': unit_ms = 1000; break;
-	case 'm': unit_ms = 60 * 1000ULL; break;
-	case 'h': unit_ms = 3600 * 1000ULL; break;
-	case 'd': unit_ms = 86400 * 1000ULL; break;
-	default:
-		return fail(
-			error, size,
-			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
-			what, text, p);
-	}
-	if (*p != '\0' && p[1] != '\0')
-		return fail(
-			error, size,
-			"invalid %s '%s': unknown unit '%s' (use s, m, h or d)",
-			what, text, p);
-	if (whole > max_seconds * 1000ULL / unit_ms)
-		return fail(error, size,
-			    "invalid %s '%s': too long (at most %llu seconds)",
-			    what, text, max_seconds);
-	*ms = whole * unit_ms + fraction * unit_ms / scale;
-	if (*ms > max_seconds * 1000ULL)
-		return fail(error, size,
-			    "invalid %s '%s': too long (at most %llu seconds)",
-			    what, text, max_seconds);
-	return 0;
-}
-
-int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
-		       size_t size)
-{
-	uint64_t ms;
-
-	if (parse_duration(text, "lifetime", LIFETIME_MAX_SECONDS, &ms, error,
-			   size) < 0)
-		return -1;
-	if (ms == 0)
-		return fail(
-			error, size,
-			"invalid lifetime '%s': must be at least 1 second (unmap deletes a mapping)",
-			text);
-	if (ms % MS_PER_SECOND != 0)
-		return fail(
-			error, size,
-			"invalid lifetime '%s': must be a whole number of seconds",
-			text);
-	*seconds = (uint32_t)(ms / MS_PER_SECOND);
-	return 0;
-}
-
-/* A duration of at least 1 ms; what names it in errors. */
-static int parse_patience(const char *text, const char *what, int64_t *ms,
-			  char *error, size_t size)
-{
-	uint64_t value;
-
-	if (parse_duration(text, what, TIMEOUT_MAX_SECONDS, &value, error,
-			   size) < 0)
-		return -1;
-	if (value == 0)
-		return fail(error, size,
-			    "invalid %s '%s': must be at least 1 millisecond",
-			    what, text);
-	*ms = (int64_t)value;
-	return 0;
-}
-
-int cli_parse_timeout(const char *text, int64_t *ms, char *error, size_t size)
-{
-	return parse_patience(text, "timeout", ms, error, size);
-}
-
-/* 1-65535 in decimal; text is what follows the ':' */
-static bool parse_port_number(const char *text, uint16_t *port)
-{
-	unsigned long value = 0;
-	const char *p;
-
-	if (*text == '\0')
-		return false;
-	for (p = text; *p; p++) {
-		if (*p < '0' || *p > '9' || value > 65535)
-			return false;
-		value = value * 10 + (unsigned long)(*p - '0');
-	}
-	if (value == 0 || value > 65535)
-		return false;
-	*port = (uint16_t)value;
-	return true;
-}
-
-/* Splits "[v6]:port", "[v6]", "v6", "v4:port" or "v4" into the address
- * text (copied into address) and the port text (NULL if none). Returns
- * false when brackets do not close, or the address is too long. */
-static bool split_endpoint(const char *text, char *address, size_t size,
-			   const char **port)
-{
-	const char *end, *colon = strchr(text, ':');
-	size_t length;
-
-	*port = NULL;
-	if (text[0] == '[') {
-		end = strchr(text, ']');
-		if (!end || (end[1] != '\0' && end[1] != ':'))
-			return false;
-		length = (size_t)(end - text - 1);
-		text++;
-		if (end[1] == ':')
-			*port = end + 2;
-	} else if (colon && strchr(colon + 1, ':')) {
-		length = strlen(text); /* a bare IPv6 address: no port */
-	} else {
-		length = colon ? (size_t)(colon - text) : strlen(text);
-		if (colon)
-			*port = colon + 1;
-	}
-	if (length == 0 || length >= size)
-		return false;
-	memcpy(address, text, length);
-	address[length] = '\0';
-	return true;
-}
-
-static bool is_unicast(const struct ip_address *a)
-{
-	uint32_t v4 = ip_address_v4(a);
-
-	if (a->family == AF_INET)
-		return v4 != 0 && v4 != 0xffffffffU && (v4 >> 28) != 0xe;
-	return !ip_address_is_unspecified(a) && a->bytes[0] != 0xff;
-}
-
-int cli_parse_gateway(const char *text, const char *origin,
-		      struct ip_endpoint *gateway, char *error, size_t size)
-{
-	char address[IP_ADDRESS_TEXT_SIZE];
-	const char *port;
-
-	memset(gateway, 0, sizeof(*gateway));
-	gateway->port = GATEWAY_PORT;
-	if (!split_endpoint(text, address, sizeof(address), &port) ||
-	    ip_address_parse(address, &gateway->address) < 0)
-		return fail(
-			error, size,
-			"invalid %s '%s': not an address (use a.b.c.d, a.b.c.d:port, an IPv6 address, or [ipv6]:port)",
-			origin, text);
-	if (!is_unicast(&gateway->address))
-		return fail(error, size,
-			    "invalid %s '%s': not a unicast address", origin,
-			    text);
-	if (port && *port == '\0')
-		return fail(error, size,
-			    "invalid %s '%s': missing port after ':'", origin,
-			    text);
-	if (port && !parse_port_number(port, &gateway->port))
-		return fail(error, size,
-			    "invalid %s '%s': port must be 1-65535", origin,
-			    text);
-	return 0;
-}
-
-int cli_parse_filter(const char *text, struct port_filter *filter, char *error,
-		     size_t size)
-{
-	char address[IP_ADDRESS_TEXT_SIZE];
-	const char *port, *slash;
-
-	memset(filter, 0, sizeof(*filter));
-	if (!split_endpoint(text, address, sizeof(address), &port))
-		return fail(
-			error, size,
-			"invalid --allow-from '%s': use ADDR[/LEN][:PORT], or [IPV6[/LEN]]:PORT",
-			text);
-	slash = strchr(address, '/');
-	if (slash)
-		address[slash - address] = '\0';
-	if (ip_address_parse(address, &filter->address) < 0 ||
-	    filter->address.scope)
-		return fail(error, size,
-			    "invalid --allow-from '%s': '%s' is not an address",
-			    text, address);
-	filter->prefix_length = filter->address.family == AF_INET ? 32 : 128;
-	if (slash) {
-		char *end;
-		unsigned long length = strtoul(slash + 1, &end, 10);
-
-		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
-		    length > filter->prefix_length)
-			return fail(
-				error, size,
-				"invalid --allow-from '%s': prefix length must be 0-%u",
-				text, filter->prefix_length);
-		filter->prefix_length = (unsigned)length;
-	}
-	if (port && !parse_port_number(port, &filter->port))
-		return fail(error, size,
-			    "invalid --allow-from '%s': port must be 1-65535",
-			    text);
-	return 0;
-}
 
 const struct command *cli_find_command(const struct command *const commands[],
 				       size_t command_count, const char *name)
@@ -598,46 +185,48 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 		return cli_parse_timeout(value, &inv->options.timeout_ms,
 					 st->error, st->size);
 	case OPTION_HOOK_TIMEOUT:
-		return parse_patience(value, "hook timeout",
-				      &inv->options.hook_timeout_ms, st->error,
-				      st->size);
+		return cli_parse_duration_ms(value, "hook timeout",
+					     &inv->options.hook_timeout_ms,
+					     st->error, st->size);
 	case OPTION_PROTO:
 		st->proto_text = value;
 		if (cli_parse_transports(value, &inv->options.all_transports,
 					 why, sizeof(why)) < 0)
-			return fail(st->error, st->size, "invalid --proto: %s",
-				    why);
+			return cli_fail(st->error, st->size,
+					"invalid --proto: %s", why);
 		return 0;
 	case OPTION_FOR:
 		if (ip_address_parse(value, &inv->options.third_party_address) <
 			    0 ||
 		    inv->options.third_party_address.scope ||
-		    !is_unicast(&inv->options.third_party_address))
-			return fail(st->error, st->size,
-				    "invalid --for '%s': not a unicast address",
-				    value);
+		    !cli_is_unicast(&inv->options.third_party_address))
+			return cli_fail(
+				st->error, st->size,
+				"invalid --for '%s': not a unicast address",
+				value);
 		inv->options.third_party = true;
 		return 0;
 	case OPTION_ALLOW_FROM:
 		if (inv->options.filter_count == FILTER_MAX)
-			return fail(st->error, st->size,
-				    "too many --allow-from (at most %d)",
-				    FILTER_MAX);
+			return cli_fail(st->error, st->size,
+					"too many --allow-from (at most %d)",
+					FILTER_MAX);
 		return cli_parse_filter(
 			value,
 			&inv->options.filters[inv->options.filter_count++],
 			st->error, st->size);
 	case OPTION_ON_CHANGE:
 		if (*value == '\0')
-			return fail(st->error, st->size,
-				    "option --on-change needs a command");
+			return cli_fail(st->error, st->size,
+					"option --on-change needs a command");
 		inv->options.on_change = value;
 		return 0;
 	case OPTION_PORT:
-		if (!parse_port_number(value, &inv->options.port))
-			return fail(st->error, st->size,
-				    "invalid --port '%s': not a port (1-65535)",
-				    value);
+		if (!cli_parse_port_number(value, &inv->options.port))
+			return cli_fail(
+				st->error, st->size,
+				"invalid --port '%s': not a port (1-65535)",
+				value);
 		return 0;
 	default: return 0;
 	}
@@ -653,11 +242,12 @@ static int unknown_long(struct parse_state *st, const char *name, size_t length)
 		names[i] = option_specs[i].long_name;
 	close = suggest_closest(name, length, names, OPTION_COUNT);
 	if (close)
-		return fail(st->error, st->size,
-			    "unknown option '--%.*s' (did you mean '--%s'?)",
-			    (int)length, name, close);
-	return fail(st->error, st->size, "unknown option '--%.*s'", (int)length,
-		    name);
+		return cli_fail(
+			st->error, st->size,
+			"unknown option '--%.*s' (did you mean '--%s'?)",
+			(int)length, name, close);
+	return cli_fail(st->error, st->size, "unknown option '--%.*s'",
+			(int)length, name);
 }
 
 /* "--name", "--name=value" or "--name value"; *i is advanced past a value. */
@@ -675,8 +265,9 @@ static int parse_long(struct parse_state *st, int argc,
 		return unknown_long(st, name, length);
 	if (!o->takes_value) {
 		if (equals)
-			return fail(st->error, st->size,
-				    "option --%s takes no value", o->long_name);
+			return cli_fail(st->error, st->size,
+					"option --%s takes no value",
+					o->long_name);
 		return apply_flag(st, o);
 	}
 	if (equals)
@@ -684,8 +275,8 @@ static int parse_long(struct parse_state *st, int argc,
 	else if (*i + 1 < argc)
 		value = argv[++*i];
 	else
-		return fail(st->error, st->size, "option --%s needs a value",
-			    o->long_name);
+		return cli_fail(st->error, st->size,
+				"option --%s needs a value", o->long_name);
 	return apply_value(st, o, value);
 }
 
@@ -701,8 +292,8 @@ static int parse_short(struct parse_state *st, int argc,
 		const char *value;
 
 		if (!o)
-			return fail(st->error, st->size, "unknown option '-%c'",
-				    *p);
+			return cli_fail(st->error, st->size,
+					"unknown option '-%c'", *p);
 		if (!o->takes_value) {
 			apply_flag(st, o);
 			continue;
@@ -712,8 +303,8 @@ static int parse_short(struct parse_state *st, int argc,
 		else if (*i + 1 < argc)
 			value = argv[++*i];
 		else
-			return fail(st->error, st->size,
-				    "option -%c needs a value", *p);
+			return cli_fail(st->error, st->size,
+					"option -%c needs a value", *p);
 		return apply_value(st, o, value);
 	}
 	return 0;
@@ -742,16 +333,16 @@ static int check_options_apply(struct parse_state *st)
 	unsigned stray = st->used_bits & ~cmd->options;
 
 	if (stray)
-		return fail(st->error, st->size,
-			    "option --%s does not apply to %s",
-			    st->used_name[bit_index(stray & (~stray + 1u))],
-			    cmd->name);
+		return cli_fail(st->error, st->size,
+				"option --%s does not apply to %s",
+				st->used_name[bit_index(stray & (~stray + 1u))],
+				cmd->name);
 	if (st->inv->options.keep && st->inv->options.unmap_all_on_exit)
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"options --keep and --unmap-all-on-exit contradict each other");
 	if (st->proto_text && !st->inv->options.all)
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"option --proto needs --all (a SPEC carries its own protocol)");
 	return 0;
@@ -769,13 +360,13 @@ static int misplaced_word(struct parse_state *st, size_t i)
 
 	if ((st->inv->command->options & CLI_OPTION_ALL) &&
 	    strcasecmp(word, "all") == 0)
-		return fail(st->error, st->size,
-			    "invalid SPEC '%s': did you mean --all?", word);
+		return cli_fail(st->error, st->size,
+				"invalid SPEC '%s': did you mean --all?", word);
 	if (before &&
 	    cli_parse_transports(word, &transports, scratch, sizeof(scratch)) ==
 		    0 &&
 	    digits > 0 && before[digits] == '\0')
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"invalid SPEC '%s': the protocol goes after the port, did you mean %s/%s?",
 			word, before, word);
@@ -799,7 +390,7 @@ static int check_named_once(struct parse_state *st, size_t index)
 					? spec->internal_port
 					: earlier->internal_port;
 		if (common && port <= last && port <= earlier_last)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"invalid SPEC '%s': port %u/%s is also in '%s'; name each port once",
 				st->operands[index], port,
@@ -821,7 +412,7 @@ static int expand_ranges(struct parse_state *st, size_t ports)
 	unsigned k;
 
 	if (!single)
-		return fail(st->error, st->size, "out of memory");
+		return cli_fail(st->error, st->size, "out of memory");
 	for (i = 0; i < st->operand_count; i++) {
 		const struct port_spec *range = &inv->options.specs[i];
 		for (k = 0; k < range->count; k++) {
@@ -851,13 +442,13 @@ static int parse_operands(struct parse_state *st)
 	switch (cmd->operands) {
 	case CLI_OPERANDS_NONE:
 		if (st->operand_count > 0)
-			return fail(st->error, st->size,
-				    "%s takes no arguments (got '%s')",
-				    cmd->name, st->operands[0]);
+			return cli_fail(st->error, st->size,
+					"%s takes no arguments (got '%s')",
+					cmd->name, st->operands[0]);
 		return 0;
 	case CLI_OPERANDS_COMMAND:
 		if (st->operand_count > 1)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"%s takes at most one command name (got '%s')",
 				cmd->name, st->operands[1]);
@@ -866,11 +457,11 @@ static int parse_operands(struct parse_state *st)
 	case CLI_OPERANDS_SPECS: break;
 	}
 	if (inv->options.all && st->operand_count > 0)
-		return fail(st->error, st->size,
-			    "%s --all takes no SPEC (got '%s')", cmd->name,
-			    st->operands[0]);
+		return cli_fail(st->error, st->size,
+				"%s --all takes no SPEC (got '%s')", cmd->name,
+				st->operands[0]);
 	if (!inv->options.all && st->operand_count == 0)
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"%s needs at least one SPEC (INTERNAL[-LAST][:EXTERNAL[-LAST]][/PROTO])",
 			cmd->name);
@@ -881,7 +472,7 @@ static int parse_operands(struct parse_state *st)
 			return -1;
 		ports += inv->options.specs[i].count;
 		if (ports > CLI_PORTS_MAX)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"too many ports: %s names more than %d in all; split them across commands",
 				cmd->name, CLI_PORTS_MAX);
@@ -915,12 +506,12 @@ static int settle_families(struct parse_state *st, const char *origin)
 	if (inv->options.gateway_given) {
 		unsigned named = family_of(&inv->options.gateway.address);
 		if (inv->options.families == (FAMILY_V4 | FAMILY_V6))
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"%s names one gateway, but both -4 and -6 were given (without it, natpmp finds each)",
 				origin);
 		if (inv->options.families && inv->options.families != named)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"%s %s is an IPv%c address, but %s was given",
 				origin,
@@ -934,23 +525,24 @@ static int settle_families(struct parse_state *st, const char *origin)
 		inv->options.families = FAMILY_V4;
 	if ((inv->options.third_party || inv->options.filter_count) &&
 	    inv->options.families == (FAMILY_V4 | FAMILY_V6))
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"options --for and --allow-from apply to one address family: give -4 or -6 alone");
 	if (inv->options.third_party &&
 	    family_of(&inv->options.third_party_address) !=
 		    inv->options.families)
-		return fail(st->error, st->size,
-			    "--for %s is not an IPv%c address (give %s)",
-			    ip_address_format(&inv->options.third_party_address,
-					      text, sizeof(text)),
-			    inv->options.families == FAMILY_V6 ? '6' : '4',
-			    family_option(family_of(
-				    &inv->options.third_party_address)));
+		return cli_fail(
+			st->error, st->size,
+			"--for %s is not an IPv%c address (give %s)",
+			ip_address_format(&inv->options.third_party_address,
+					  text, sizeof(text)),
+			inv->options.families == FAMILY_V6 ? '6' : '4',
+			family_option(
+				family_of(&inv->options.third_party_address)));
 	for (i = 0; i < inv->options.filter_count; i++)
 		if (family_of(&inv->options.filters[i].address) !=
 		    inv->options.families)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"--allow-from %s is not an IPv%c address (give %s)",
 				ip_address_format(
@@ -970,7 +562,7 @@ static int settle_protocol(struct parse_state *st)
 	const char *needs = NULL;
 
 	if (st->pcp && st->natpmp)
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"options --pcp and --nat-pmp contradict each other");
 	inv->options.protocol_choice = st->pcp	    ? CHOOSE_PCP
@@ -987,9 +579,10 @@ static int settle_protocol(struct parse_state *st)
 	else if (inv->options.filter_count)
 		needs = "option --allow-from";
 	if (needs)
-		return fail(st->error, st->size,
-			    "%s needs PCP: it cannot be used with --nat-pmp",
-			    needs);
+		return cli_fail(
+			st->error, st->size,
+			"%s needs PCP: it cannot be used with --nat-pmp",
+			needs);
 	return 0;
 }
 
@@ -1014,12 +607,12 @@ static int unknown_command(struct parse_state *st,
 		names[n++] = commands[i]->name;
 	close = suggest_closest(word, strlen(word), names, n);
 	if (close)
-		return fail(
+		return cli_fail(
 			st->error, st->size,
 			"unknown command '%s' (did you mean '%s'? try 'natpmp help')",
 			word, close);
-	return fail(st->error, st->size,
-		    "unknown command '%s' (try 'natpmp help')", word);
+	return cli_fail(st->error, st->size,
+			"unknown command '%s' (try 'natpmp help')", word);
 }
 
 static int scan_arguments(struct parse_state *st, int argc,
@@ -1042,7 +635,7 @@ static int scan_arguments(struct parse_state *st, int argc,
 		else if (!options_done && !st->inv->command &&
 			 suggest_natpmpc(argc, argv, i, natpmpc,
 					 sizeof(natpmpc)) == 0)
-			return fail(
+			return cli_fail(
 				st->error, st->size,
 				"'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: %s",
 				natpmpc);
@@ -1080,7 +673,7 @@ int cli_parse(int argc, const char *const argv[],
 	inv->options.specs = calloc((size_t)(argc > 0 ? argc : 1),
 				    sizeof(*inv->options.specs));
 	if (!st.operands || !inv->options.specs) {
-		fail(error, size, "out of memory");
+		cli_fail(error, size, "out of memory");
 		goto out;
 	}
 	if (scan_arguments(&st, argc, argv, commands, command_count) < 0)
@@ -1090,7 +683,7 @@ int cli_parse(int argc, const char *const argv[],
 		goto out;
 	}
 	if (!inv->command) {
-		fail(error, size, "no command given (try 'natpmp help')");
+		cli_fail(error, size, "no command given (try 'natpmp help')");
 		goto out;
 	}
 	if (check_options_apply(&st) < 0 || parse_operands(&st) < 0)

@@ -62,6 +62,12 @@ struct invocation {
 	struct options options;
 };
 
+/* --- the values' grammar (cli_values.c) --- */
+
+/* Writes one line to error and returns -1. */
+int cli_fail(char *error, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
 int cli_parse_spec(const char *text, struct port_spec *spec, char *error,
 		   size_t size);
 int cli_parse_transports(const char *text, unsigned *transports, char *error,
@@ -76,6 +82,16 @@ int cli_parse_gateway(const char *text, const char *origin,
 /* ADDR[/LEN][:PORT], IPv6 as [ADDR[/LEN]]:PORT or bare ADDR[/LEN] */
 int cli_parse_filter(const char *text, struct port_filter *filter, char *error,
 		     size_t size);
+
+/* A duration of at least 1 ms; what names it in errors. */
+int cli_parse_duration_ms(const char *text, const char *what, int64_t *ms,
+			  char *error, size_t size);
+/* 1-65535 in decimal */
+bool cli_parse_port_number(const char *text, uint16_t *port);
+/* Neither unspecified, multicast, nor broadcast. */
+bool cli_is_unicast(const struct ip_address *address);
+
+/* --- the scanner (cli.c) --- */
 
 /* Parses argv against the command table. env_gateway is $NATPMP_GATEWAY
  * (or NULL). Returns 0, or -1 with one line in error. On success the
