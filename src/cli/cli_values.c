@@ -253,7 +253,7 @@ static int parse_duration(const char *text, const char *what,
 int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
 		       size_t size)
 {
-	uint64_t ms;
+	uint64_t ms = 0;
 
 	if (parse_duration(text, "lifetime", LIFETIME_MAX_SECONDS, &ms, error,
 			   size) < 0)
@@ -276,7 +276,7 @@ int cli_parse_lifetime(const char *text, uint32_t *seconds, char *error,
 int cli_parse_duration_ms(const char *text, const char *what, int64_t *ms,
 			  char *error, size_t size)
 {
-	uint64_t value;
+	uint64_t value = 0;
 
 	if (parse_duration(text, what, TIMEOUT_MAX_SECONDS, &value, error,
 			   size) < 0)

@@ -126,9 +126,9 @@ static void on_renew(void *context)
 static void on_stop(void *context)
 {
 	struct renew_loop *l = context;
-	size_t i;
 
 	if (l->shared.stopping) {
+		size_t i;
 		l->shared.stop_again = true;
 		for (i = 0; i < l->family_count; i++)
 			family_mappings_give_up(&l->families[i]);

@@ -10,9 +10,9 @@
 
 #include "engine/client.h"
 #include "engine/eloop.h"
+#include "engine/listener.h"
 #include "engine/options.h"
 #include "os/os.h"
-#include "proto/announce.h"
 #include "state/ledger.h"
 
 /* a burst of route and address messages has settled after this much

@@ -44,7 +44,7 @@ setup() {
 	command -v natpmpc >/dev/null || {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq natpmpc >/dev/null
 	}
-	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DNATPMP_TESTS=ON >/dev/null
 	cmake --build "$BUILD" -j "$(nproc)" >/dev/null
 	NATPMP=$PWD/$BUILD/natpmp
 	NATPMPC=$(command -v natpmpc)

@@ -45,6 +45,8 @@ static void test_timers(void)
 	int64_t start;
 
 	CHECK(loop != NULL);
+	if (!loop)
+		return;
 	eloop_timer_init(&early, fire, &a);
 	eloop_timer_init(&late, fire, &b);
 	eloop_timer_init(&stopped, fire, &c);
@@ -95,6 +97,8 @@ static void test_descriptors(void)
 	int fds[2];
 
 	CHECK(loop != NULL);
+	if (!loop)
+		return;
 	CHECK_EQ(pipe(fds), 0);
 	CHECK_EQ(eloop_watch(loop, fds[0], POLLIN, on_ready, &r), 0);
 	CHECK_EQ(write(fds[1], "x", 1), 1);
@@ -155,6 +159,8 @@ static void test_boottime(void)
 	FILE *f;
 
 	CHECK(loop != NULL);
+	if (!loop)
+		return;
 	eloop_timer_init(&t, fire, &p);
 	eloop_timer_at(loop, &t, clock_now_ms() + 5);
 	CHECK_EQ(eloop_turn(loop), 0); /* arms the timerfd, then fires */
@@ -210,11 +216,13 @@ static void test_signals(void)
 	struct counter usr1 = { 0 }, usr2 = { 0 };
 
 	CHECK(loop != NULL);
+	if (!loop)
+		return;
 	CHECK_EQ(eloop_signal(loop, SIGUSR2, count, &usr2), 0);
 	CHECK_EQ(eloop_signal(loop, SIGUSR1, count, &usr1), 0);
-	raise(SIGUSR1);
-	raise(SIGUSR1);
-	raise(SIGUSR2);
+	kill(getpid(), SIGUSR1);
+	kill(getpid(), SIGUSR1);
+	kill(getpid(), SIGUSR2);
 	CHECK_EQ(usr1.calls, 0); /* not inside the handler */
 	CHECK_EQ(eloop_turn(loop), 0);
 	CHECK_EQ(usr1.calls, 1);
@@ -239,6 +247,8 @@ static void test_run_until(void)
 	int64_t start = clock_now_ms();
 
 	CHECK(loop != NULL);
+	if (!loop)
+		return;
 	eloop_timer_init(&t1, count, &c);
 	eloop_timer_init(&t2, count, &c);
 	eloop_timer_init(&t3, count, &c);
