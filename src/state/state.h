@@ -133,8 +133,12 @@ char *state_format(const struct state *state);
 int state_load(const char *directory, int64_t now, struct state *state);
 
 /* Locks STATE_LOCK_FILE_NAME, reads the file (as state_load does),
- * applies changes, drops stale entries, writes it to a temporary file 0600 in the same
- * directory, fsyncs, renames it over the old one and unlocks. Creates the
+ * applies changes, drops stale entries, writes it to a temporary file 0600
+ * in the same directory, syncs that file (one fsync: the name never points
+ * at a file half written, whatever the filesystem), renames it over the
+ * old one and unlocks. The rename reaches the disk with the filesystem's
+ * next commit: a crash just after it may leave the state before, never a
+ * damaged one. Creates the
  * directory (0700, parents as needed) if missing. A corrupt file is
  * warned about and replaced; one that is not ours (symbolic link, another
  * owner, not a regular file, a newer format) or a directory others can

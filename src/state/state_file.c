@@ -446,10 +446,6 @@ static int replace_state_file(int directory_fd, const char *directory,
 		diag_warning("state file %s: cannot %s %s (%s): %s", path, step,
 			     temporary, strerror(error), NOT_SAVED);
 		unlink(temporary);
-	} else if (fsync(directory_fd) < 0) {
-		/* saved, though a crash might yet lose it */
-		diag_warning("state directory %s cannot be synced (%s)",
-			     directory, strerror(errno));
 	}
 	free(temporary);
 	return step ? -1 : 0;
