@@ -20,6 +20,11 @@ void diag_set_verbose(bool verbose, int64_t start_ms)
 	verbose_start_ms = start_ms;
 }
 
+bool diag_verbose_enabled(void)
+{
+	return verbose_enabled;
+}
+
 static void vline(const char *prefix, const char *format, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 

@@ -14,6 +14,8 @@ void diag_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_note(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_warning(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));
+/* Whether --verbose is on: a caller skips costly formatting without it. */
+bool diag_verbose_enabled(void);
 /* Only with --verbose: one line prefixed with the elapsed milliseconds. */
 void diag_verbose(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));

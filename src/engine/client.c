@@ -307,13 +307,23 @@ static bool follow_other_protocol(struct client *c)
 static void take_epoch(struct client *c, const struct reply *reply,
 		       struct result *r)
 {
+	bool reset;
+
 	if (!reply->has_epoch)
 		return;
 	r->epoch_known = true;
 	r->epoch = reply->epoch;
-	if (c->protocol->observe_epoch(&c->epoch, reply->epoch, clock_now_ms()))
-		if (c->events && c->events->gateway_reset)
-			c->events->gateway_reset(c->events_context);
+	if (c->confirming) {
+		c->confirming = false;
+		reset = epoch_observe_strictly(&c->epoch, reply->epoch,
+					       clock_now_ms(),
+					       c->protocol->observe_epoch);
+	} else {
+		reset = c->protocol->observe_epoch(&c->epoch, reply->epoch,
+						   clock_now_ms());
+	}
+	if (reset && c->events && c->events->gateway_reset)
+		c->events->gateway_reset(c->events_context);
 }
 
 /* An answer, granted or failed, into r. */
@@ -510,10 +520,9 @@ void client_kick(struct client *c, int after_sends)
 		exchange_kick(&c->exchange);
 }
 
-bool client_heard_announcement(struct client *c, const struct announcement *a)
+void client_confirm_announcement(struct client *c)
 {
-	return epoch_observe_announcement(&c->epoch, a->epoch, clock_now_ms(),
-					  a->format == PROTOCOL_PCP);
+	c->confirming = true;
 }
 
 bool client_running(const struct client *c)

@@ -15,7 +15,6 @@
 #include "engine/eloop.h"
 #include "engine/exchange.h"
 #include "engine/patience.h"
-#include "proto/announce.h"
 #include "proto/epoch.h"
 #include "proto/protocol.h"
 
@@ -53,6 +52,8 @@ struct client {
 	const struct protocol *protocol; /* the one spoken now */
 	/* the user forced no protocol: follow the gateway's answers */
 	bool follow_gateway;
+	/* the next answer's epoch is judged as an announcement's */
+	bool confirming;
 	struct epoch_tracker epoch;
 	/* the last external address the gateway reported, unset if none */
 	struct ip_address external_address;
@@ -109,10 +110,11 @@ int client_run(struct client *client, const struct request *request,
  * went out at least after_sends times since they last started: the
  * gateway just announced it is back, or the user asked (SIGHUP). */
 void client_kick(struct client *client, int after_sends);
-/* An announcement from the gateway, judged against the epochs of its
- * replies; true if it shows a restart. */
-bool client_heard_announcement(struct client *client,
-			       const struct announcement *announcement);
+/* The gateway announced itself: its next answer, which is its own word,
+ * confirms or denies a restart, judged by the stricter rule of
+ * announcements (an epoch that went back at all). The announcement itself
+ * is never taken for the answer: anyone on the link can send one. */
+void client_confirm_announcement(struct client *client);
 
 /* What the client knows. */
 bool client_running(const struct client *client);

@@ -16,6 +16,8 @@
 
 #define PROGRESS_AFTER_MS 1000
 #define PROGRESS_EVERY_MS 1000
+/* datagrams read per wake-up at most */
+#define READS_PER_TURN 16
 
 static void on_send_timer(void *context);
 static void on_progress_timer(void *context);
@@ -378,9 +380,13 @@ static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 static void on_readable(void *context, int fd, short revents)
 {
 	struct exchange *ex = context;
+	int reads;
 
 	(void)revents;
-	for (;;) {
+	/* a flood (datagrams forged with the gateway's address, say) is read
+	 * a batch per turn of the loop: timers and signals keep their time,
+	 * and the rest stays readable for the next turn */
+	for (reads = 0; reads < READS_PER_TURN; reads++) {
 		uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
 		struct sockaddr_storage from;
 		socklen_t from_length = sizeof(from);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "os/os.h"
 #include "wire/wire_pcp.h"
 
 #define ALL_HOSTS_V4 0xe0000001u /* 224.0.0.1 */
@@ -45,10 +46,14 @@ int announce_open(int family, unsigned interface)
 	socklen_t length;
 	int one = 1, fd, saved;
 
-	if (family == AF_INET6)
+	if (family == AF_INET6) {
 		ip_address_set_v6(&group.address, all_nodes_v6, 0);
-	else
+		/* a link-local group: bound on the interface, or not at
+		 * all (the kernel refuses ff02::1 without a scope) */
+		group.address.scope = interface;
+	} else {
 		ip_address_set_v4(&group.address, ALL_HOSTS_V4);
+	}
 	length = ip_endpoint_to_sockaddr(&group, &address);
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -60,6 +65,7 @@ int announce_open(int family, unsigned interface)
 #ifdef SO_REUSEPORT
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 #endif
+	    os_listener_options(fd, family) < 0 ||
 	    bind(fd, (struct sockaddr *)&address, length) < 0 ||
 	    (family == AF_INET6 ? join_v6(fd, interface)
 				: join_v4(fd, interface)) < 0)
@@ -72,38 +78,57 @@ fail:
 	return -1;
 }
 
-enum announce_status announce_receive(int fd, const struct ip_address *gateway,
+/* Whether a datagram may speak for the gateway: from its address and
+ * port, on the interface that leads to it (RFC 6886 section 3.2.1: MUST
+ * discard announcements from any other address). Over IPv6 a gateway
+ * known by a global address announces from its link-local one (miniupnpd
+ * does), so any link-local address on that interface will do: what it
+ * says is only ever a reason to ask the gateway itself. */
+static const char *refusal(const struct ip_endpoint *source,
+			   unsigned arrived_on,
+			   const struct ip_endpoint *gateway,
+			   unsigned interface)
+{
+	bool neighbour = source->address.family == AF_INET6 &&
+			 ip_address_is_link_local(&source->address);
+
+	if (!ip_address_equal(&source->address, &gateway->address) &&
+	    !neighbour)
+		return "not our gateway";
+	if (source->port != gateway->port)
+		return "not from the gateway's port";
+	if (interface && arrived_on && arrived_on != interface)
+		return "not on the interface toward the gateway";
+	if (neighbour && (!interface || arrived_on != interface))
+		return "a link-local address not on the gateway's link";
+	return NULL;
+}
+
+enum announce_status announce_receive(int fd, const struct ip_endpoint *gateway,
+				      unsigned interface,
 				      struct announcement *a)
 {
 	uint8_t datagram[PCP_DATAGRAM_MAX + 1];
-	struct sockaddr_storage from;
-	socklen_t from_length = sizeof(from);
 	struct ip_endpoint source;
-	char text[IP_ADDRESS_TEXT_SIZE];
-	const char *why = "";
-	ssize_t n;
+	const char *why;
+	unsigned arrived_on;
+	ssize_t n = os_receive(fd, datagram, sizeof(datagram), &source,
+			       &arrived_on);
 
-	n = recvfrom(fd, datagram, sizeof(datagram), MSG_TRUNC,
-		     (struct sockaddr *)&from, &from_length);
 	if (n < 0)
 		return ANNOUNCE_NONE;
-	if (ip_endpoint_from_sockaddr((struct sockaddr *)&from, from_length,
-				      &source) < 0)
-		return ANNOUNCE_IGNORED;
-	ip_address_format(&source.address, text, sizeof(text));
-	/* RFC 6886 section 3.2.1: MUST discard announcements from any
-	 * other address than the gateway's */
-	if (!ip_address_equal(&source.address, gateway)) {
-		diag_verbose("ignored announcement from %s: not our gateway",
-			     text);
-		return ANNOUNCE_IGNORED;
-	}
-	if ((size_t)n > PCP_DATAGRAM_MAX) {
+	why = refusal(&source, arrived_on, gateway, interface);
+	if (!why && (size_t)n > PCP_DATAGRAM_MAX)
 		why = "too long";
-	} else if (announce_decode(datagram, (size_t)n, a, &why)) {
+	if (!why && announce_decode(datagram, (size_t)n, a, &why))
 		return ANNOUNCE_HEARD;
+	/* formatted only for -v: a flood must cost little */
+	if (diag_verbose_enabled()) {
+		char text[IP_ENDPOINT_TEXT_SIZE];
+		diag_verbose("ignored announcement from %s: %s",
+			     ip_endpoint_format(&source, gateway->port, text,
+						sizeof(text)),
+			     why);
 	}
-	diag_verbose("ignored %zd bytes from %s on port %d: %s", n, text,
-		     ANNOUNCE_PORT, why);
 	return ANNOUNCE_IGNORED;
 }

@@ -18,9 +18,12 @@ enum announce_status {
  * out on. Returns the descriptor (non-blocking), or -1 with errno. */
 int announce_open(int family, unsigned interface);
 
-/* Reads one queued datagram; HEARD fills *announcement when it is one,
- * from gateway. */
-enum announce_status announce_receive(int fd, const struct ip_address *gateway,
+/* Reads one queued datagram; HEARD fills *announcement when it is one
+ * from the gateway's address (over IPv6, or a link-local address on its
+ * link) and port, that came in on interface (its index, 0 if unknown):
+ * only a reason to ask the gateway itself. */
+enum announce_status announce_receive(int fd, const struct ip_endpoint *gateway,
+				      unsigned interface,
 				      struct announcement *announcement);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/ip_address.h"
 
@@ -67,6 +68,18 @@ int gateway_watch_open(void);
 /* Reads every queued notification into *news (which it clears first);
  * interface is the index of the interface in use, or 0. */
 void gateway_watch_read(int fd, unsigned interface, struct network_news *news);
+
+/* Readies an announcement listener of family: it hears only the groups
+ * it joined, on the interfaces it joined them (not every group another
+ * program of the host joined), and learns the interface each datagram
+ * came in on. Returns 0, or -1 with errno. */
+int os_listener_options(int fd, int family);
+/* Reads one datagram into buffer (a longer one is cut, and its whole
+ * length returned), with its source and the index of the interface it
+ * came in on (0 when that cannot be told). Returns its length, or -1 with
+ * errno (EAGAIN: none queued). */
+ssize_t os_receive(int fd, void *buffer, size_t size, struct ip_endpoint *from,
+		   unsigned *interface);
 
 /* Whether the interface is up and running (has its carrier); true when
  * that cannot be told. */

@@ -1,9 +1,11 @@
 /* os_linux.c - Linux's parts of the OS seam beside the routes: interface
- * flags, getrandom(2), and a timerfd on CLOCK_BOOTTIME for the loop. */
+ * flags, getrandom(2), a timerfd on CLOCK_BOOTTIME for the loop, and the
+ * announcement listener's socket options and arrival interface. */
 #include "os/os.h"
 
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -69,4 +71,69 @@ void os_wake_timer_clear(int fd)
 	if (read(fd, &expirations, sizeof(expirations)) < 0) {
 		/* EAGAIN: already taken; the timers decide what is due */
 	}
+}
+
+int os_listener_options(int fd, int family)
+{
+	int one = 1, zero = 0;
+
+	if (family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				  sizeof(one));
+	/* Linux delivers every group any socket of the host joined to a
+	 * socket bound to the port, unless told not to */
+	if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) <
+	    0)
+		return -1;
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/* The arrival interface from the control messages, 0 if none says. */
+static unsigned arrival_interface(struct msghdr *message)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(message); c; c = CMSG_NXTHDR(message, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo info;
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			return (unsigned)info.ipi_ifindex;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo info;
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			return info.ipi6_ifindex;
+		}
+	}
+	return 0;
+}
+
+ssize_t os_receive(int fd, void *buffer, size_t size, struct ip_endpoint *from,
+		   unsigned *interface)
+{
+	struct sockaddr_storage source;
+	union {
+		struct cmsghdr align;
+		char bytes[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			   CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} control;
+	struct iovec part = { .iov_base = buffer, .iov_len = size };
+	struct msghdr message = { .msg_name = &source,
+				  .msg_namelen = sizeof(source),
+				  .msg_iov = &part,
+				  .msg_iovlen = 1,
+				  .msg_control = control.bytes,
+				  .msg_controllen = sizeof(control.bytes) };
+	ssize_t n = recvmsg(fd, &message, MSG_DONTWAIT | MSG_TRUNC);
+
+	*interface = 0;
+	memset(from, 0, sizeof(*from));
+	if (n < 0)
+		return -1;
+	if (ip_endpoint_from_sockaddr((struct sockaddr *)&source,
+				      message.msg_namelen, from) < 0)
+		from->address.family = AF_UNSPEC;
+	*interface = arrival_interface(&message);
+	return n;
 }

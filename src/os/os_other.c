@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int gateway_discover(int family, struct gateway_route *route, char *error,
@@ -81,4 +82,27 @@ int os_wake_timer_set(int fd, int64_t at_ms)
 void os_wake_timer_clear(int fd)
 {
 	(void)fd;
+}
+
+int os_listener_options(int fd, int family)
+{
+	(void)fd;
+	(void)family;
+	return 0;
+}
+
+ssize_t os_receive(int fd, void *buffer, size_t size, struct ip_endpoint *from,
+		   unsigned *interface)
+{
+	struct sockaddr_storage source;
+	socklen_t length = sizeof(source);
+	ssize_t n = recvfrom(fd, buffer, size, MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&source, &length);
+
+	*interface = 0;
+	memset(from, 0, sizeof(*from));
+	if (n >= 0 && ip_endpoint_from_sockaddr((struct sockaddr *)&source,
+						length, from) < 0)
+		from->address.family = AF_UNSPEC;
+	return n;
 }

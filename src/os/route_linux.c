@@ -22,6 +22,8 @@
  * most. */
 #define NETLINK_DATAGRAM_SIZE 32768
 #define REQUEST_SIZE 128
+/* notification datagrams read per wake-up at most */
+#define WATCH_READS_PER_TURN 16
 /* How often a dump that changed while it was read is read again. */
 #define DUMP_ATTEMPTS 3
 /* netlink_talk's "the answer goes on in the next datagram" */
@@ -624,8 +626,12 @@ void gateway_watch_read(int fd, unsigned interface, struct network_news *news)
 {
 	uint8_t datagram[NETLINK_DATAGRAM_SIZE];
 
+	int reads;
+
 	memset(news, 0, sizeof(*news));
-	for (;;) {
+	/* a burst is read over several turns of the loop, so that its timers
+	 * and signals keep their time: what is left stays readable */
+	for (reads = 0; reads < WATCH_READS_PER_TURN; reads++) {
 		struct sockaddr_nl from;
 		socklen_t from_length = sizeof(from);
 		ssize_t n = recvfrom(fd, datagram, sizeof(datagram),

@@ -65,13 +65,12 @@ bool epoch_observe_pcp(struct epoch_tracker *tracker, uint32_t epoch,
 	return reset;
 }
 
-bool epoch_observe_announcement(struct epoch_tracker *tracker, uint32_t epoch,
-				int64_t now_ms, bool pcp)
+bool epoch_observe_strictly(struct epoch_tracker *tracker, uint32_t epoch,
+			    int64_t now_ms, epoch_rule rule)
 {
 	bool known = tracker->known;
 	uint32_t previous = tracker->sssoe;
-	bool reset = pcp ? epoch_observe_pcp(tracker, epoch, now_ms)
-			 : epoch_observe(tracker, epoch, now_ms);
+	bool reset = rule(tracker, epoch, now_ms);
 
 	return reset || (known && (epoch == 0 || epoch < previous));
 }

@@ -31,13 +31,17 @@ bool epoch_is_reset(const struct epoch_tracker *tracker, uint32_t sssoe,
 bool epoch_observe_pcp(struct epoch_tracker *tracker, uint32_t epoch,
 		       int64_t now_ms);
 
-/* Records the epoch of an unsolicited announcement (pcp: in PCP format).
- * Besides the rule of its protocol, an epoch of 0 or one lower than the
+/* A protocol's rule: records epoch at now_ms, true if it shows a restart. */
+typedef bool (*epoch_rule)(struct epoch_tracker *tracker, uint32_t epoch,
+			   int64_t now_ms);
+
+/* Records the epoch of the gateway's first answer after it announced
+ * itself. Besides the protocol's rule, an epoch of 0 or one lower than the
  * last seen is a restart: a gateway announces when it starts, and the
  * slack the rules leave for reordered responses would hide a daemon
  * restarted within seconds of its previous start. */
-bool epoch_observe_announcement(struct epoch_tracker *tracker, uint32_t epoch,
-				int64_t now_ms, bool pcp);
+bool epoch_observe_strictly(struct epoch_tracker *tracker, uint32_t epoch,
+			    int64_t now_ms, epoch_rule rule);
 
 /* Forgets the gateway's epoch, e.g. when talking to another gateway. */
 void epoch_forget(struct epoch_tracker *tracker);

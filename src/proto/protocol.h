@@ -111,8 +111,7 @@ struct protocol {
 			const struct reply *reply, const char *gateway_text,
 			char *message, size_t size);
 	/* The restart test this protocol's epochs are judged by. */
-	bool (*observe_epoch)(struct epoch_tracker *tracker, uint32_t epoch,
-			      int64_t now_ms);
+	epoch_rule observe_epoch;
 	/* How long past half of a grant of lifetime seconds its renewal
 	 * waits, for a random number: NAT-PMP renews at half (RFC 6886
 	 * section 3.3), PCP at a random point up to 5/8 (RFC 6887 section

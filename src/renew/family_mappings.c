@@ -309,28 +309,53 @@ static void on_result(void *context, struct result *r)
 	family_mappings_pump_soon(f);
 }
 
+/* Asks the gateway what an announcement claimed: one request whose
+ * answer, the gateway's own word, carries its epoch and address; and the
+ * request waiting in vain is sent again now. */
+static void confirm(struct family_mappings *f)
+{
+	struct client *c = gateway_client(f);
+	int64_t now = clock_now_ms();
+
+	eloop_timer_stop(f->shared->loop, &f->confirm_timer);
+	if (!c)
+		return;
+	f->confirmed_ms = now;
+	/* RFC 6886 section 3.2.1: the gateway may be up again; what failed
+	 * may succeed now */
+	scheduler_gateway_alive(&f->sched, now);
+	scheduler_confirm(&f->sched, now,
+			  client_protocol(c)->grants_carry_address);
+	client_confirm_announcement(c);
+	client_kick(c, KICK_AFTER_SENDS);
+	changed(f);
+	family_mappings_pump_soon(f);
+}
+
+static void on_confirm_timer(void *context)
+{
+	confirm(context);
+}
+
+/* An announcement is a reason to ask, never the answer: anyone on the link
+ * can send one. A burst of them, or a flood, is one question at most every
+ * RENEW_CONFIRM_INTERVAL_MS. */
 static void on_announced(void *context, const struct announcement *a)
 {
 	struct family_mappings *f = context;
-	struct client *c = gateway_client(f);
 	int64_t now = clock_now_ms();
-	bool reset = client_heard_announcement(c, a);
 
 	diag_verbose("%s announcement from gateway %s: epoch %lu",
-		     protocol_name(a->format), client_gateway_text(c),
+		     protocol_name(a->format),
+		     client_gateway_text(gateway_client(f)),
 		     (unsigned long)a->epoch);
-	if (reset) {
-		gateway_was_reset(f, now);
-	} else {
-		/* RFC 6886 section 3.2.1: the gateway is up; what failed may
-		 * succeed now */
-		scheduler_gateway_alive(&f->sched, now);
-		client_kick(c, KICK_AFTER_SENDS);
-	}
-	if (ip_address_is_set(&a->external_address))
-		learned_address(f, &a->external_address);
-	changed(f);
-	family_mappings_pump_soon(f);
+	if (f->confirm_timer.armed)
+		return;
+	if (now - f->confirmed_ms >= RENEW_CONFIRM_INTERVAL_MS)
+		confirm(f);
+	else
+		eloop_timer_at(f->shared->loop, &f->confirm_timer,
+			       f->confirmed_ms + RENEW_CONFIRM_INTERVAL_MS);
 }
 
 /* An epoch in a reply showed a restart: told before the reply itself is
@@ -612,6 +637,7 @@ void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms)
 	eloop_timer_stop(f->shared->loop, &f->pump_timer);
 	eloop_timer_stop(f->shared->loop, &f->wake_timer);
 	eloop_timer_stop(f->shared->loop, &f->status_timer);
+	eloop_timer_stop(f->shared->loop, &f->confirm_timer);
 	/* the last requests go to the gateway as it is now */
 	supervisor_freeze(&f->sup);
 	if (!f->shared->options->keep)
@@ -659,6 +685,8 @@ int family_mappings_start(struct family_mappings *f,
 	eloop_timer_init(&f->pump_timer, pump, f);
 	eloop_timer_init(&f->wake_timer, pump, f);
 	eloop_timer_init(&f->status_timer, on_status_timer, f);
+	eloop_timer_init(&f->confirm_timer, on_confirm_timer, f);
+	f->confirmed_ms = clock_now_ms() - RENEW_CONFIRM_INTERVAL_MS;
 	if (make_mappings(f) < 0)
 		return -1;
 	if (supervisor_start(&f->sup, shared->loop, shared->options, family,

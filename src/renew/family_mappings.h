@@ -1,4 +1,4 @@
-/* renew_family.h - renew-loop's mappings of one address family at its
+/* family_mappings.h - renew-loop's mappings of one address family at its
  * gateway: the supervisor that holds the gateway, the scheduler that says
  * what to send, and the pump that sends it, one request at a time, on the
  * event loop all families share. */
@@ -18,6 +18,9 @@
 /* Each write rewrites the whole state file: the changes of a burst of
  * grants (a range of ports) are written together, at most this often. */
 #define RENEW_STATE_SAVE_INTERVAL_MS 250
+
+/* announcements make natpmp ask the gateway at most this often */
+#define RENEW_CONFIRM_INTERVAL_MS 2000
 
 /* What the families share. */
 struct renew_shared {
@@ -44,6 +47,8 @@ struct family_mappings {
 	struct eloop_timer pump_timer;
 	struct eloop_timer status_timer; /* STATUS= again, outside callbacks */
 	struct eloop_timer wake_timer;
+	struct eloop_timer confirm_timer; /* the next question after a burst */
+	int64_t confirmed_ms;		 /* the last announcement asked about */
 	struct ip_address address;	 /* the external address last told */
 	struct ip_endpoint last_gateway; /* where the mappings are */
 	enum protocol_id last_via;

@@ -318,6 +318,30 @@ void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms)
 		s->address_due_ms = now_ms;
 }
 
+bool scheduler_confirm(struct scheduler *s, int64_t now_ms,
+		       bool grants_carry_address)
+{
+	size_t i, soonest = s->count;
+
+	if (!grants_carry_address) {
+		s->address_wanted = true;
+		s->address_due_ms = now_ms;
+		return true;
+	}
+	/* a grant tells the address and the epoch: the renewal that was due
+	 * first goes now */
+	for (i = 0; i < s->count; i++)
+		if (s->mappings[i].established &&
+		    (soonest == s->count ||
+		     s->mappings[i].due_ms < s->mappings[soonest].due_ms))
+			soonest = i;
+	if (soonest == s->count)
+		return false;
+	if (s->mappings[soonest].due_ms > now_ms)
+		s->mappings[soonest].due_ms = now_ms;
+	return true;
+}
+
 bool scheduler_lose(struct scheduler *s, size_t index)
 {
 	struct mapping *m = &s->mappings[index];

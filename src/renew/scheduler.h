@@ -141,6 +141,14 @@ void scheduler_renew_all(struct scheduler *s, int64_t now_ms, bool new_network);
 /* The gateway showed it is alive: failing items are tried again now. */
 void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms);
 
+/* The gateway said something unasked (an announcement): ask it, with one
+ * request whose answer carries its epoch and external address: an address
+ * request, or where grants carry the address, the renewal due first.
+ * False if there is nothing to ask (no mapping established yet: those are
+ * being asked for anyway). */
+bool scheduler_confirm(struct scheduler *s, int64_t now_ms,
+		       bool grants_carry_address);
+
 /* The mapping no longer forwards to us (another gateway or address): not
  * established any more. True if it was. */
 bool scheduler_lose(struct scheduler *s, size_t index);

@@ -41,15 +41,19 @@ static void on_announcement(void *context, int fd, short revents)
 {
 	struct supervisor *s = context;
 	struct announcement a;
-	enum announce_status status;
+	int n;
 
 	(void)revents;
-	while (s->connected &&
-	       (status = announce_receive(fd,
-					  &client_gateway(&s->client)->address,
-					  &a)) != ANNOUNCE_NONE)
+	/* a few at a time: a flood must leave the loop its timers and
+	 * signals; the rest wait for the next turn */
+	for (n = 0; n < SUPERVISOR_ANNOUNCE_BATCH && s->connected; n++) {
+		enum announce_status status = announce_receive(
+			fd, client_gateway(&s->client), s->route.interface, &a);
+		if (status == ANNOUNCE_NONE)
+			break;
 		if (status == ANNOUNCE_HEARD)
 			s->events->announced(s->context, &a);
+	}
 }
 
 static void close_announcements(struct supervisor *s)

@@ -19,6 +19,8 @@
  * quiet, or this long after its first message at the latest */
 #define SUPERVISOR_SETTLE_MS 200
 #define SUPERVISOR_SETTLE_MAX_MS 1000
+/* announcement datagrams read per wake-up at most */
+#define SUPERVISOR_ANNOUNCE_BATCH 8
 
 enum network_change {
 	NETWORK_FIRST,	     /* the first gateway since start */
@@ -34,7 +36,8 @@ struct supervisor_events {
 	/* no gateway can be reached now; failure says why (the first time
 	 * a given reason is seen, else NULL) */
 	void (*lost)(void *context, const struct result *failure);
-	/* an announcement from the gateway */
+	/* an announcement that came from the gateway's address and port,
+	 * on its link: a hint to ask the gateway, never the answer */
 	void (*announced)(void *context, const struct announcement *a);
 };
 

@@ -481,6 +481,26 @@ netns_start_gateway6() {
 	[ "$(gw_count 'announce to=224\.0\.0\.1:5350 format=pcp epoch=0 ')" -eq 1 ]
 }
 
+@test "lie-epoch and lie-address announce what they are told, while the gateway goes on as it was" {
+	netns_create
+	NETNS_USED=1
+	netns_wire_lan
+	netns_start_gateway 10.77.0.1 --epoch 5000 --external 44.1.2.3
+	listen_lan UDP4-RECV:5350 5350
+	netns_ctl 10.77.0.1 lie-epoch 0
+	wait_until has_announcements 1
+	[ "$(announcements | head -n 1)" = 028000000000000000000000000000000000000000000000 ]
+	netns_ctl 10.77.0.1 lie-address 6.6.6.6
+	wait_until has_announcements 2
+	[ "$(bytes "$(announcements | tail -n 1)" 8 4)" = 06060606 ]
+	[ $((16#$(bytes "$(announcements | tail -n 1)" 4 4))) -ge 5000 ]
+	[ "$(gw_count 'announce .* lie$')" -eq 2 ]
+	# the gateway's own word is unchanged
+	run ip netns exec "$NS_LAN" "$NATPMP" -g 10.77.0.1 address
+	[ "$status" -eq 0 ]
+	[ "$output" = 44.1.2.3 ]
+}
+
 @test "bound on IPv6, announcements go to [ff02::1]:5350 on the bind's link" {
 	netns_create
 	NETNS_USED=1

@@ -91,26 +91,96 @@ ms_when() {
 	now_ms
 }
 
-@test "a restart announced in PCP format is noticed while a request waits for its answer" {
+@test "a restart announced while the gateway is silent is reported once the gateway itself answers, not before" {
 	netns_start_gateway 10.77.0.1 --epoch 5000
 	start_lan_loop -l 1h renew-loop 8080
 	wait_until file_has "$LOOP_OUT" ' mapped ' 1
 	# the gateway stops answering; SIGHUP sends a renewal that now waits
 	netns_ctl 10.77.0.1 silent on
 	kill -HUP "$LOOP_PID"
-	wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'drop from=.*silent' 2
+	wait_until file_has "$GW_LOG" 'drop from=.*silent' 3
 	netns_ctl 10.77.0.1 restart
 	netns_ctl 10.77.0.1 announce-pcp
-	local sent at
-	sent=$(now_ms)
-	at=$(ms_when "$LOOP_OUT" ' gateway-reset 10\.77\.0\.1 ')
-	echo "gateway-reset $((at - sent)) ms after the announcement"
-	[ $((at - sent)) -lt 1000 ]
+	# the announcement sends the waiting renewal again at once...
+	wait_until file_has "$GW_LOG" 'drop from=.*silent' 4
+	# ...but is not itself the answer: nobody has confirmed a restart
+	[ "$(grep -c 'gateway-reset' "$LOOP_OUT")" -eq 0 ]
 	netns_ctl 10.77.0.1 silent off
+	# the gateway's own answer, epoch 0, is the restart, on the schedule
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" ' gateway-reset 10\.77\.0\.1 ' 1
 	# recreated after the RFC's random 0-5 s
-	WAIT_LIMIT=8 wait_until file_has "$BATS_TEST_TMPDIR/gw1.log" 'reply .*op=map-tcp .*lifetime=3600$' 2
+	WAIT_LIMIT=8 wait_until file_has "$GW_LOG" 'reply .*op=map-tcp .*lifetime=3600$' 2
 	run netns_ctl 10.77.0.1 mappings
 	[ "$output" = "ok 1" ]
+}
+
+@test "announcements that lie about a restart or an address change nothing: the gateway's own answer is asked for and believed" {
+	netns_start_gateway 10.77.0.1 --epoch 5000
+	local hook_log=$BATS_TEST_TMPDIR/hook.log
+	start_lan_loop -v -l 1h renew-loop 8080 --on-change "echo \"\$NATPMP_EVENT\" >> '$hook_log'"
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	wait_until file_has "$hook_log" '^mapped$' 1
+	local asked
+	asked=$(gw_count 'recv .*op=address')
+	# from the gateway's own address and port: a restart (epoch 0) in
+	# PCP format, then another external address in NAT-PMP format
+	netns_ctl 10.77.0.1 lie-epoch 0
+	wait_until file_has "$GW_LOG" 'recv .*op=address' $((asked + 1))
+	netns_ctl 10.77.0.1 lie-address 6.6.6.6
+	# a second question, no sooner than 2 s after the first
+	WAIT_LIMIT=6 wait_until file_has "$GW_LOG" 'recv .*op=address' $((asked + 2))
+	wait_until file_has "$LOOP_ERR" 'received [0-9]+ bytes: address reply' $((asked + 2))
+	[ "$(grep -cE 'gateway-reset|address-changed|changed|lost' "$LOOP_OUT")" -eq 0 ]
+	[ "$(grep -c 6\.6\.6\.6 "$LOOP_OUT")" -eq 0 ]
+	[ "$(wc -l <"$hook_log")" -eq 1 ]
+	# the gateway kept its mapping, and natpmp did not make it again
+	[ "$(grep -c 'reply .*op=map-tcp' "$GW_LOG")" -eq 1 ]
+}
+
+@test "an announcement from the gateway's address but another port is ignored" {
+	netns_start_gateway 10.77.0.1 --epoch 5000
+	start_lan_loop -v -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	# version 2, R + ANNOUNCE, epoch 0: a restart, from port 5999
+	printf '\002\200\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' |
+		ip netns exec "$NS_GW" socat -u - \
+			UDP4-DATAGRAM:224.0.0.1:5350,bind=10.77.0.1:5999,ip-multicast-if=10.77.0.1
+	wait_until file_has "$LOOP_ERR" 'ignored announcement from 10\.77\.0\.1:5999: not from the gateway.s port' 1
+	[ "$(grep -c 'gateway-reset' "$LOOP_OUT")" -eq 0 ]
+	[ "$(grep -c 'recv .*op=address' "$GW_LOG")" -eq 1 ]
+}
+
+# bats test_tags=timing
+@test "under a flood of forged announcements renewals keep their time, and SIGTERM is acted on within a second" {
+	netns_start_gateway 10.77.0.1 --max-lifetime 4
+	start_lan_loop -l 60 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	# as fast as socat can send: 12-byte datagrams to 224.0.0.1:5350 from
+	# another host of the LAN and from the gateway's address on another
+	# port, each refused
+	local floods=()
+	ip netns exec "$NS_GW" socat -u -b 12 /dev/zero \
+		UDP4-DATAGRAM:224.0.0.1:5350,bind=10.77.0.3:5351,ip-multicast-if=10.77.0.3 3>&- &
+	floods+=("$!")
+	ip netns exec "$NS_GW" socat -u -b 12 /dev/zero \
+		UDP4-DATAGRAM:224.0.0.1:5350,bind=10.77.0.1:5999,ip-multicast-if=10.77.0.1 3>&- &
+	floods+=("$!")
+	local renewals
+	renewals=$(grep -c ' renewed ' "$LOOP_OUT" || true)
+	# renewed every 2 s (the grant is 4 s): three renewals in 6 s, with
+	# a second of slack each for a busy machine
+	WAIT_LIMIT=9 wait_until file_has "$LOOP_OUT" ' renewed ' $((renewals + 3))
+	[ "$(grep -c ' lost ' "$LOOP_OUT")" -eq 0 ]
+	local sent at
+	sent=$(now_ms)
+	kill -TERM "$LOOP_PID"
+	wait "$LOOP_PID" || true
+	at=$(now_ms)
+	kill "${floods[@]}" 2>/dev/null || true
+	wait "${floods[@]}" 2>/dev/null || true
+	echo "exited $((at - sent)) ms after SIGTERM"
+	[ $((at - sent)) -lt 1000 ]
+	wait_until file_has "$LOOP_OUT" ' unmapped ' 1
 }
 
 @test "a new source address is noticed within 2 s and the mappings re-created from it" {

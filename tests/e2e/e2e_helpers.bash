@@ -190,6 +190,11 @@ build_ipv6() {
 	ip -n "$NS_GW" addr add "$WAN6_GW/64" dev "$IF_GW_WAN" nodad
 	ip -n "$NS_WAN" addr add "$WAN6_HOST/64" dev "$IF_WAN" nodad
 	ip -n "$NS_WAN" route add 2001:db8:77::/64 via "$WAN6_GW"
+	# miniupnpd sends its IPv6 ANNOUNCE to ff02::1 with no interface: it
+	# leaves by the kernel's multicast route, which here would be the WAN
+	# link; on this router the LAN is the one to announce to
+	ip -n "$NS_GW" -6 route add multicast ff02::1/128 dev "$IF_GW_LAN" \
+		table local metric 1
 	wait_until gateway_link_local
 	link_local=$(gateway_link_local)
 	ip -n "$NS_LAN" -6 route add default via "$link_local" dev "$IF_LAN"

@@ -128,6 +128,30 @@ load e2e_helpers
 	stop_loop
 }
 
+# The field case: miniupnpd announces from its link-local address while the
+# host knows the gateway by its global one. The announcement is only a
+# reason to ask; the gateway's own answer shows the restart.
+@test "-6 renew-loop hears miniupnpd's restart announced from its link-local address, the gateway named by its global one, and has the pinhole back within 8 s" {
+	start_loop -6 -g "$LAN6_GW" -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" " mapped tcp \[$LAN6_HOST\]:8080 "
+	[ "$(miniupnpd_rule_count miniupnpd)" -eq 1 ]
+	stop_miniupnpd
+	flush_miniupnpd_rules
+	local started elapsed
+	started=$(date +%s%N)
+	start_miniupnpd
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " gateway-reset $LAN6_GW "
+	WAIT_LIMIT=8 wait_until pinhole_is_back
+	elapsed=$((($(date +%s%N) - started) / 1000000))
+	echo "pinhole back $elapsed ms after the restart"
+	[ "$elapsed" -le 8000 ]
+	stop_loop
+}
+
+pinhole_is_back() {
+	[ "$(miniupnpd_rule_count miniupnpd)" -ge 1 ]
+}
+
 @test "doctor with no options: every check ok against miniupnpd, IPv4 and IPv6, and no rule left behind" {
 	run --separate-stderr natpmp doctor
 	printf '%s\n' "${lines[@]}"

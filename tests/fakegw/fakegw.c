@@ -586,11 +586,11 @@ static void send_due_announcement(void)
 		memset(a, 0, sizeof(a));
 		a[0] = 2;
 		a[1] = 128;
-		put32(a + 8, sssoe());
+		put32(a + 8, gw.announce_lie ? gw.lie_epoch : sssoe());
 		length = 24;
 	} else {
-		put32(a + 4, sssoe());
-		put32(a + 8, gw.external);
+		put32(a + 4, gw.announce_lie ? gw.lie_epoch : sssoe());
+		put32(a + 8, gw.announce_lie ? gw.lie_external : gw.external);
 	}
 	if (gw.fd >= 0) {
 		prepare_multicast();
@@ -598,10 +598,13 @@ static void send_due_announcement(void)
 			   endpoint_length(&gw.announce_to)) < 0)
 			log_event("announce-failed error=%s", strerror(errno));
 	}
-	log_event("announce to=%s format=%s epoch=%lu address=%s",
+	log_event("announce to=%s format=%s epoch=%lu address=%s%s",
 		  endpoint_text(&gw.announce_to),
-		  gw.announce_pcp ? "pcp" : "nat-pmp", (unsigned long)sssoe(),
-		  ipv4_text(gw.external));
+		  gw.announce_pcp ? "pcp" : "nat-pmp",
+		  (unsigned long)(gw.announce_lie ? gw.lie_epoch : sssoe()),
+		  ipv4_text(gw.announce_lie ? gw.lie_external : gw.external),
+		  gw.announce_lie ? " lie" : "");
+	gw.announce_lie = false;
 	gw.announce_left--;
 	gw.announce_next_ms += gw.announce_gap_ms;
 	gw.announce_gap_ms *= 2;
@@ -701,6 +704,24 @@ static const char *control_state(const char *word, const char *arg,
 		if (arg && !parse_number(arg, 1, 10, &n))
 			return "announce [COUNT]";
 		queue_announcements(arg ? (int)n : 1, word[8] == '-');
+	} else if (strcmp(word, "lie-epoch") == 0) {
+		/* one PCP ANNOUNCE with this epoch; the gateway goes on */
+		if (!arg || !parse_number(arg, 0, 100000000, &n))
+			return "lie-epoch N";
+		queue_announcements(1, true);
+		gw.announce_lie = true;
+		gw.lie_epoch = (uint32_t)n;
+		gw.lie_external = gw.external;
+	} else if (strcmp(word, "lie-address") == 0) {
+		/* one NAT-PMP announcement of this address, at the real epoch;
+		 * the gateway's address stays */
+		struct in_addr parsed;
+		if (!arg || inet_pton(AF_INET, arg, &parsed) != 1)
+			return "lie-address ADDRESS";
+		queue_announcements(1, false);
+		gw.announce_lie = true;
+		gw.lie_epoch = sssoe();
+		gw.lie_external = ntohl(parsed.s_addr);
 	} else if (strcmp(word, "close") == 0) {
 		close_gateway();
 	} else if (strcmp(word, "reopen") == 0) {
@@ -943,7 +964,8 @@ static void print_help(void)
 	       "control: restart forget epoch N silent on|off random-port on|off\n"
 	       "  result|address-result|map-result CODE external ADDR max-lifetime N\n"
 	       "  grant-port N delay MS garbage N foreign N drop N announce [N]\n"
-	       "  announce-pcp [N] ignore-port PORT close reopen\n"
+	       "  announce-pcp [N] lie-epoch N lie-address ADDR ignore-port PORT close\n"
+	       "  reopen\n"
 	       "  mappings [nat-pmp|pcp] quit, and the PCP commands below\n"
 	       "%s"
 	       "fakegw [--bind ADDR] --ctl PORT COMMAND...\n",

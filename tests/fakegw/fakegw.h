@@ -70,6 +70,11 @@ struct gateway {
 	struct pending pending[MAX_PENDING];
 	int announce_left;
 	bool announce_pcp; /* announce in PCP format (RFC 6887 section 14.1) */
+	/* the next announcement lies: this epoch (and NAT-PMP address), while
+	 * the gateway's state stays what it is */
+	bool announce_lie;
+	uint32_t lie_epoch;
+	uint32_t lie_external;
 	int64_t announce_next_ms, announce_gap_ms;
 	int64_t start_ms;
 	/* PCP personalities (fakegw_pcp.c) */

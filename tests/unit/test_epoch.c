@@ -21,21 +21,22 @@ static void test_pcp_rule(void)
 	CHECK(!epoch_observe_pcp(&t, 491, 400000));
 }
 
-/* An announcement of epoch 0, or of one gone back at all, is a restart,
+/* The first answer after an announcement: an epoch of 0, or one gone back at all, is a restart,
  * even within the rules' slack. */
 static void test_announcements(void)
 {
 	struct epoch_tracker t = { 0 };
 
-	CHECK(!epoch_observe_announcement(&t, 0, 0, true)); /* nothing known */
+	CHECK(!epoch_observe_strictly(&t, 0, 0,
+				      epoch_observe_pcp)); /* nothing known */
 	epoch_forget(&t);
 	CHECK(!epoch_observe(&t, 1, 0));
-	CHECK(epoch_observe_announcement(&t, 0, 1200, true));
+	CHECK(epoch_observe_strictly(&t, 0, 1200, epoch_observe_pcp));
 	CHECK(!epoch_observe(&t, 5, 5000));
-	CHECK(epoch_observe_announcement(&t, 4, 5000, false));
+	CHECK(epoch_observe_strictly(&t, 4, 5000, epoch_observe));
 	/* an address change announced with a running epoch is no restart */
-	CHECK(!epoch_observe_announcement(&t, 10, 11000, false));
-	CHECK(!epoch_observe_announcement(&t, 15, 16000, true));
+	CHECK(!epoch_observe_strictly(&t, 10, 11000, epoch_observe));
+	CHECK(!epoch_observe_strictly(&t, 15, 16000, epoch_observe_pcp));
 }
 
 int main(void)
