@@ -361,6 +361,38 @@ static void test_reset_and_alive(void)
 	CHECK_EQ(scheduler_established(&s), 2);
 }
 
+/* An announcement is answered by one question: the address where grants
+ * do not carry it, else the renewal that was due first; with nothing
+ * established there is nothing to ask. */
+static void test_confirm(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct result r = grant(80, 120, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 120, 0);
+	mapping_init(&m[1], TRANSPORT_TCP, 81, 81, 120, 0);
+	scheduler_init(&s, m, 2);
+	CHECK(!scheduler_confirm(&s, 0, true));
+	scheduler_address_learned(&s, 0);
+	scheduler_granted(&s, 0, &r, 0, 0);	/* due at 60 s */
+	scheduler_granted(&s, 1, &r, 10000, 0); /* due at 70 s */
+	a = scheduler_next(&s, 20000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_NONE);
+	CHECK(scheduler_confirm(&s, 20000, true));
+	a = scheduler_next(&s, 20000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK_EQ(a.index, 0);
+	CHECK_EQ(m[1].due_ms, 70000); /* the other keeps its time */
+	/* NAT-PMP: the address, now */
+	CHECK(scheduler_confirm(&s, 20000, false));
+	a = scheduler_next(&s, 20000, OPTIONS_NO_TIMEOUT);
+	CHECK(a.kind == ACTION_ADDRESS || a.kind == ACTION_MAP);
+	CHECK(s.address_wanted);
+	CHECK_EQ(s.address_due_ms, 20000);
+}
+
 int main(void)
 {
 	test_grants_and_events();
@@ -374,5 +406,6 @@ int main(void)
 	test_address_refresh();
 	test_recreation_reports_once();
 	test_reset_and_alive();
+	test_confirm();
 	return check_report("test_scheduler");
 }
