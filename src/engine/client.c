@@ -334,7 +334,8 @@ static void take_reply(struct client *c, const struct request *sent,
 	take_epoch(c, reply, r);
 	if (reply->failure != FAILURE_NONE) {
 		r->failure = reply->failure;
-		r->error_lifetime = reply->lifetime;
+		if (c->protocol->errors_hold_for_lifetime)
+			r->error_lifetime = reply->lifetime;
 		c->protocol->explain(sent, reply, c->exchange.gateway_text,
 				     r->message, sizeof(r->message));
 		return;

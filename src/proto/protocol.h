@@ -87,6 +87,10 @@ struct protocol {
 	/* a deletion of internal port 0 deletes every mapping of the host
 	 * for the transport (NAT-PMP, RFC 6886 section 3.4) */
 	bool deletes_all;
+	/* an error's lifetime says how long it holds (PCP, RFC 6887 section
+	 * 7.2); NAT-PMP gives that field no meaning in an error, and
+	 * miniupnpd fills it with the lifetime asked for */
+	bool errors_hold_for_lifetime;
 	/* the gateway may answer about a mapping again, late or on its own
 	 * (PCP, RFC 6887 sections 8 and 14.2): such answers are applied */
 	bool answers_again;

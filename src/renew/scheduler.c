@@ -219,7 +219,16 @@ void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
 	m->tried = true;
 	m->failures++;
 	wait = scheduler_retry_ms(m->failures);
-	m->due_ms = now_ms + (wait > at_least_ms ? wait : at_least_ms);
+	if (at_least_ms > SCHEDULER_ERROR_HOLD_MAX_MS)
+		at_least_ms = SCHEDULER_ERROR_HOLD_MAX_MS;
+	if (wait < at_least_ms)
+		wait = at_least_ms;
+	/* a mapping still granted is asked for again before it runs out,
+	 * whatever the error said: halfway to its end at the latest */
+	if (m->established && m->expires_at_ms > now_ms &&
+	    wait > (m->expires_at_ms - now_ms) / 2)
+		wait = (m->expires_at_ms - now_ms) / 2;
+	m->due_ms = now_ms + wait;
 }
 
 void scheduler_address_learned(struct scheduler *s, int64_t now_ms)

@@ -19,6 +19,9 @@
 
 #define SCHEDULER_RETRY_FIRST_MS 1000
 #define SCHEDULER_RETRY_MAX_MS 64000
+/* an error's lifetime is believed up to this (RFC 6887 section 7.2
+ * suggests 30 minutes for the long-lasting ones) */
+#define SCHEDULER_ERROR_HOLD_MAX_MS ((int64_t)30 * 60 * 1000)
 #define SCHEDULER_RESET_SPREAD_MS 5000
 /* a request that mappings never tried yet wait behind gives way after */
 #define SCHEDULER_TURN_MS 4000
@@ -110,7 +113,9 @@ enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 				     const struct result *result,
 				     int64_t now_ms, int64_t spread_ms);
 /* Records a failed request: retry after 1 s, doubling to 64 s, and not
- * before at_least_ms (how long the gateway said the error holds). */
+ * before at_least_ms (how long the gateway said the error holds, believed
+ * up to SCHEDULER_ERROR_HOLD_MAX_MS); a mapping still granted is retried
+ * halfway to its expiry at the latest. */
 void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
 		      int64_t at_least_ms);
 

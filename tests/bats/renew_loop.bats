@@ -176,6 +176,33 @@ ms_until_line() {
 	grep '"event":"error"' "$LOOP_OUT" | head -1 | jq -e '.error == "not-authorized" and .internal_port == 8080'
 }
 
+@test "a NAT-PMP error's lifetime field is no wait: a refused renewal of a 2-hour mapping is tried again a second later" {
+	# miniupnpd, too, copies the lifetime asked for into its errors
+	start_gateway --errors-copy-lifetime
+	start_loop -g "$GW" -l 2h renew-loop 8080
+	loop_wait_for ' mapped ' 1
+	gw_ctl map-result 3 >/dev/null
+	kill -HUP "$LOOP_PID"
+	gw_wait_for 'reply .*op=map-tcp result=3 .*lifetime=7200$' 1
+	gw_ctl map-result -1 >/dev/null
+	# on the back-off, not after the 7200 s the error's field says
+	WAIT_LIMIT=4 loop_wait_for ' renewed tcp ' 1
+}
+
+# bats test_tags=timing
+@test "a PCP error's lifetime is honoured, but a mapping still granted is asked for again before it runs out" {
+	start_gateway --speaks pcp --pcp-error-lifetime 600
+	start_loop -g "$GW" -l 6 renew-loop 8080
+	loop_wait_for ' mapped tcp .* lifetime 6s$' 1
+	# the renewal, due at 3 to 3.75 s, meets NO_RESOURCES "for 600 s"
+	gw_ctl pcp-result 8 >/dev/null
+	WAIT_LIMIT=6 gw_wait_for 'result=8' 1
+	gw_ctl pcp-result -1 >/dev/null
+	# asked again halfway to the end of the grant: renewed, never lost
+	WAIT_LIMIT=4 loop_wait_for ' renewed tcp ' 1
+	[ "$(loop_count ' lost ')" -eq 0 ]
+}
+
 # two-second grants: under valgrind the renewals themselves come late
 # bats test_tags=timing
 @test "a mapping the gateway never answers does not starve the others" {

@@ -357,6 +357,8 @@ static void answer(const union endpoint *from, const uint8_t *request)
 		put32(reply + 12, granted);
 	}
 	put16(reply + 2, result);
+	if (result != 0 && op != 0 && gw.errors_copy_lifetime)
+		put32(reply + 12, get32(request + 8));
 	if (result != 0 && gw.short_errors)
 		length = 8;
 	log_answer(from, op, reply, length);
@@ -954,6 +956,7 @@ static void print_help(void)
 	printf("usage: fakegw [--bind ADDR] [--port N] [--ready-file F] [--log F]\n"
 	       "  [--external ADDR] [--epoch N] [--seed N] [--drop N] [--silent]\n"
 	       "  [--result C] [--address-result C] [--map-result C] [--short-errors]\n"
+	       "  [--errors-copy-lifetime]\n"
 	       "  [--grant-port N] [--grant-lifetime N] [--random-port] [--max-lifetime N]\n"
 	       "  [--delay MS] [--garbage N] [--foreign N] [--close-after N]\n"
 	       "  [--announce-to ADDR:PORT|[ADDR]:PORT] [--speaks both|nat-pmp|pcp]\n"
@@ -977,6 +980,8 @@ static bool parse_flag(const char *o)
 {
 	if (strcmp(o, "--silent") == 0)
 		gw.silent = true;
+	else if (strcmp(o, "--errors-copy-lifetime") == 0)
+		gw.errors_copy_lifetime = true;
 	else if (strcmp(o, "--short-errors") == 0)
 		gw.short_errors = true;
 	else if (strcmp(o, "--random-port") == 0)

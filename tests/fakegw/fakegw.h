@@ -60,6 +60,8 @@ struct gateway {
 	uint64_t rng;
 	long drop, answered, close_after;
 	bool silent, short_errors, random_port;
+	/* NAT-PMP errors carry the lifetime asked for, as miniupnpd's do */
+	bool errors_copy_lifetime;
 	unsigned ignore_port; /* map requests for this internal port: dropped */
 	int result, address_result, map_result; /* -1: none */
 	unsigned grant_port, max_lifetime, delay_ms, garbage, foreign;

@@ -70,11 +70,18 @@ static void test_pcp_spread(void)
 	CHECK_EQ(m[0].due_ms, 75000); /* 5/8 of 120 s */
 	scheduler_granted(&s, 0, &r, 0, protocol_pcp.renewal_spread_ms(120, 0));
 	CHECK_EQ(m[0].due_ms, 60000); /* 1/2 */
-	/* an error's lifetime outlasts the back-off */
+	/* an error's lifetime outlasts the back-off, but a mapping still
+	 * granted (until 120 s) is asked for again halfway to its end */
 	scheduler_failed(&s, 0, 100000, 30000);
-	CHECK_EQ(m[0].due_ms, 130000);
+	CHECK_EQ(m[0].due_ms, 110000);
+	scheduler_failed(&s, 0, 30000, 20000);
+	CHECK_EQ(m[0].due_ms, 50000);
+	/* and believed up to 30 minutes */
+	scheduler_lose(&s, 0);
+	scheduler_failed(&s, 0, 130000, (int64_t)7200 * 1000);
+	CHECK_EQ(m[0].due_ms, 130000 + SCHEDULER_ERROR_HOLD_MAX_MS);
 	scheduler_failed(&s, 0, 200000, 0);
-	CHECK_EQ(m[0].due_ms, 202000);
+	CHECK_EQ(m[0].due_ms, 208000); /* the fourth failure in a row: 8 s */
 }
 
 static void test_back_off(void)
@@ -218,11 +225,14 @@ static void test_turns(void)
 	a = scheduler_next(&s, 5999, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 0);
 	CHECK_EQ(a.patience.deadline_ms, 5999 + SCHEDULER_MIN_WAIT_MS);
+	/* a failure half a second before the grant ends: the retry comes
+	 * halfway there, 9750, and the other yields to it after a fair wait,
+	 * cut short at halfway from that retry to the end of the grant */
 	scheduler_failed(&s, 0, 9500, 0);
+	CHECK_EQ(m[0].due_ms, 9750);
 	a = scheduler_next(&s, 9500, OPTIONS_NO_TIMEOUT);
 	CHECK_EQ(a.index, 1);
-	CHECK_EQ(a.patience.deadline_ms,
-		 10500); /* until the other's retry is due */
+	CHECK_EQ(a.patience.deadline_ms, 9750 + (10000 - 9750) / 2);
 	CHECK_EQ(a.patience.reason, PATIENCE_YIELD);
 }
 
