@@ -17,6 +17,7 @@
 #include "core/diag.h"
 
 static void on_timer(void *context);
+static void on_fork_timer(void *context);
 static bool reap_lane(struct hook_lane *lane);
 
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
@@ -31,8 +32,11 @@ int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 	runner->lane_count = lane_count;
 	runner->lanes =
 		calloc(lane_count ? lane_count : 1, sizeof(*runner->lanes));
-	if (!runner->lanes)
+	runner->queue =
+		calloc(lane_count ? lane_count : 1, sizeof(*runner->queue));
+	if (!runner->lanes || !runner->queue)
 		return -1;
+	eloop_timer_init(&runner->fork_timer, on_fork_timer, runner);
 	for (i = 0; i < lane_count; i++) {
 		runner->lanes[i].runner = runner;
 		eloop_timer_init(&runner->lanes[i].timer, on_timer,
@@ -43,8 +47,11 @@ int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 
 void hook_runner_free(struct hook_runner *runner)
 {
+	eloop_timer_stop(runner->loop, &runner->fork_timer);
 	free(runner->lanes);
+	free(runner->queue);
 	runner->lanes = NULL;
+	runner->queue = NULL;
 	runner->lane_count = 0;
 }
 
@@ -101,32 +108,84 @@ static void exec_hook(const char *command, const struct hook_event *e)
 	_exit(127);
 }
 
-static void start(struct hook_lane *lane, bool retrying)
+/* Starts lane's waiting event; false if fork failed (the event stays
+ * waiting). */
+static bool start(struct hook_lane *lane)
 {
 	struct hook_runner *runner = lane->runner;
 	pid_t pid;
 
-	lane->current = lane->next;
-	lane->waiting = false;
-	lane->terminated = false;
-	lane->retrying = retrying;
-	lane->retry_due = false;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		exec_hook(runner->command, &lane->current);
+		exec_hook(runner->command, &lane->next);
 	if (pid < 0) {
-		diag_error("cannot run the --on-change hook: %s",
-			   strerror(errno));
-		return;
+		/* said once: under a task limit it may fail often */
+		if (!runner->fork_warned)
+			diag_warning(
+				"cannot start the --on-change hook (%s): its events wait and run when it can",
+				strerror(errno));
+		else
+			diag_verbose("cannot start the --on-change hook: %s",
+				     strerror(errno));
+		runner->fork_warned = true;
+		return false;
 	}
 	setpgid(pid, pid); /* also in the child: whichever runs first */
+	lane->current = lane->next;
+	lane->waiting = false;
+	lane->terminated = false;
+	lane->retrying = lane->next_is_retry;
+	lane->retry_due = false;
 	lane->running = pid;
+	runner->running++;
 	eloop_timer_at(runner->loop, &lane->timer,
 		       clock_now_ms() + runner->timeout_ms);
 	diag_verbose("hook started for %s %u/%s (pid %ld)", lane->current.event,
 		     (unsigned)lane->current.internal_port,
 		     transport_name(lane->current.transport), (long)pid);
+	return true;
+}
+
+/* Starts the waiting lanes in the order they came, HOOK_RUNNING_MAX at a
+ * time; when fork fails, they wait for the next try. */
+static void dispatch(struct hook_runner *runner)
+{
+	if (runner->lane_count == 0)
+		return;
+	while (runner->queued && runner->running < HOOK_RUNNING_MAX) {
+		struct hook_lane *lane =
+			&runner->lanes[runner->queue[runner->queue_first]];
+		if (lane->waiting && !lane->running && !start(lane)) {
+			eloop_timer_at(runner->loop, &runner->fork_timer,
+				       clock_now_ms() + HOOK_FORK_RETRY_MS);
+			return;
+		}
+		lane->queued = false;
+		runner->queue_first =
+			(runner->queue_first + 1) % runner->lane_count;
+		runner->queued--;
+	}
+}
+
+static void on_fork_timer(void *context)
+{
+	dispatch(context);
+}
+
+/* lane has an event to run: in line behind the others. */
+static void want(struct hook_lane *lane)
+{
+	struct hook_runner *runner = lane->runner;
+
+	if (!lane->queued && !lane->running) {
+		size_t index = (size_t)(lane - runner->lanes);
+		runner->queue[(runner->queue_first + runner->queued) %
+			      runner->lane_count] = index;
+		runner->queued++;
+		lane->queued = true;
+	}
+	dispatch(runner);
 }
 
 void hook_queue(struct hook_runner *runner, size_t index,
@@ -143,9 +202,9 @@ void hook_queue(struct hook_runner *runner, size_t index,
 			     (unsigned)lane->next.internal_port,
 			     transport_name(lane->next.transport));
 	lane->next = *event;
+	lane->next_is_retry = false;
 	lane->waiting = true;
-	if (!lane->running)
-		start(lane, false);
+	want(lane);
 }
 
 void hook_retry(struct hook_runner *runner, size_t index,
@@ -160,10 +219,12 @@ void hook_retry(struct hook_runner *runner, size_t index,
 		return;
 	lane->next = *renewal;
 	lane->next.event = lane->current.event;
+	lane->next_is_retry = true;
+	lane->waiting = true;
 	diag_verbose("running the failed hook for %s %u/%s again",
 		     lane->next.event, (unsigned)lane->next.internal_port,
 		     transport_name(lane->next.transport));
-	start(lane, true);
+	want(lane);
 }
 
 /* The hook outlived its time: TERM its group now, KILL after a grace. */
@@ -176,7 +237,7 @@ static void on_timer(void *context)
 	 * id may be another's by now */
 	if (!lane->running || reap_lane(lane)) {
 		if (!lane->running && lane->waiting)
-			start(lane, false);
+			want(lane);
 		return;
 	}
 	if (lane->terminated) {
@@ -242,6 +303,7 @@ static bool reap_lane(struct hook_lane *lane)
 	if (lane->terminated)
 		kill(-lane->running, SIGKILL);
 	lane->running = 0;
+	lane->runner->running--;
 	eloop_timer_stop(lane->runner->loop, &lane->timer);
 	return true;
 }
@@ -253,17 +315,14 @@ void hook_reap(struct hook_runner *runner)
 	for (i = 0; i < runner->lane_count; i++) {
 		struct hook_lane *lane = &runner->lanes[i];
 		if (reap_lane(lane) && lane->waiting)
-			start(lane, false);
+			want(lane);
 	}
+	dispatch(runner);
 }
 
 size_t hook_running(const struct hook_runner *runner)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < runner->lane_count; i++)
-		n += runner->lanes[i].running != 0;
-	return n;
+	return runner->running;
 }
 
 static void signal_all(struct hook_runner *runner, int number)
@@ -291,9 +350,12 @@ void hook_end_all(struct hook_runner *runner, int64_t grace_ms)
 {
 	size_t i;
 
+	eloop_timer_stop(runner->loop, &runner->fork_timer);
+	runner->queued = 0;
 	for (i = 0; i < runner->lane_count; i++) {
 		struct hook_lane *lane = &runner->lanes[i];
 		lane->waiting = false;
+		lane->queued = false;
 		if (lane->running) {
 			lane->terminated = true;
 			diag_verbose("ending the hook for %s %u/%s",

@@ -1,7 +1,9 @@
 /* hook.h - run the user's --on-change command when a mapping changes,
  * with the facts in the environment only. A hook never blocks the loop;
  * those of one mapping run one at a time, and while one runs, later
- * events wait with the newest state winning. Each runs in its own process
+ * events wait with the newest state winning; at most HOOK_RUNNING_MAX run
+ * at once, the rest in line in the order their events came, and an event
+ * whose fork failed waits for the next try, never dropped. Each runs in its own process
  * group, ended (TERM, then KILL) when it outlives --hook-timeout or when
  * natpmp exits. */
 #ifndef NATPMP_HOOK_H
@@ -18,6 +20,11 @@
 
 /* after TERM, a hook has this long before KILL */
 #define HOOK_KILL_GRACE_MS 2000
+/* hooks running at once at most; the others wait their turn, in order */
+#define HOOK_RUNNING_MAX 8
+/* when fork fails (a task limit), the hooks waiting are tried again
+ * after this */
+#define HOOK_FORK_RETRY_MS 1000
 
 struct hook_event {
 	const char *event; /* "mapped", "changed", "lost" */
@@ -39,8 +46,10 @@ struct hook_lane {
 	pid_t running;	 /* 0: none; also its process group */
 	bool terminated; /* TERM sent, KILL due at the timer */
 	struct hook_event current;
-	bool waiting;
+	bool waiting; /* next is an event still to run */
 	struct hook_event next;
+	bool next_is_retry; /* it runs a failed hook again */
+	bool queued;	    /* in the runner's line */
 	struct eloop_timer timer;
 	bool retrying;	/* the running hook is a retry of a failed one */
 	bool retry_due; /* the last hook exited non-zero: run it again at
@@ -53,6 +62,12 @@ struct hook_runner {
 	int64_t timeout_ms;
 	struct hook_lane *lanes;
 	size_t lane_count;
+	size_t running; /* hooks running now */
+	/* the lanes waiting for a turn, in order: a ring of indices */
+	size_t *queue;
+	size_t queue_first, queued;
+	struct eloop_timer fork_timer; /* the next try after fork failed */
+	bool fork_warned;	       /* fork failed before: said so */
 };
 
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,

@@ -12,6 +12,9 @@ teardown() {
 	if [ -n "${LISTENER:-}" ]; then
 		kill "$LISTENER" 2>/dev/null || true
 	fi
+	if [ -n "${NOBODY_HOME:-}" ]; then
+		rm -rf "$NOBODY_HOME"
+	fi
 	common_teardown
 }
 
@@ -445,6 +448,82 @@ pid_in_file_gone() {
 	gw_ctl grant-port 41000 >/dev/null
 	kill -HUP "$LOOP_PID"
 	wait_until file_has "$hook_log" '^changed 41000$' 1
+}
+
+# The most hooks that ran at once, from a log where each writes "start"
+# when it begins and "end" before it exits (short appends do not mix).
+most_at_once() {
+	awk '$1 == "start" { n++; if (n > most) most = n }
+		$1 == "end" { n-- } END { print most + 0 }' "$1"
+}
+
+@test "at most 8 hooks run at once; the others wait their turn and every event is told" {
+	start_gateway
+	local log=$BATS_TEST_TMPDIR/hooks.log
+	start_loop -g "$GW" -l 1h renew-loop 8001-8020 --on-change \
+		"echo start >> '$log'; sleep 0.5; echo end >> '$log'"
+	loop_wait_for ' mapped ' 20
+	WAIT_LIMIT=20 wait_until file_has "$log" '^end$' 20
+	[ "$(grep -c '^start$' "$log")" -eq 20 ]
+	echo "most at once: $(most_at_once "$log")"
+	[ "$(most_at_once "$log")" -le 8 ]
+	[ "$(most_at_once "$log")" -ge 2 ]
+}
+
+# start_loop_as UID NPROC ARG...: start_loop as that user, allowed that
+# many processes.
+start_loop_as() {
+	local uid=$1 nproc=$2
+	shift 2
+	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
+	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	# shellcheck disable=SC2086 # a wrapper is a command with arguments
+	prlimit --nproc="$nproc" \
+		setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+		${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
+	LOOP_PID=$!
+}
+
+# A user id of its own (no account needed), with no process yet: a task
+# limit then counts only the processes of the test.
+unused_uid() {
+	local uid
+	for uid in $(seq $((60000 + $$ % 1000)) 62000); do
+		if ! getent passwd "$uid" >/dev/null && ! pgrep -u "$uid" >/dev/null; then
+			echo "$uid"
+			return
+		fi
+	done
+	return 1
+}
+
+@test "when fork fails under a task limit, the hook's event waits and runs later, never dropped" {
+	start_gateway
+	# allowed two processes: natpmp and one hook; its files where it can
+	# reach them (bats' own directories are root's)
+	local uid
+	uid=$(unused_uid)
+	NOBODY_HOME=$(mktemp -d /tmp/natpmp-nproc.XXXXXX)
+	local home=$NOBODY_HOME log=$NOBODY_HOME/hooks.log
+	mkdir -p "$home/state"
+	chown -R "$uid:$uid" "$home"
+	chmod 755 "$home"
+	chmod 700 "$home/state"
+	# the first hook waits, without a process of its own, until told
+	mkfifo -m 666 "$home/go"
+	NATPMP_STATE_DIR=$home/state start_loop_as "$uid" 2 \
+		-g "$GW" -l 1h renew-loop 8001 8002 8003 --on-change \
+		"echo \"\$NATPMP_EVENT \$NATPMP_INTERNAL_PORT\" >> '$log'; [ -e '$home/released' ] || read -r go < '$home/go'"
+	loop_wait_for ' mapped ' 3
+	# one hook runs and waits; the next fork fails
+	wait_until file_has "$LOOP_ERR" 'cannot start the --on-change hook' 1
+	[ "$(wc -l <"$log")" -eq 1 ]
+	# let it go: the waiting events run after all
+	touch "$home/released"
+	timeout 10 sh -c "echo go > '$home/go'"
+	wait_until file_has "$log" '^mapped 800[123]$' 3
+	[ "$(sort -u "$log" | wc -l)" -eq 3 ]
+	[ "$(grep -c 'warning: cannot start the --on-change hook' "$LOOP_ERR")" -eq 1 ]
 }
 
 @test "hooks still running at exit are ended, and the loop still exits at once" {
