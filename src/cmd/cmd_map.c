@@ -72,6 +72,8 @@ static void map_body(struct oneshot *oneshot)
 		     transport <<= 1) {
 			struct request request;
 			struct result result;
+			if (oneshot_interrupted(oneshot))
+				return;
 			if (!(spec->transports & transport))
 				continue;
 			policy_request(oneshot->options, REQUEST_MAP, transport,

@@ -17,6 +17,8 @@ static void unmap_one(struct oneshot *oneshot, unsigned transport,
 	struct request request;
 	struct result result;
 
+	if (oneshot_interrupted(oneshot))
+		return;
 	policy_request(oneshot->options, REQUEST_DELETE, transport,
 		       internal_port, 0, &request);
 	oneshot_request(oneshot, &request, &result);
@@ -65,6 +67,8 @@ static void unmap_all(struct oneshot *oneshot, unsigned transports)
 	     transport <<= 1) {
 		struct request request;
 		struct result result;
+		if (oneshot_interrupted(oneshot))
+			return;
 		if (!(transports & transport))
 			continue;
 		if (!deletes_all(oneshot)) {

@@ -14,6 +14,7 @@ enum exit_status {
 	EXIT_TRY_LATER = 75, /* EX_TEMPFAIL: no reply in time, result 3 or 4 */
 	EXIT_PROTOCOL = 76,  /* EX_PROTOCOL: result code outside 0-5 */
 	EXIT_REFUSED = 77,   /* EX_NOPERM: result 2, not authorized */
+	EXIT_INTERRUPTED = 130, /* 128 + SIGINT, as shells report it */
 };
 
 #endif

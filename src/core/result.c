@@ -22,6 +22,7 @@ int failure_exit_status(enum failure failure)
 	case FAILURE_BAD_RESULT:
 	case FAILURE_MALFORMED: return EXIT_PROTOCOL;
 	case FAILURE_NO_GATEWAY: return EXIT_NO_GATEWAY;
+	case FAILURE_INTERRUPTED: return EXIT_INTERRUPTED;
 	case FAILURE_SYSTEM: break;
 	}
 	return EXIT_SYSTEM;
@@ -46,6 +47,7 @@ const char *failure_code(enum failure failure)
 	case FAILURE_PORT_UNAVAILABLE: return "cannot-provide-external";
 	case FAILURE_ADDRESS_MISMATCH: return "address-mismatch";
 	case FAILURE_TOO_MANY_PEERS: return "excessive-remote-peers";
+	case FAILURE_INTERRUPTED: return "interrupted";
 	}
 	return "system-error";
 }

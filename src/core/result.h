@@ -38,6 +38,7 @@ enum failure {
 	FAILURE_PORT_UNAVAILABLE,   /* CANNOT_PROVIDE_EXTERNAL */
 	FAILURE_ADDRESS_MISMATCH,   /* a NAT between us and the gateway */
 	FAILURE_TOO_MANY_PEERS,	    /* EXCESSIVE_REMOTE_PEERS */
+	FAILURE_INTERRUPTED,	    /* a signal stopped the command */
 };
 
 #define RESULT_MESSAGE_SIZE 256

@@ -666,7 +666,7 @@ static void judge_verdict(const struct doctor_facts *facts,
 			       "port forwarding works: natpmp map PORT forwards a port here, natpmp renew-loop keeps it");
 	}
 	if (facts->interrupted)
-		advise(report, CHECK_FAIL, 128 + 2,
+		advise(report, CHECK_FAIL, EXIT_INTERRUPTED,
 		       "interrupted: the checks above are all that ran; test mappings were deleted where the gateway answered");
 }
 

@@ -4,6 +4,7 @@
 #include "engine/oneshot.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,25 @@ fail:
 	return -1;
 }
 
+/* What a signal must reach: the request in flight. */
+struct interruption {
+	bool interrupted;
+	struct client *client; /* the family's now */
+};
+
+static void on_stop_signal(void *context)
+{
+	struct interruption *i = context;
+
+	i->interrupted = true;
+	if (i->client && client_running(i->client))
+		client_cancel(i->client);
+}
+
 int oneshot_run_families(const struct options *options, oneshot_body body)
 {
+	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct interruption interruption = { 0 };
 	static const int families[] = { AF_INET, AF_INET6 };
 	static const unsigned bits[] = { FAMILY_V4, FAMILY_V6 };
 	struct output output = { .json = options->json,
@@ -53,12 +71,20 @@ int oneshot_run_families(const struct options *options, oneshot_body body)
 		diag_error("cannot start: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (eloop_signal(loop, stop_signals[i], on_stop_signal,
+				 &interruption) < 0) {
+			diag_error("cannot watch for signals: %s",
+				   strerror(errno));
+			eloop_free(loop);
+			return EXIT_SYSTEM;
+		}
 	if (ledger_open(&ledger, options->state_directory) < 0) {
 		diag_error("cannot read the state: %s", strerror(errno));
 		eloop_free(loop);
 		return EXIT_SYSTEM;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && !interruption.interrupted; i++) {
 		if (!(options->families & bits[i]))
 			continue;
 		memset(&s, 0, sizeof(s));
@@ -67,9 +93,11 @@ int oneshot_run_families(const struct options *options, oneshot_body body)
 		s.loop = loop;
 		s.ledger = &ledger;
 		s.output = &output;
+		s.interrupted = &interruption.interrupted;
+		interruption.client = &s.client;
 		if (oneshot_open(&s) == 0)
 			body(&s);
-		client_close(&s.client);
+		client_close(&s.client); /* not running: no signal reaches it */
 		if (status == EXIT_OK)
 			status = s.exit_status;
 	}
@@ -145,6 +173,28 @@ static void remember(struct oneshot *s, const struct request *request,
 		ledger_deleted(s->ledger, &key);
 }
 
+/* A request cut short by a signal: the gateway may have made the mapping
+ * all the same, so its nonce is kept, for unmap to delete it. */
+static void interrupted(struct oneshot *s, const struct request *request,
+			struct result *r)
+{
+	struct ledger_key key;
+
+	client_result_for(&s->client, request, r);
+	r->failure = FAILURE_INTERRUPTED;
+	snprintf(r->message, sizeof(r->message),
+		 "interrupted while waiting for gateway %s%s",
+		 client_gateway_text(&s->client),
+		 request->kind == REQUEST_MAP
+			 ? " (it may have made the mapping: unmap deletes it)"
+			 : "");
+	if (request->kind != REQUEST_MAP ||
+	    !client_protocol(&s->client)->keeps_nonce)
+		return;
+	ledger_key_of(s, request, &key);
+	ledger_granted(s->ledger, &key, request->nonce, request->lifetime);
+}
+
 void oneshot_request(struct oneshot *s, const struct request *asked,
 		     struct result *r)
 {
@@ -155,6 +205,13 @@ void oneshot_request(struct oneshot *s, const struct request *asked,
 		fail_from_silence(s, r);
 		return;
 	}
+	if (oneshot_interrupted(s)) {
+		client_result_for(&s->client, &request, r);
+		r->failure = FAILURE_INTERRUPTED;
+		snprintf(r->message, sizeof(r->message),
+			 "not sent: interrupted");
+		return;
+	}
 	if (bring_nonce(s, &request) < 0) {
 		client_result_for(&s->client, &request, r);
 		r->failure = FAILURE_SYSTEM;
@@ -162,7 +219,10 @@ void oneshot_request(struct oneshot *s, const struct request *asked,
 			 "cannot draw a random nonce: %s", strerror(errno));
 		return;
 	}
-	client_run(&s->client, &request, &s->patience, r);
+	if (client_run(&s->client, &request, &s->patience, r) > 0) {
+		interrupted(s, &request, r);
+		return;
+	}
 	remember(s, &request, r);
 	if (failure_is_silence(r->failure)) {
 		s->silenced = true;
@@ -179,4 +239,9 @@ void oneshot_report(struct oneshot *s, const struct result *result)
 			   strerror(s->output->error_number));
 	if (result->failure != FAILURE_NONE && s->exit_status == EXIT_OK)
 		s->exit_status = failure_exit_status(result->failure);
+}
+
+bool oneshot_interrupted(const struct oneshot *s)
+{
+	return *s->interrupted;
 }

@@ -3,7 +3,9 @@
  * then each request run to its end on the event loop within the command's
  * timeout, its result printed, and the first failure's exit status kept.
  * What the gateway taught (its protocol, the mappings' nonces) goes to the
- * ledger, written once when the command is done. */
+ * ledger, written once when the command is done, also when SIGINT,
+ * SIGTERM or SIGHUP cut it short (exit 130), so that what was made can be
+ * unmapped. */
 #ifndef NATPMP_ONESHOT_H
 #define NATPMP_ONESHOT_H
 
@@ -30,6 +32,8 @@ struct oneshot {
 	/* once the gateway went silent, later requests fail at once */
 	bool silenced;
 	struct result silence;
+	/* SIGINT, SIGTERM or SIGHUP came: no more requests */
+	const bool *interrupted;
 };
 
 /* The body of a command, run once per address family asked for. */
@@ -45,5 +49,7 @@ void oneshot_request(struct oneshot *oneshot, const struct request *request,
 		     struct result *result);
 /* Prints a result and records its exit status if it is the first failure. */
 void oneshot_report(struct oneshot *oneshot, const struct result *result);
+/* A signal asked the command to stop: bodies send nothing more. */
+bool oneshot_interrupted(const struct oneshot *oneshot);
 
 #endif

@@ -334,10 +334,10 @@ int renew_loop_run(const struct options *options)
 		}
 	}
 	shut_down(l);
-	/* a reader that went away is a way to stop; anything else that kept
-	 * the events from being written is a failure to report them */
-	if (status == EXIT_OK && l->shared.rep.output.failed &&
-	    !reporter_output_gone(&l->shared.rep))
+	/* events that could not be written, a reader that went away
+	 * included, are a failure to report them: a service manager
+	 * restarting on failure brings the loop back */
+	if (status == EXIT_OK && l->shared.rep.output.failed)
 		status = EXIT_OUTPUT;
 	loop_free(l);
 	free(l);

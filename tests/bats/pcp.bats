@@ -111,6 +111,32 @@ teardown() {
 	gw_holds 0
 }
 
+@test "SIGINT in the middle of a long PCP map keeps the nonces of what was made: unmap of the whole range deletes it all" {
+	# each answer 5 ms late: 2048 requests take a while
+	start_gateway --speaks pcp --delay 5
+	local err=$BATS_TEST_TMPDIR/map.err status=0
+	# the binary itself, so that the signal reaches it
+	# shellcheck disable=SC2086 # a wrapper is a command with arguments
+	${NATPMP_WRAPPER:-} "$NATPMP" -q --pcp -g "$GW" map 1-1024/both 2>"$err" 3>&- &
+	local pid=$!
+	gw_wait_for 'reply .*format=pcp op=map' 100
+	kill -INT "$pid"
+	wait "$pid" || status=$?
+	cat "$err"
+	[ "$status" -eq 130 ]
+	grep -q 'interrupted while waiting for gateway' "$err"
+	[ "$(wc -l <"$err")" -eq 1 ]
+	local made
+	made=$(gw_ctl mappings)
+	echo "made: $made"
+	[ "$made" != "ok 0" ] && [ "$made" != "ok 2048" ]
+	# the gateway refuses to delete without each mapping's own nonce
+	run --separate-stderr natpmp -q --pcp -g "$GW" unmap 1-1024/both
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	gw_holds 0
+}
+
 @test "without the mapping's nonce the deletion is refused, and says why" {
 	start_gateway --speaks pcp
 	NATPMP_STATE_DIR=$BATS_TEST_TMPDIR/one natpmp -q -g "$GW" map 8080

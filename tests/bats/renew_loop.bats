@@ -707,7 +707,7 @@ unused_uid() {
 	grep -qE ' unmapped udp all$' "$LOOP_OUT"
 }
 
-@test "a reader that goes away ends the loop as SIGTERM does: mappings deleted, exit 0" {
+@test "a reader that goes away ends the loop as SIGTERM does, mappings deleted, but exit 74 for a service manager to restart it" {
 	start_gateway
 	start_notify_listener
 	local status
@@ -716,7 +716,7 @@ unused_uid() {
 	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH timeout 10 bash -c \
 		'"$1" -g "$2" -l 60 renew-loop 8080 2>"$3" | head -1 >/dev/null; exit "${PIPESTATUS[0]}"' \
 		_ "$NATPMP" "$GW" "$BATS_TEST_TMPDIR/err" && status=0 || status=$?
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 74 ]
 	[ "$(gw_count 'recv .*op=map-tcp internal=8080 suggested=0 lifetime=0$')" -eq 1 ]
 	wait_until grep -q '^STOPPING=1$' "$NOTES"
 	kill "$LISTENER"
