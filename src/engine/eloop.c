@@ -211,16 +211,20 @@ static void on_signal_pipe(void *context, int fd, short revents)
 	char drain[64];
 	size_t i;
 
+	bool came[SIGNAL_MAX];
+
 	(void)revents;
 	while (read(fd, drain, sizeof(drain)) > 0)
 		;
-	for (i = 0; i < loop->signal_count; i++) {
-		struct signal_callback *s = &loop->signals[i];
-		if (!caught[s->number])
-			continue;
-		caught[s->number] = 0;
-		s->fire(s->context);
-	}
+	/* every registration of a signal hears it, so what came is taken
+	 * first, then told */
+	for (i = 0; i < loop->signal_count; i++)
+		came[i] = caught[loop->signals[i].number];
+	for (i = 0; i < loop->signal_count; i++)
+		caught[loop->signals[i].number] = 0;
+	for (i = 0; i < loop->signal_count; i++)
+		if (came[i])
+			loop->signals[i].fire(loop->signals[i].context);
 }
 
 static int open_signal_pipe(struct eloop *loop)

@@ -53,8 +53,9 @@ int64_t eloop_next_timer_ms(const struct eloop *loop);
 
 /* From now on, signal number makes the loop call fire at its next turn
  * (never inside the handler); several arrivals before then are one call.
- * Calls come in the order the signals were registered. One loop at a time
- * holds the signals. Returns 0, or -1 with errno. */
+ * Calls come in the order the signals were registered; a signal may be
+ * registered more than once, and each registration hears it. One loop at a
+ * time holds the signals. Returns 0, or -1 with errno. */
 int eloop_signal(struct eloop *loop, int number, eloop_fire_fn fire,
 		 void *context);
 

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/diag.h"
 #include "core/exit_status.h"
+#include "engine/save.h"
 
 static int oneshot_open(struct oneshot *s)
 {
@@ -44,6 +45,12 @@ struct interruption {
 	struct client *client; /* the family's now */
 };
 
+/* The state's writer ended: the loop wakes, and save_and_wait sees it. */
+static void on_child(void *context)
+{
+	(void)context;
+}
+
 static void on_stop_signal(void *context)
 {
 	struct interruption *i = context;
@@ -73,7 +80,9 @@ int oneshot_run_families(const struct options *options, oneshot_body body)
 	}
 	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		if (eloop_signal(loop, stop_signals[i], on_stop_signal,
-				 &interruption) < 0) {
+				 &interruption) < 0 ||
+		    (i == 0 &&
+		     eloop_signal(loop, SIGCHLD, on_child, NULL) < 0)) {
 			diag_error("cannot watch for signals: %s",
 				   strerror(errno));
 			eloop_free(loop);
@@ -102,7 +111,7 @@ int oneshot_run_families(const struct options *options, oneshot_body body)
 			status = s.exit_status;
 	}
 	/* what every family made, in one write */
-	ledger_save(&ledger);
+	save_and_wait(loop, &ledger, SAVE_PATIENCE_MS);
 	ledger_close(&ledger);
 	eloop_free(loop);
 	if (output.failed && status == EXIT_OK)

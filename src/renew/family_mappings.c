@@ -99,19 +99,21 @@ static void ledger_key_of(struct family_mappings *f, size_t index,
 void renew_shared_save_state(struct renew_shared *shared)
 {
 	eloop_timer_stop(shared->loop, &shared->save_timer);
-	ledger_save(&shared->ledger);
 	shared->saved_at_ms = clock_now_ms();
+	if (ledger_write_start(&shared->ledger) < 0)
+		renew_shared_save_soon(shared); /* fork failed: later */
 }
 
-/* Known now, in the file soon: at the next turn of the loop, or
- * RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later (a
- * crash loses at most that much). */
-static void save_soon(struct renew_shared *shared)
+void renew_shared_save_soon(struct renew_shared *shared)
 {
-	if (ledger_unsaved(&shared->ledger) && !shared->save_timer.armed)
+	unsigned failures = ledger_write_failures(&shared->ledger);
+	int64_t wait = (int64_t)RENEW_STATE_SAVE_INTERVAL_MS
+		       << (failures < 8 ? failures : 8);
+
+	if (ledger_unsaved(&shared->ledger) &&
+	    !ledger_writing(&shared->ledger) && !shared->save_timer.armed)
 		eloop_timer_at(shared->loop, &shared->save_timer,
-			       shared->saved_at_ms +
-				       RENEW_STATE_SAVE_INTERVAL_MS);
+			       shared->saved_at_ms + wait);
 }
 
 static void remember_mapping(struct family_mappings *f, size_t index,
@@ -125,7 +127,7 @@ static void remember_mapping(struct family_mappings *f, size_t index,
 		ledger_deleted(&f->shared->ledger, &key);
 	else
 		ledger_granted(&f->shared->ledger, &key, m->nonce, m->lifetime);
-	save_soon(f->shared);
+	renew_shared_save_soon(f->shared);
 }
 
 static void remember_protocol(struct family_mappings *f, enum protocol_id via)
@@ -134,7 +136,7 @@ static void remember_protocol(struct family_mappings *f, enum protocol_id via)
 
 	ledger_heard(&f->shared->ledger, client_gateway(c), via,
 		     client_follows_gateway(c));
-	save_soon(f->shared);
+	renew_shared_save_soon(f->shared);
 }
 
 /* A loop restarted keeps its mappings' nonces: those the ledger knows for

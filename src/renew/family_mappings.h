@@ -56,9 +56,14 @@ struct family_mappings {
 	struct action action;
 };
 
-/* Writes the state changes not yet written: at save_timer, and on the way
- * out. */
+/* Starts writing the state changes not yet written, through a child (at
+ * save_timer). */
 void renew_shared_save_state(struct renew_shared *shared);
+/* Known now, in the file soon: at the next turn of the loop, or
+ * RENEW_STATE_SAVE_INTERVAL_MS after the last write if that is later (a
+ * crash loses at most that much), later still after failed writes; never
+ * while a writer is at work (its end calls this again). */
+void renew_shared_save_soon(struct renew_shared *shared);
 
 /* Makes the family's mappings from the command line's specs and starts
  * its supervisor. Returns 0, or -1 with errno. */

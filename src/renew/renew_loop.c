@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/diag.h"
 #include "core/exit_status.h"
+#include "engine/save.h"
 #include "renew/family_mappings.h"
 #include "renew/notify.h"
 #include "renew/renew_loop.h"
@@ -99,6 +100,8 @@ static void on_child(void *context)
 	struct renew_loop *l = context;
 
 	reporter_reap_hooks(&l->shared.rep);
+	if (ledger_write_reap(&l->shared.ledger))
+		renew_shared_save_soon(&l->shared);
 }
 
 /* SIGUSR1: the state of each family, on stderr. */
@@ -221,7 +224,7 @@ static void shut_down(struct renew_loop *l)
 	eloop_timer_stop(l->shared.loop, &l->ready_timer);
 	for (i = 0; i < l->family_count; i++)
 		family_mappings_shut_down(&l->families[i], &deadline);
-	renew_shared_save_state(&l->shared);
+	save_and_wait(l->shared.loop, &l->shared.ledger, SAVE_PATIENCE_MS);
 	reporter_end_hooks(&l->shared.rep, SHUTDOWN_HOOK_GRACE_MS);
 	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
 }

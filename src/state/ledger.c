@@ -2,9 +2,13 @@
  * changes kept for one write. */
 #include "state/ledger.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/diag.h"
 
@@ -19,8 +23,10 @@ int ledger_open(struct ledger *ledger, const char *directory)
 
 void ledger_close(struct ledger *ledger)
 {
+	/* a writer still at work finishes on its own */
 	state_free(&ledger->state);
 	free(ledger->unsaved);
+	free(ledger->writing);
 	memset(ledger, 0, sizeof(*ledger));
 }
 
@@ -161,4 +167,107 @@ int ledger_save(struct ledger *ledger)
 				      ledger->unsaved, ledger->unsaved_count);
 	ledger->unsaved_count = 0;
 	return status;
+}
+
+/* The writer's changes are written, or go back in front of those that
+ * came since. */
+static void write_ended(struct ledger *ledger, bool written)
+{
+	struct state_change *joined;
+	size_t total = ledger->writing_count + ledger->unsaved_count;
+
+	ledger->writer = 0;
+	ledger->write_failures = written ? 0 : ledger->write_failures + 1;
+	if (written || !ledger->writing_count) {
+		free(ledger->writing);
+		ledger->writing = NULL;
+		ledger->writing_count = 0;
+		return;
+	}
+	joined = realloc(ledger->writing, total * sizeof(*joined));
+	if (!joined) {
+		/* they stay where they are, for the next try */
+		return;
+	}
+	if (ledger->unsaved_count)
+		memcpy(joined + ledger->writing_count, ledger->unsaved,
+		       ledger->unsaved_count * sizeof(*joined));
+	free(ledger->unsaved);
+	ledger->unsaved = joined;
+	ledger->unsaved_count = ledger->unsaved_capacity = total;
+	ledger->writing = NULL;
+	ledger->writing_count = 0;
+}
+
+/* In the child: the parent's signal handlers speak for the parent's loop,
+ * and its buffers are not this process's to flush. */
+static void write_in_child(struct ledger *ledger)
+{
+	static const int reset[] = { SIGINT,  SIGTERM, SIGHUP,
+				     SIGUSR1, SIGCHLD, SIGPIPE };
+	size_t i;
+
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		signal(reset[i], SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(LEDGER_WRITE_PATIENCE_S);
+	_exit(state_commit(ledger->directory, time(NULL), ledger->writing,
+			   ledger->writing_count) == 0
+		      ? 0
+		      : 1);
+}
+
+pid_t ledger_write_start(struct ledger *ledger)
+{
+	pid_t pid;
+
+	if (!ledger->directory || !ledger->unsaved_count || ledger->writer)
+		return 0;
+	/* what the child writes is held until it says it did */
+	ledger->writing = ledger->unsaved;
+	ledger->writing_count = ledger->unsaved_count;
+	ledger->unsaved = NULL;
+	ledger->unsaved_count = ledger->unsaved_capacity = 0;
+	pid = fork();
+	if (pid == 0)
+		write_in_child(ledger);
+	if (pid < 0) {
+		int saved = errno;
+		write_ended(ledger, false);
+		errno = saved;
+		return -1;
+	}
+	ledger->writer = pid;
+	return pid;
+}
+
+bool ledger_write_reap(struct ledger *ledger)
+{
+	int status;
+	pid_t pid;
+
+	if (!ledger->writer)
+		return true;
+	do
+		pid = waitpid(ledger->writer, &status, WNOHANG);
+	while (pid < 0 && errno == EINTR);
+	if (pid == 0)
+		return false;
+	write_ended(ledger,
+		    pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (pid > 0 && WIFSIGNALED(status))
+		diag_warning(
+			"the state was not saved in %d s: the next write tries again",
+			LEDGER_WRITE_PATIENCE_S);
+	return true;
+}
+
+bool ledger_writing(const struct ledger *ledger)
+{
+	return ledger->writer != 0;
+}
+
+unsigned ledger_write_failures(const struct ledger *ledger)
+{
+	return ledger->write_failures;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/ip_address.h"
 #include "core/port_mapping.h"
@@ -22,6 +23,11 @@ struct ledger {
 	struct state_change *unsaved; /* this run's changes not yet written */
 	size_t unsaved_count, unsaved_capacity;
 	bool lost; /* a change was dropped for want of memory (warned) */
+	/* the child writing, and the changes it writes */
+	pid_t writer;
+	struct state_change *writing;
+	size_t writing_count;
+	unsigned write_failures; /* in a row: the next try waits longer */
 };
 
 /* A mapping as the gateway knows it: at gateway, for transport, to host
@@ -67,5 +73,22 @@ bool ledger_unsaved(const struct ledger *ledger);
 /* Writes the changes that wait, with one durable write of the state file
  * (state_commit), and forgets them. Returns 0, or -1 after a warning. */
 int ledger_save(struct ledger *ledger);
+
+/* a writer gives up on a lock or a disk that holds it this long */
+#define LEDGER_WRITE_PATIENCE_S 10
+
+/* Starts writing the changes that wait in a child process, so that a lock
+ * another holds or a slow disk never stalls the caller (the child gives
+ * up after LEDGER_WRITE_PATIENCE_S). Returns the child's pid, 0 when there
+ * is nothing to write or a writer is at work already, or -1 with errno
+ * when fork failed (the changes wait). */
+pid_t ledger_write_start(struct ledger *ledger);
+/* Collects the writer if it has ended (at SIGCHLD): its changes are in
+ * the file, or, if it failed, wait again for the next writer. Returns
+ * true once no writer is at work. */
+bool ledger_write_reap(struct ledger *ledger);
+/* Whether a writer is at work, and how many failed in a row. */
+bool ledger_writing(const struct ledger *ledger);
+unsigned ledger_write_failures(const struct ledger *ledger);
 
 #endif

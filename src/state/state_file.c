@@ -3,6 +3,7 @@
  * and renamed over the old one. */
 #include "state/state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -452,6 +453,29 @@ static int replace_state_file(int directory_fd, const char *directory,
 }
 
 /* Under the lock: the file's state, changed and written back. */
+/* Under the lock no other writer is at work: a temporary file left in the
+ * directory is a dead writer's (killed, or the machine crashed) and goes. */
+static void remove_leftovers(int directory_fd)
+{
+	int fd = dup(directory_fd);
+	DIR *directory = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *entry;
+	size_t prefix = strlen(TEMPORARY_NAME) - strlen("XXXXXX");
+
+	if (!directory) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((entry = readdir(directory)))
+		if (strncmp(entry->d_name, TEMPORARY_NAME, prefix) == 0 &&
+		    strlen(entry->d_name) == strlen(TEMPORARY_NAME) &&
+		    unlinkat(directory_fd, entry->d_name, 0) == 0)
+			diag_verbose("removed %s, left by a writer that died",
+				     entry->d_name);
+	closedir(directory);
+}
+
 static int update_state_file(int directory_fd, const char *directory,
 			     const char *path, int64_t now,
 			     const struct state_change *changes, size_t count)
@@ -461,6 +485,7 @@ static int update_state_file(int directory_fd, const char *directory,
 	char *text;
 	int status;
 
+	remove_leftovers(directory_fd);
 	outcome = read_state_file(directory_fd, path, now, &state, NOT_SAVED);
 	if (outcome == READ_REFUSED)
 		return -1;

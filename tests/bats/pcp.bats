@@ -137,6 +137,17 @@ teardown() {
 	gw_holds 0
 }
 
+@test "a temporary file a killed writer left in the state directory is removed by the next write" {
+	start_gateway --speaks pcp
+	mkdir -p "$NATPMP_STATE_DIR"
+	chmod 700 "$NATPMP_STATE_DIR"
+	printf 'natpmp-state 1\n' >"$NATPMP_STATE_DIR/.state.AbCd12"
+	natpmp -q -g "$GW" map 8080
+	[ ! -e "$NATPMP_STATE_DIR/.state.AbCd12" ]
+	grep -q '^mapping .* tcp .* 8080 ' "$NATPMP_STATE_DIR/state"
+	[ "$(find "$NATPMP_STATE_DIR" -name '.state.*' | wc -l)" -eq 0 ]
+}
+
 @test "without the mapping's nonce the deletion is refused, and says why" {
 	start_gateway --speaks pcp
 	NATPMP_STATE_DIR=$BATS_TEST_TMPDIR/one natpmp -q -g "$GW" map 8080

@@ -450,6 +450,26 @@ pid_in_file_gone() {
 	wait_until file_has "$hook_log" '^changed 41000$' 1
 }
 
+@test "a state lock another program holds never stalls renew-loop: it goes on renewing, and writes once the lock is free" {
+	start_gateway --speaks pcp
+	mkdir -p "$NATPMP_STATE_DIR"
+	chmod 700 "$NATPMP_STATE_DIR"
+	# flock holds the lock while its command runs; -o keeps it from that
+	# command, so that ending both ends the hold
+	flock -o "$NATPMP_STATE_DIR/state.lock" sleep 60 3>&- &
+	local holder=$!
+	wait_until test -e "$NATPMP_STATE_DIR/state.lock"
+	start_loop -g "$GW" -l 4 renew-loop 8080
+	loop_wait_for ' mapped ' 1
+	# renewals every 2 to 2.5 s, while the writer waits for the lock
+	WAIT_LIMIT=10 loop_wait_for ' renewed ' 2
+	[ ! -e "$NATPMP_STATE_DIR/state" ]
+	pkill -P "$holder" sleep
+	wait "$holder" || true
+	wait_until grep -q '^mapping .* tcp .* 8080 ' "$NATPMP_STATE_DIR/state"
+	[ "$(loop_count ' lost ')" -eq 0 ]
+}
+
 # The most hooks that ran at once, from a log where each writes "start"
 # when it begins and "end" before it exits (short appends do not mix).
 most_at_once() {

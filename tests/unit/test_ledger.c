@@ -135,6 +135,62 @@ static void test_one_write(void)
 	ledger_close(&l);
 }
 
+/* Waits for the writer to end, polling; the test has no event loop. */
+static void wait_for_writer(struct ledger *l)
+{
+	int tries;
+
+	for (tries = 0; tries < 5000 && !ledger_write_reap(l); tries++)
+		usleep(2000);
+}
+
+/* The run's changes written by a child; when it fails they wait again, in
+ * front of what came since. */
+static void test_writer(void)
+{
+	uint8_t nonce[NONCE_SIZE], got[NONCE_SIZE];
+	char blocked[300];
+	struct ledger_key k = key(7000), later = key(7001);
+	struct ledger l;
+	FILE *f;
+
+	memset(nonce, 0x77, sizeof(nonce));
+	CHECK_EQ(ledger_open(&l, root), 0);
+	CHECK_EQ(ledger_write_start(&l), 0); /* nothing to write */
+	ledger_granted(&l, &k, nonce, 600);
+	CHECK(ledger_write_start(&l) > 0);
+	CHECK(ledger_writing(&l));
+	CHECK(!ledger_unsaved(&l));
+	CHECK_EQ(ledger_write_start(&l), 0); /* one at a time */
+	wait_for_writer(&l);
+	CHECK(!ledger_writing(&l));
+	CHECK_EQ(ledger_write_failures(&l), 0);
+	ledger_close(&l);
+	CHECK_EQ(ledger_open(&l, root), 0);
+	CHECK(ledger_nonce(&l, &k, got));
+	ledger_close(&l);
+
+	/* a directory that cannot be: beneath a file */
+	snprintf(blocked, sizeof(blocked), "%s/file", root);
+	f = fopen(blocked, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	snprintf(blocked, sizeof(blocked), "%s/file/state", root);
+	CHECK_EQ(ledger_open(&l, blocked), 0);
+	ledger_granted(&l, &k, nonce, 600);
+	CHECK(ledger_write_start(&l) > 0);
+	ledger_granted(&l, &later, nonce, 600);
+	wait_for_writer(&l);
+	CHECK_EQ(ledger_write_failures(&l), 1);
+	CHECK(ledger_unsaved(&l));
+	/* both wait, the failed one first */
+	CHECK_EQ(l.unsaved_count, 2);
+	CHECK_EQ(l.unsaved[0].mapping.internal_port, 7000);
+	CHECK_EQ(l.unsaved[1].mapping.internal_port, 7001);
+	ledger_close(&l);
+}
+
 int main(void)
 {
 	char command[64];
@@ -146,6 +202,7 @@ int main(void)
 	test_protocols();
 	test_nonces();
 	test_one_write();
+	test_writer();
 	snprintf(command, sizeof(command), "rm -rf %s", root);
 	if (system(command) != 0)
 		check_failures++;
