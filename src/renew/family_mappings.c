@@ -154,10 +154,18 @@ static void adopt_nonces(struct family_mappings *f)
 
 /* --- what the gateway tells us --- */
 
+/* The gateway lost its mappings: they forward nothing now, so they are
+ * lost at once (never claimed while they are gone), and mapped again when
+ * re-created, after RFC 6886's random spread. */
 static void gateway_was_reset(struct family_mappings *f, int64_t now)
 {
+	size_t i;
+
 	reporter_gateway(&f->shared->rep, "gateway-reset", gateway_client(f),
 			 NULL);
+	for (i = 0; i < f->sched.count; i++)
+		if (scheduler_lose(&f->sched, i))
+			report(f, i, "lost", true);
 	scheduler_gateway_reset(&f->sched, now, random_number);
 }
 
