@@ -164,6 +164,8 @@ loop_port() {
 	echo "CPU over 6 s of outage: $((ticks_after - ticks_before)) ticks of $(getconf CLK_TCK) per s"
 	[ $((ticks_after - ticks_before)) -lt $(($(getconf CLK_TCK) / 5)) ]
 	running "$LOOP_PID"
+	# and claims no mapping while nothing can answer
+	[ "$(loop_count " mapped (udp|tcp) ")" -eq "$mapped_before" ]
 
 	# wg-quick up
 	local up_at mapped_at
