@@ -29,6 +29,7 @@ expected_files() {
 		"$1/share/doc/natpmp/examples/vpn.conf" \
 		"$1/share/fish/vendor_completions.d/natpmp.fish" \
 		"$1/share/man/man1/natpmp.1" \
+		"$1/share/natpmp/hooks/deluge" \
 		"$1/share/natpmp/hooks/qbittorrent" \
 		"$1/share/natpmp/hooks/transmission" \
 		"$1/share/zsh/site-functions/_natpmp" | sort
@@ -78,6 +79,7 @@ unit_checks() {
 		[ -x "$root/bin/natpmp" ]
 		[ -x "$root/share/natpmp/hooks/transmission" ]
 		[ -x "$root/share/natpmp/hooks/qbittorrent" ]
+		[ -x "$root/share/natpmp/hooks/deluge" ]
 	done
 }
 
@@ -134,6 +136,7 @@ unit_checks() {
 	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission 0/both" "$conf"
 	conf=$USR/usr/share/doc/natpmp/examples/vpn.conf
 	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "#NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/deluge 0/both" "$conf"
 	args=$(sed -n 's/^NATPMP_ARGS=//p' "$conf")
 	# split on spaces, as systemd splits $NATPMP_ARGS; --help sends nothing
 	# shellcheck disable=SC2086
