@@ -38,7 +38,7 @@ EOF
 		--loglevel error --logfile "$BATS_TEST_TMPDIR/deluged.log" \
 		>"$BATS_TEST_TMPDIR/deluged.out" 2>&1 3>&- &
 	DELUGED_PID=$!
-	WAIT_LIMIT=15 wait_until deluged_ready
+	WAIT_LIMIT=30 wait_until deluged_ready
 	if [ -n "$link" ]; then
 		ip -n "$NS_LAN" link set "$link" up
 		ip -n "$NS_LAN" route replace default via 10.77.0.1

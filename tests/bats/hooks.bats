@@ -299,10 +299,10 @@ deluge_console_runs() {
 	export NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp
 	export NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD
 	start_loop_with_hook
-	WAIT_LIMIT=10 wait_until deluged_listens_on 40001
+	WAIT_LIMIT=30 wait_until deluged_listens_on 40001
 	gateway_moves_to 40002
-	WAIT_LIMIT=10 wait_until deluged_listens_on 40002
-	wait_until file_has "$LOOP_ERR" '^deluge hook: listen port 40001 -> 40002$' 1
+	WAIT_LIMIT=30 wait_until deluged_listens_on 40002
+	WAIT_LIMIT=30 wait_until file_has "$LOOP_ERR" '^deluge hook: listen port 40001 -> 40002$' 1
 	run ! deluged_listens_on 40001
 	grep -q '^deluge hook: listen port random -> 40001$' "$LOOP_ERR"
 	run deluge_ports
