@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# hooks.bats - the hooks shipped in hooks/, against the real Transmission
-# and qBittorrent daemons from Debian: renew-loop, found the LAN's router
+# hooks.bats - the hooks shipped in hooks/, against the real Transmission,
+# qBittorrent and Deluge daemons from Debian: renew-loop, found the LAN's router
 # from the default route as users run it, maps a port through the fake
 # gateway, and the application listens on that port; again when the gateway
 # hands out another one, and a socket listens there. Credentials reach the
@@ -12,6 +12,7 @@
 
 load helpers
 load netns
+load deluge
 
 setup() {
 	netns_lan_behind_router
@@ -29,6 +30,7 @@ teardown() {
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	stop_deluged
 	netns_destroy
 }
 
@@ -160,9 +162,9 @@ transmission_listens_on() {
 	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
 }
 
-@test "either hook, run by hand, says what it is for and exits 64; on lost it does nothing" {
+@test "every hook, run by hand, says what it is for and exits 64; on lost it does nothing" {
 	local name
-	for name in transmission qbittorrent; do
+	for name in transmission qbittorrent deluge; do
 		run --separate-stderr env -u NATPMP_EVENT "$TOP/hooks/$name"
 		[ "$status" -eq 64 ]
 		[ "$stderr" = "$name hook: run me from natpmp renew-loop --on-change (NATPMP_EVENT is '')" ]
@@ -264,4 +266,98 @@ qbittorrent_listens_on() {
 	wait_until file_has "$LOOP_ERR" '^qbittorrent hook: qBittorrent at http://127\.0\.0\.1:8080 refused the login as natpmp$' 1
 	QB_USER=natpmp QB_PASSWORD=adminadmin
 	[ "$(qbittorrent_port)" = 51413 ]
+}
+
+# --- Deluge ---
+
+# trace_deluge_hook: HOOK becomes the deluge hook under strace, which
+# appends every command line that it and its children run to commands.log
+# (as ps would show them; the environment only counted)
+trace_deluge_hook() {
+	HOOK=$BATS_TEST_TMPDIR/traced-deluge-hook
+	cat >"$HOOK" <<EOF
+#!/bin/sh
+exec strace --seccomp-bpf -f -qq -e trace=execve -e signal=none -s 4096 \\
+	-A -o "$BATS_TEST_TMPDIR/commands.log" "$TOP/hooks/deluge"
+EOF
+	chmod +x "$HOOK"
+}
+
+# the runs of deluge-console's program in commands.log, one line each:
+# the commands it was given
+deluge_console_runs() {
+	grep '^[0-9]* *execve("/usr/bin/python3", ' "$BATS_TEST_TMPDIR/commands.log" |
+		grep -o '"/usr/bin/deluge-console", "127.0.0.1", "58846", [^]]*' |
+		sed 's/.*, "//; s/"$//'
+}
+
+@test "deluge hook: Deluge listens on the mapped port, and on the next one after a change; the password is on no command line" {
+	trace_deluge_hook
+	start_deluged
+	local secret=${DELUGE_PASSWORD:1:16}
+	run ! deluged_listens_on 40001
+	export NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp
+	export NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD
+	start_loop_with_hook
+	WAIT_LIMIT=30 wait_until deluged_listens_on 40001
+	gateway_moves_to 40002
+	WAIT_LIMIT=30 wait_until deluged_listens_on 40002
+	WAIT_LIMIT=30 wait_until file_has "$LOOP_ERR" '^deluge hook: listen port 40001 -> 40002$' 1
+	run ! deluged_listens_on 40001
+	grep -q '^deluge hook: listen port random -> 40001$' "$LOOP_ERR"
+	run deluge_ports
+	[ "$output" = $'listen_ports: (40002, 40002)\nrandom_port: False' ]
+	# deluge-console read, then set and read back, with no password in sight
+	deluge_console_runs | grep -qx 'config listen_ports random_port'
+	deluge_console_runs | grep -qx 'config --set listen_ports (40002, 40002); config --set random_port false; config listen_ports random_port'
+	run ! grep -qF -- "$secret" "$BATS_TEST_TMPDIR/commands.log" "$LOOP_OUT" "$LOOP_ERR"
+	# deluged asked the gateway for nothing: every request came from
+	# renew-loop, for internal port 0
+	gw_has ' recv .*op=map-tcp internal=0 ' 1
+	[ "$(gw_count ' recv .*internal=[1-9]')" -eq 0 ]
+}
+
+@test "deluge hook: no user, an unknown one or a wrong password is exit 77 naming the variable; the right one sets the port, and a second run only reads it" {
+	trace_deluge_hook
+	start_deluged
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "deluge hook: deluged asks every client for a user and password: set NATPMP_DELUGE_USER and NATPMP_DELUGE_PASSWORD (a line of deluged's auth file)" ]
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=nobody \
+		"NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD"
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "deluge hook: Deluge at 127.0.0.1:58846 has no user 'nobody' (NATPMP_DELUGE_USER)" ]
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp \
+		NATPMP_DELUGE_PASSWORD=wrong
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "deluge hook: Deluge at 127.0.0.1:58846 refused the password in NATPMP_DELUGE_PASSWORD for user natpmp" ]
+	run ! deluged_listens_on 40001
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp \
+		"NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "deluge hook: listen port random -> 40001" ]
+	deluged_listens_on 40001
+	rm "$BATS_TEST_TMPDIR/commands.log"
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp \
+		"NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$(deluge_console_runs)" = "config listen_ports random_port" ]
+	deluged_listens_on 40001
+}
+
+@test "deluge hook: no deluged, no deluge-console or a wrong address is one line and exit 69 or 64" {
+	HOOK=$TOP/hooks/deluge
+	run_hook_by_hand NATPMP_DELUGE_HOST= NATPMP_DELUGE_USER=natpmp NATPMP_DELUGE_PASSWORD=x
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "deluge hook: cannot reach Deluge at localhost:58846: Connection refused" ]
+	run_hook_by_hand NATPMP_DELUGE_HOST=127.0.0.1:58846 NATPMP_DELUGE_USER=natpmp
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "deluge hook: cannot reach Deluge at 127.0.0.1:58846: Connection refused" ]
+	run_hook_by_hand PATH=/nonexistent NATPMP_DELUGE_USER=natpmp
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "deluge hook: deluge-console is not installed (Debian: deluge-console)" ]
+	run_hook_by_hand NATPMP_DELUGE_HOST=localhost:rpc NATPMP_DELUGE_USER=natpmp
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "deluge hook: NATPMP_DELUGE_HOST is 'localhost:rpc', not HOST:PORT" ]
 }

@@ -8,6 +8,13 @@
 # through every call renew-loop and the hooks make (strace says which).
 
 load helpers
+load netns
+load deluge
+
+teardown() {
+	stop_deluged
+	netns_destroy
+}
 
 setup_file() {
 	export LOCAL=$BATS_FILE_TMPDIR/local USR=$BATS_FILE_TMPDIR/usr
@@ -29,6 +36,7 @@ expected_files() {
 		"$1/share/doc/natpmp/examples/vpn.conf" \
 		"$1/share/fish/vendor_completions.d/natpmp.fish" \
 		"$1/share/man/man1/natpmp.1" \
+		"$1/share/natpmp/hooks/deluge" \
 		"$1/share/natpmp/hooks/qbittorrent" \
 		"$1/share/natpmp/hooks/transmission" \
 		"$1/share/zsh/site-functions/_natpmp" | sort
@@ -78,6 +86,7 @@ unit_checks() {
 		[ -x "$root/bin/natpmp" ]
 		[ -x "$root/share/natpmp/hooks/transmission" ]
 		[ -x "$root/share/natpmp/hooks/qbittorrent" ]
+		[ -x "$root/share/natpmp/hooks/deluge" ]
 	done
 }
 
@@ -134,6 +143,7 @@ unit_checks() {
 	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission 0/both" "$conf"
 	conf=$USR/usr/share/doc/natpmp/examples/vpn.conf
 	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "#NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/deluge 0/both" "$conf"
 	args=$(sed -n 's/^NATPMP_ARGS=//p' "$conf")
 	# split on spaces, as systemd splits $NATPMP_ARGS; --help sends nothing
 	# shellcheck disable=SC2086
@@ -231,4 +241,34 @@ filter_allows() {
 	echo "made: $(echo "$made" | wc -l) calls; not allowed: ${denied:-none}"
 	[ "$(echo "$made" | wc -l)" -gt 30 ]
 	[ -z "$denied" ]
+}
+
+@test "the deluge hook, with deluge-console setting a real deluged's port, stays within the unit's sandbox" {
+	local unit=$USR/usr/lib/systemd/system/natpmp-renew@.service
+	local trace=$BATS_TEST_TMPDIR/trace made denied
+	# deluged in a namespace with nothing but loopback: it reaches no one
+	netns_create
+	start_deluged
+	run ip netns exec "$NS_LAN" env NATPMP_EVENT=mapped \
+		NATPMP_EXTERNAL_PORT=40001 NATPMP_DELUGE_HOST=127.0.0.1:58846 \
+		NATPMP_DELUGE_USER=natpmp "NATPMP_DELUGE_PASSWORD=$DELUGE_PASSWORD" \
+		strace -f -qq -o "$trace" "$USR/usr/share/natpmp/hooks/deluge"
+	[ "$status" -eq 0 ]
+	[ "$output" = "deluge hook: listen port random -> 40001" ]
+	made=$(sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z0-9_]+) resumed>.*/\1/;
+		/^(\+\+\+|---)/d; s/\(.*//' "$trace" | sort -u)
+	denied=$(comm -23 <(echo "$made") <(filter_allows "$unit"))
+	echo "made: $(echo "$made" | wc -l) calls; not allowed: ${denied:-none}"
+	[ "$(echo "$made" | wc -l)" -gt 30 ]
+	[ -z "$denied" ]
+	# RestrictAddressFamilies=: the families of the sockets it opened
+	local families
+	families=$(grep -oE '^[0-9]+ +socket\(AF_[A-Z0-9]+' "$trace" | sed 's/.*(//' | sort -u)
+	echo "socket families: $families"
+	[[ "$families" == *AF_INET* ]]
+	run ! grep -vxE 'AF_INET|AF_INET6|AF_NETLINK|AF_UNIX' <<<"$families"
+	# MemoryDenyWriteExecute=: code is mapped (read and execute), but no
+	# memory is both writable and executable, nor made executable later
+	grep -qE ' mmap\(.*PROT_READ\|PROT_EXEC' "$trace"
+	run ! grep -E 'PROT_WRITE\|PROT_EXEC|mprotect\(.*PROT_EXEC' "$trace"
 }
