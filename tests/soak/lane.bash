@@ -314,6 +314,8 @@ healthy_now() {
 # more, for the last samples) has passed.
 await_recovery() {
 	local healthy deadline now
+	# the gateway's samples must show the fault first
+	sleep 0.5
 	while :; do
 		read -r healthy deadline < <(live_state)
 		[ "$healthy" = 1 ] && return 0

@@ -26,7 +26,8 @@
 #   restart   a genuine datagram from its gateway showed a restart (an epoch
 #             below the RFC 6886 section 3.6 expectation: less than the last
 #             one, or 2 s behind 7/8 of the client's elapsed time), and no
-#             mapped, changed or lost event for the mapping followed it
+#             event for the mapping followed it (a renewal that follows is
+#             a grant of the restarted gateway, so it ends the lie too)
 #   address   the external address claimed differs from the one the gateway
 #             last told in a genuine datagram
 #   port      the external port claimed differs from the one the gateway
@@ -150,8 +151,7 @@ function on_event(t,   k) {
 		claim_port[k] = $9
 		claim_exp[k] = t + $10
 		claim_t[k] = t
-		if ($3 != "renewed")
-			reported[k] = t
+		reported[k] = t
 		errors[k] = 0
 		gateway_errors = 0
 	} else if ($3 == "lost" || $3 == "unmapped") {

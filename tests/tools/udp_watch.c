@@ -44,10 +44,8 @@ static void ipv4_text(const uint8_t *p, char *text, size_t size)
 /* NAT-PMP (RFC 6886): requests and responses of version 0 */
 static void print_natpmp(const uint8_t *d, size_t n)
 {
-	char addr[16];
-
 	if (n < 2 || d[1] < 128) {
-		printf(" natpmp-req op=%u", n >= 2 ? d[1] : 0);
+		printf(" natpmp-req op=%u", n >= 2 ? (unsigned)d[1] : 0U);
 		return;
 	}
 	if (n < 8) {
@@ -57,6 +55,7 @@ static void print_natpmp(const uint8_t *d, size_t n)
 	printf(" natpmp op=%u result=%u epoch=%lu", d[1], get16(d + 2),
 	       get32(d + 4));
 	if (d[1] == 128 && n >= 12) {
+		char addr[16];
 		ipv4_text(d + 8, addr, sizeof(addr));
 		printf(" addr=%s", addr);
 	} else if ((d[1] == 129 || d[1] == 130) && n >= 16) {
@@ -70,7 +69,6 @@ static void print_natpmp(const uint8_t *d, size_t n)
 static void print_pcp(const uint8_t *d, size_t n)
 {
 	unsigned op = d[1] & 0x7f;
-	char addr[16] = "-";
 
 	if (!(d[1] & 0x80)) {
 		printf(" pcp-req op=%u", op);
@@ -86,6 +84,7 @@ static void print_pcp(const uint8_t *d, size_t n)
 			 : "other",
 	       d[3], get32(d + 4), get32(d + 8));
 	if (op == 1 && n >= 60) {
+		char addr[16];
 		/* an IPv4-mapped IPv6 address: the last four bytes */
 		ipv4_text(d + 56, addr, sizeof(addr));
 		printf(" proto=%s int=%u ext=%u addr=%s", proto_name(d[36]),
