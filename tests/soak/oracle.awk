@@ -268,8 +268,8 @@ function claim_text(k) {
 
 function knowledge_text(k,   gw) {
 	gw = claim_gw[k]
-	return sprintf("known: address %s (%+.1fs), port %s, restart %s; now: gateway %s, host %s, external %s",
-		known_addr[gw], known_addr_t[gw] - begin,
+	return sprintf("known: address %s, port %s, restart %s; now: gateway %s, host %s, external %s",
+		known_addr[gw] == "" ? "none" : sprintf("%s (%+.1fs)", known_addr[gw], known_addr_t[gw] - begin),
 		known_port[gw SUBSEP k SUBSEP claim_int[k]],
 		(gw in known_restart) ? sprintf("%+.1fs", known_restart[gw] - begin) : "none",
 		cur_gw, cur_addr, external[cur_gw])
