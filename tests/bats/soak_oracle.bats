@@ -141,3 +141,18 @@ renewals() {
 	[[ $output == *"fault 1 silence at +1.8s -: MISSED"* ]]
 	[ "$(figure missed)" = 1 ]
 }
+
+@test "a gateway-reset or new address that only a forged datagram told is unfounded" {
+	renewals
+	record "1002.0 P in lan0 192.168.77.1 40001 224.0.0.1 5350 12 natpmp op=128 result=0 epoch=1 addr=6.6.6.6"
+	record "1002.0 E gateway-reset 192.168.77.1 - - - - - -"
+	record "1002.0 E address-changed 192.168.77.1 - - - 6.6.6.6 - -"
+	# a genuine restart and address change are founded
+	record "1007.0 P in lan0 192.168.77.1 5351 224.0.0.1 5350 12 natpmp op=128 result=0 epoch=0 addr=44.0.0.7"
+	record "1007.0 E gateway-reset 192.168.77.1 - - - - - -"
+	record "1007.0 E address-changed 192.168.77.1 - - - 44.0.0.7 - -"
+	judge 1008
+	[ "$(figure unfounded_events)" = 2 ]
+	[[ $output == *"unfounded gateway-reset 192.168.77.1 at +1.8s"* ]]
+	[[ $output == *"unfounded address-changed 192.168.77.1 6.6.6.6 at +1.8s"* ]]
+}

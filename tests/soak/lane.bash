@@ -305,23 +305,25 @@ live_state() {
 }
 
 healthy_now() {
-	local healthy deadline
-	read -r healthy deadline < <(live_state)
+	local healthy
+	read -r healthy _ < <(live_state)
 	[ "$healthy" = 1 ]
 }
 
-# Waits until every mapping is back or the last fault's deadline (and 1 s
-# more, for the last samples) has passed.
+# Waits until every mapping is back and has been granted again since the
+# fault returned (a fault can let a mapping run out later, at its next
+# renewal: the next fault must not take the blame), or until the last
+# fault's deadline (and 1 s more, for the last samples) has passed.
 await_recovery() {
-	local healthy deadline now
+	local healthy fresh deadline now
 	# the gateway's samples must show the fault first
 	sleep 0.5
 	while :; do
-		read -r healthy deadline < <(live_state)
-		[ "$healthy" = 1 ] && return 0
+		read -r healthy fresh deadline < <(live_state)
 		now=$EPOCHREALTIME
+		[ "$healthy$fresh" = 11 ] && return 0
 		if awk -v now="$now" -v deadline="$deadline" 'BEGIN { exit !(now > deadline + 1) }'; then
-			note "fault $FAULT_ID: not back by its deadline"
+			note "fault $FAULT_ID: waited to its deadline"
 			return 1
 		fi
 		sleep 0.3
@@ -330,6 +332,19 @@ await_recovery() {
 
 # --- growth ---
 
+# children_of PID: REPLY becomes how many processes have PID as parent
+children_of() {
+	local stat line count=0
+	for stat in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$stat" || continue
+		# the fields after the command name, which may hold spaces
+		line=${line##*) }
+		read -r _ parent _ <<<"$line"
+		[ "$parent" = "$1" ] && count=$((count + 1))
+	done
+	REPLY=$count
+}
+
 # "RSS-KIB FDS CHILDREN CPU-TICKS" of renew-loop, the least RSS, fds and
 # children of five looks 0.2 s apart (a hook may be running for a moment)
 measure() {
@@ -337,7 +352,8 @@ measure() {
 	for _ in 1 2 3 4 5; do
 		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LOOP_PID/status")
 		fds=$(find "/proc/$LOOP_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
-		children=$(ps --ppid "$LOOP_PID" -o pid= | wc -l)
+		children_of "$LOOP_PID"
+		children=$REPLY
 		[ -z "$best_rss" ] || [ "$rss" -lt "$best_rss" ] && best_rss=$rss
 		[ -z "$best_fds" ] || [ "$fds" -lt "$best_fds" ] && best_fds=$fds
 		[ -z "$best_children" ] || [ "$children" -lt "$best_children" ] && best_children=$children

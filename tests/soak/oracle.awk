@@ -51,6 +51,9 @@
 # nothing (the loop can only find out at its next renewal); else the recovery
 # is missed. An outage is a tick before the first fault at which a mapping is
 # not healthy.
+#
+# An unfounded event is a gateway-reset or address-changed that no genuine
+# datagram backs (see check_founded): renew-loop believed a forgery.
 
 BEGIN {
 	GRACE = 1
@@ -92,6 +95,10 @@ function learn_epoch(gw, epoch, t,   elapsed) {
 		    epoch + 2 < known_epoch[gw] + elapsed * 7 / 8)
 			known_restart[gw] = t
 	}
+	# what renew-loop documents as a restart, to judge its gateway-reset
+	if (epoch == 0 || ((gw in known_epoch) && epoch < known_epoch[gw]) ||
+	    ((gw in known_restart) && known_restart[gw] == t))
+		any_restart[gw] = t
 	known_epoch[gw] = epoch
 	known_epoch_t[gw] = t
 }
@@ -133,6 +140,10 @@ function on_datagram(t,   gw, k) {
 }
 
 function on_event(t,   k) {
+	if ($3 == "gateway-reset" || $3 == "address-changed") {
+		check_founded(t)
+		return
+	}
 	if ($3 == "error") {
 		if ($5 == "-")
 			gateway_errors++
@@ -180,8 +191,9 @@ function on_network(t) {
 	}
 }
 
-function on_loss(   delta) {
+function on_loss(t,   delta) {
 	delta = $3 == "on" ? 1 : -1
+	loss_change_t = t
 	if ($4 == "in" || $4 == "both")
 		loss_in += delta
 	else if ($4 == "in5350")
@@ -369,16 +381,23 @@ function advance(t) {
 	else if ($2 == "X")
 		external[$3] = $4
 	else if ($2 == "L")
-		on_loss()
+		on_loss(t)
 }
 
-function live_report(   i, healthy, deadline) {
+# live: "HEALTHY FRESH DEADLINE" now; FRESH when every mapping has been
+# granted again (mapped, renewed or changed) since the last fault returned
+function live_report(   i, k, healthy, fresh, deadline) {
 	healthy = 1
-	for (i = 1; i <= nkeys; i++)
-		if (!healthy_key(key_list[i], now))
+	fresh = 1
+	for (i = 1; i <= nkeys; i++) {
+		k = key_list[i]
+		if (!healthy_key(k, now))
 			healthy = 0
+		if ((last_fault in fault_return) && !(claim_t[k] > fault_return[last_fault]))
+			fresh = 0
+	}
 	deadline = (last_fault in fault_deadline) ? fault_deadline[last_fault] : now
-	printf "%d %.3f\n", healthy, deadline
+	printf "%d %d %.3f\n", healthy, fresh, deadline
 }
 
 function final_report(   i, k, id, total, line, rule, recovered, longest, longest_id) {
@@ -419,14 +438,17 @@ function final_report(   i, k, id, total, line, rule, recovered, longest, longes
 				fault_return[id] - begin, missed[id])
 			nmissed++
 		} else {
+			nunjudged++
 			line = line ": not judged (" unjudged[id] ")"
 		}
 		print line
 	}
 	printf "recovered %d\n", recovered
 	printf "missed %d\n", nmissed + 0
+	printf "unjudged %d\n", nunjudged + 0
 	printf "longest %.1f %s\n", longest, longest_id
 	printf "outage_seconds %.1f\n", outage_ticks / 10
+	printf "unfounded_events %d\n", unfounded + 0
 	printf "window %.1f\n", finish - begin
 	for (i = 1; i <= nepisodes; i++)
 		print episodes[i]
@@ -464,4 +486,23 @@ function judge(id,   back) {
 		missed[id] = sprintf(" (back after %.1f s)", back - fault_return[id])
 	else
 		recovery[id] = back - fault_return[id]
+}
+
+# An unfounded event: a gateway-reset with no genuine datagram showing a
+# restart (by the RFC rule or renew-loop's own: epoch 0 or lower than the
+# last) in the second before, or an address-changed to an address the
+# gateway never told; not judged within a second of injected inbound loss,
+# whose datagrams may or may not have arrived.
+function check_founded(t,   gw) {
+	gw = $4
+	if (loss_in > 0 || loss_ann > 0 || (loss_change_t != "" && t - loss_change_t < 1))
+		return
+	if ($3 == "gateway-reset" && (gw in any_restart) && t - any_restart[gw] <= 1)
+		return
+	if ($3 == "address-changed" && $8 == known_addr[gw])
+		return
+	unfounded++
+	episodes[++nepisodes] = sprintf("unfounded %s %s%s at %+.1fs after fault %s %s",
+		$3, gw, $3 == "address-changed" ? " " $8 : "", t - begin, last_fault,
+		last_fault ? fault_kind[last_fault] : "-")
 }

@@ -83,6 +83,7 @@ run_lane() {
 	mkdir -p "$LANE_DIR"
 	: >"$LANE_DIR/records"
 	trap destroy_network EXIT
+	trap 'exit 143' TERM INT
 	build_network
 	if [ "$LANE_KIND" = fake ]; then
 		fake_start "$GW_A" 44.77.0.1
@@ -134,6 +135,17 @@ run_lane() {
 		echo "exit_status $status"
 		echo "clock_ticks $(getconf CLK_TCK)"
 	} >>"$LANE_DIR/result"
+	hook_figures "$LANE_DIR/nobody/hook.log" >>"$LANE_DIR/result"
+}
+
+# The hook's runs from its log: how many, failed, hung, and overdue (a run
+# that ended more than 1 s after --hook-timeout: renew-loop should have
+# ended it; a hung run logs no end when it is ended in time).
+hook_figures() {
+	awk -v limit="$((HOOK_TIMEOUT + 1))" '
+		$2 == "start" { runs++; start[$3] = $1; if ($4 == "fail") failed++; if ($4 == "hang") hung++ }
+		$2 == "end" && ($3 in start) && $1 - start[$3] > limit { overdue++ }
+		END { printf "hooks_run %d\nhooks_failed %d\nhooks_hung %d\nhooks_overdue %d\n", runs, failed, hung, overdue }' "$1"
 }
 
 # value LANE KEY [FIELD]: a field of a line of a lane's result
@@ -185,12 +197,18 @@ summarise() {
 	done
 	table_row "recoveries in time" recovered
 	table_row "missed recoveries" missed
+	table_row "faults not judged (the next came first)" unjudged
 	row="| longest recovery (s) |"
 	for lane in "${lanes[@]}"; do
 		row="$row $(value "$lane" longest 2) ($(value "$lane" longest 4)) |"
 	done
 	echo "$row"
-	table_row "outage outside faults (s)" outage_seconds
+	table_row "outage before the first fault (s)" outage_seconds
+	table_row "unfounded gateway-reset or address-changed" unfounded_events
+	table_row "hook runs" hooks_run
+	table_row "hook runs failing" hooks_failed
+	table_row "hook runs hanging" hooks_hung
+	table_row "hook runs outliving --hook-timeout" hooks_overdue
 	row="| RSS start / end (KiB) |"
 	local rss_row="" fds_row="" children_row="" cpu_row=""
 	for lane in "${lanes[@]}"; do
@@ -214,7 +232,11 @@ summarise() {
 		line=$(value "$lane" missed)
 		[ "$line" = 0 ] || { echo "FAIL $lane: $line missed recoveries"; failures=$((failures + 1)); }
 		line=$(value "$lane" outage_seconds)
-		[ "$line" = 0.0 ] || { echo "FAIL $lane: mappings down for $line s outside any fault"; failures=$((failures + 1)); }
+		[ "$line" = 0.0 ] || { echo "FAIL $lane: mappings down for $line s before the first fault"; failures=$((failures + 1)); }
+		line=$(value "$lane" unfounded_events)
+		[ "$line" = 0 ] || { echo "FAIL $lane: $line events that no genuine datagram backs (a forgery believed)"; failures=$((failures + 1)); }
+		line=$(value "$lane" hooks_overdue)
+		[ "$line" = 0 ] || { echo "FAIL $lane: $line hook runs outlived --hook-timeout"; failures=$((failures + 1)); }
 		[ "$RSS1" -le $((RSS0 * 110 / 100)) ] || { echo "FAIL $lane: RSS grew from $RSS0 to $RSS1 KiB (more than 10%)"; failures=$((failures + 1)); }
 		[ "$FDS1" -le "$FDS0" ] || { echo "FAIL $lane: open descriptors grew from $FDS0 to $FDS1"; failures=$((failures + 1)); }
 		[ "$CHILDREN1" -eq 0 ] || { echo "FAIL $lane: $CHILDREN1 children at the end"; failures=$((failures + 1)); }
@@ -226,7 +248,7 @@ summarise() {
 	for lane in "${lanes[@]}"; do
 		echo
 		echo "$lane:"
-		grep -E '^(fault|lie|outage) ' "$RUNTIME/$lane/result" | sed 's/^/  /'
+		grep -E '^(fault|lie|outage|unfounded) ' "$RUNTIME/$lane/result" | sed 's/^/  /'
 	done
 	echo
 	if [ "$failures" -eq 0 ]; then
@@ -251,7 +273,14 @@ cleanup() {
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	# whatever a lane could not tear down
+	local ns
+	for ns in $(ip netns list | awk -v prefix="natpmp-soak-$$-" 'index($1, prefix) == 1 { print $1 }'); do
+		NS_LAN=$ns NS_A='' NS_B='' destroy_network
+	done
 	if [ -n "${RUNTIME:-}" ] && [ -d "$RUNTIME" ]; then
+		# a replay of a seed replaces its records
+		rm -rf "$SOAK_OUT"
 		mkdir -p "$SOAK_OUT"
 		cp -r "$RUNTIME"/. "$SOAK_OUT"/
 		rm -rf "$RUNTIME"
