@@ -54,6 +54,14 @@ wait_for() {
 	done
 }
 
+# True once a child of this shell has exited (a zombie counts: it waits to
+# be reaped).
+stopped() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$state" = Z ]
+}
+
 # Processes left in the LAN namespace that are neither renew-loop, its
 # children nor the witness: a hook that outlived its process group.
 strays() {
@@ -119,7 +127,12 @@ run_lane() {
 	record F end
 	local stray_count
 	stray_count=$(strays)
+	# SIGTERM deletes the mappings: a few seconds at most, else it is stuck
 	kill -TERM "$LOOP_PID"
+	if ! WAIT_LIMIT=10 wait_for stopped "$LOOP_PID"; then
+		note "renew-loop still runs 10 s after SIGTERM"
+		kill -KILL "$LOOP_PID"
+	fi
 	wait "$LOOP_PID" || status=$?
 	destroy_network
 	trap - EXIT
