@@ -40,8 +40,9 @@
 #
 # Healthy (a mapping is back): renew-loop claims it active, through the
 # current gateway, from the host's current address, at the gateway's real
-# external address, not expired, and the gateway's latest sample holds it
-# with the claimed external port. Each tick after the first fault belongs to
+# external address, not expired, and the gateway holds it with the claimed
+# external port in its latest sample or the one before (miniupnpd deletes
+# and adds a rule again at each renewal: one sample may fall in between). Each tick after the first fault belongs to
 # the window of the latest fault started. A fault that returned at R is back
 # at the first tick after R from which every mapping stays healthy to the end
 # of its window; it must be back by R + 2 * (timeout + G) (two retransmission
@@ -247,7 +248,8 @@ function healthy_key(k, at,   entry) {
 		return 0
 	split(k, parts, ":")
 	entry = " " parts[1] "/" claim_int[k] "/" parts[2] "/" claim_port[k] " "
-	return index(" " held[cur_gw] " ", entry) > 0
+	return index(" " held[cur_gw] " ", entry) > 0 ||
+	    index(" " held_before[cur_gw] " ", entry) > 0
 }
 
 function lie_rule(k, at,   gw, id) {
@@ -371,6 +373,7 @@ function advance(t) {
 	else if ($2 == "P")
 		on_datagram(t)
 	else if ($2 == "S") {
+		held_before[$3] = held[$3]
 		held[$3] = ""
 		for (i = 5; i <= NF; i++)
 			held[$3] = held[$3] " " $i

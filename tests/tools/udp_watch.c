@@ -93,13 +93,13 @@ static void print_pcp(const uint8_t *d, size_t n)
 }
 
 static void print_datagram(const uint8_t *ip, size_t n,
-			   const struct sockaddr_ll *from)
+			   const struct sockaddr_ll *from,
+			   const struct timespec *when)
 {
 	char src[16], dst[16], name[IF_NAMESIZE] = "?";
 	size_t header = (size_t)(ip[0] & 0x0f) * 4;
 	unsigned sport, dport;
 	const uint8_t *udp = ip + header;
-	struct timespec now;
 
 	if (n < header + 8 || ip[9] != 17)
 		return;
@@ -107,12 +107,11 @@ static void print_datagram(const uint8_t *ip, size_t n,
 	dport = get16(udp + 2);
 	if (sport != 5350 && sport != 5351 && dport != 5350 && dport != 5351)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
 	if_indextoname((unsigned)from->sll_ifindex, name);
 	ipv4_text(ip + 12, src, sizeof(src));
 	ipv4_text(ip + 16, dst, sizeof(dst));
-	printf("%lld.%06ld %s %s %s %u %s %u %zu", (long long)now.tv_sec,
-	       now.tv_nsec / 1000,
+	printf("%lld.%06ld %s %s %s %u %s %u %zu", (long long)when->tv_sec,
+	       when->tv_nsec / 1000,
 	       from->sll_pkttype == PACKET_OUTGOING ? "out" : "in", name, src,
 	       sport, dst, dport, n - header - 8);
 	n -= header + 8;
@@ -127,25 +126,57 @@ static void print_datagram(const uint8_t *ip, size_t n,
 	fflush(stdout);
 }
 
+/* The kernel's time of the datagram (SO_TIMESTAMPNS): when it crossed the
+ * interface, before any program could act on it, however late this one
+ * runs; the wall clock now if the kernel gave none. */
+static void datagram_time(struct msghdr *message, struct timespec *when)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(message); c; c = CMSG_NXTHDR(message, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*when))) {
+			memcpy(when, CMSG_DATA(c), sizeof(*when));
+			return;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, when);
+}
+
 int main(void)
 {
 	uint8_t packet[2048];
-	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	union {
+		char buffer[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} control;
+	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)), on = 1;
 
-	if (fd < 0) {
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0) {
 		perror("udp_watch: socket");
 		return 71;
 	}
 	for (;;) {
 		struct sockaddr_ll from;
-		socklen_t length = sizeof(from);
-		ssize_t n = recvfrom(fd, packet, sizeof(packet), 0,
-				     (struct sockaddr *)&from, &length);
+		struct iovec data = { packet, sizeof(packet) };
+		struct msghdr message = { .msg_name = &from,
+					  .msg_namelen = sizeof(from),
+					  .msg_iov = &data,
+					  .msg_iovlen = 1,
+					  .msg_control = control.buffer,
+					  .msg_controllen =
+						  sizeof(control.buffer) };
+		struct timespec when;
+		ssize_t n = recvmsg(fd, &message, 0);
+
 		if (n < 0) {
-			perror("udp_watch: recvfrom");
+			perror("udp_watch: recvmsg");
 			return 71;
 		}
+		datagram_time(&message, &when);
 		if (n >= 20 && (packet[0] >> 4) == 4)
-			print_datagram(packet, (size_t)n, &from);
+			print_datagram(packet, (size_t)n, &from, &when);
 	}
 }
