@@ -229,7 +229,7 @@ forged_payload() {
 # An announcement in the current gateway's name: from its address but
 # another source port (sent from the gateway's own namespace), or from its
 # address and port 5351 but through the other link (sent by the other
-# gateway, which may bind an address it does not hold).
+# gateway, which holds that address too, on lo).
 fault_forged() {
 	local how format port ns
 	pick port interface
@@ -245,14 +245,16 @@ fault_forged() {
 		ns_of "$CUR_GW"
 		ns=$REPLY
 		forged_payload "$format" "$octet" | ip netns exec "$ns" socat -u STDIN \
-			"UDP4-DATAGRAM:224.0.0.1:5350,bind=$CUR_GW:$port,ip-multicast-if=$CUR_GW"
+			"UDP4-DATAGRAM:224.0.0.1:5350,bind=$CUR_GW:$port,so-bindtodevice=gwlan0" ||
+			note "fault $FAULT_ID: the forged datagram was not sent"
 	else
 		other_gateway
 		local sender=$REPLY
 		ns_of "$sender"
 		ns=$REPLY
 		forged_payload "$format" "$octet" | ip netns exec "$ns" socat -u STDIN \
-			"UDP4-DATAGRAM:224.0.0.1:5350,bind=$CUR_GW:5351,ip-multicast-if=$sender"
+			"UDP4-DATAGRAM:224.0.0.1:5350,bind=$CUR_GW:5351,so-bindtodevice=gwlan0" ||
+			note "fault $FAULT_ID: the forged datagram was not sent"
 	fi
 	fault_return
 }
@@ -299,14 +301,31 @@ FAULT_KINDS_FAKE=(loss restart external reassign silence renumber link route
 FAULT_KINDS_MINIUPNPD=(loss restart external reassign silence renumber link
 	route sighup sigusr1 forged statedir)
 
-inject_one() {
-	local kinds
+# lane_fault_kinds: FAULT_KINDS becomes the lane's kinds, only those named
+# in SOAK_FAULTS when it is set (the lane has none left: empty)
+lane_fault_kinds() {
+	local all kind
 	if [ "$LANE_KIND" = fake ]; then
-		kinds=("${FAULT_KINDS_FAKE[@]}")
+		all=("${FAULT_KINDS_FAKE[@]}")
 	else
-		kinds=("${FAULT_KINDS_MINIUPNPD[@]}")
+		all=("${FAULT_KINDS_MINIUPNPD[@]}")
 	fi
+	FAULT_KINDS=()
+	for kind in "${all[@]}"; do
+		if [ -z "${SOAK_FAULTS:-}" ] || [[ " $SOAK_FAULTS " == *" $kind "* ]]; then
+			FAULT_KINDS+=("$kind")
+		fi
+	done
+}
+
+inject_one() {
+	local kinds=("${FAULT_KINDS[@]}")
 	set_hook_mode
+	if [ "${#kinds[@]}" -eq 0 ]; then
+		# none of SOAK_FAULTS applies to this lane
+		sleep 1
+		return
+	fi
 	pick "${kinds[@]}"
 	case $REPLY in
 	sighup | sigusr1) fault_signal "$REPLY" ;;

@@ -68,11 +68,13 @@ build_network() {
 	ip -n "$NS_LAN" link set "$IF_B" up
 	for ns in "$NS_A" "$NS_B"; do
 		ip -n "$ns" link set gwlan0 up
-		# each gateway can forge the other's address
-		ip netns exec "$ns" sysctl -qw net.ipv4.ip_nonlocal_bind=1
 		# announcements leave through the LAN link
 		ip -n "$ns" route add 224.0.0.0/4 dev gwlan0
 	done
+	# each gateway holds the other's address too, on lo, to forge its
+	# announcements through the wrong link
+	ip -n "$NS_A" addr add "$GW_B/32" dev lo
+	ip -n "$NS_B" addr add "$GW_A/32" dev lo
 	ip -n "$NS_LAN" route add default via "$GW_A"
 	record N addr "$IF_A" "$NET_A.2"
 	record N addr "$IF_B" "$NET_B.2"

@@ -44,6 +44,13 @@ done
 # shellcheck source=tests/soak/faults.bash
 . "$SOAK_DIR/faults.bash"
 
+for kind in ${SOAK_FAULTS:-}; do
+	case " ${FAULT_KINDS_FAKE[*]} " in
+	*" $kind "*) ;;
+	*) usage_error "unknown fault kind '$kind' in SOAK_FAULTS (kinds: ${FAULT_KINDS_FAKE[*]})" ;;
+	esac
+done
+
 # Polls a command every 0.1 s for up to WAIT_LIMIT seconds (default 10).
 wait_for() {
 	local tries=$((${WAIT_LIMIT:-10} * 10))
@@ -88,6 +95,7 @@ run_lane() {
 	NS_B=natpmp-soak-$$-$index-gwb
 	rng=$(((SOAK_SEED * 7919 + index) & 0x7fffffff))
 	FAULT_ID=0
+	lane_fault_kinds
 	mkdir -p "$LANE_DIR"
 	: >"$LANE_DIR/records"
 	trap destroy_network EXIT
