@@ -3,9 +3,10 @@
 # miniupnpd and against the fake gateway, side by side, each in network
 # namespaces of its own, with a fault every few seconds drawn from
 # SOAK_SEED; an oracle counts lies, missed recoveries and growth and the
-# summary goes to stdout and to SOAK_OUT/summary.md. Exits 1 on any lie,
-# missed recovery, outage or growth, 64 on a bad setting. Needs root and
-# a build (tests/run build).
+# summary goes to stdout and to SOAK_OUT/summary.md. Exits 1 on any
+# finding (a lie, a missed recovery, an unfounded event, an overdue hook,
+# growth: README, "Soak test"), 64 on a bad setting. Needs root and a
+# build (tests/run build).
 set -euo pipefail
 
 SOAK_DIR=$(cd "$(dirname "$0")" && pwd)
