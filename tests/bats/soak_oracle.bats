@@ -124,6 +124,7 @@ renewals() {
 @test "a fault is back when the mapping is held and claimed again, within its deadline" {
 	record "1002.0 F start 1 silence 1 -"
 	record "1002.5 S 192.168.77.1 0"
+	record "1002.6 S 192.168.77.1 0"
 	record "1004.0 F return 1"
 	record "1004.95 P in lan0 192.168.77.1 5351 192.168.77.2 40000 16 natpmp op=130 result=0 epoch=505 proto=tcp int=8080 ext=8080 life=10"
 	record "1004.95 E mapped 192.168.77.1 tcp 192.168.77.2 8080 44.0.0.1 8080 10"
@@ -136,6 +137,7 @@ renewals() {
 @test "a fault not back by its deadline is a missed recovery" {
 	record "1002.0 F start 1 silence 1 -"
 	record "1002.5 S 192.168.77.1 0"
+	record "1002.6 S 192.168.77.1 0"
 	record "1004.0 F return 1"
 	judge 1014
 	[[ $output == *"fault 1 silence at +1.8s -: MISSED"* ]]
@@ -155,4 +157,17 @@ renewals() {
 	[ "$(figure unfounded_events)" = 2 ]
 	[[ $output == *"unfounded gateway-reset 192.168.77.1 at +1.8s"* ]]
 	[[ $output == *"unfounded address-changed 192.168.77.1 6.6.6.6 at +1.8s"* ]]
+}
+
+@test "one sample without the mapping is not an outage: miniupnpd re-adds its rule at each renewal" {
+	renewals
+	record "1005.2 S 192.168.77.1 0"
+	record "1005.3 S 192.168.77.1 1 tcp/192.168.77.2/8080/8080"
+	# two in a row are
+	record "1008.0 S 192.168.77.1 0"
+	record "1008.1 S 192.168.77.1 0"
+	record "1008.5 S 192.168.77.1 1 tcp/192.168.77.2/8080/8080"
+	judge 1010
+	[[ $output == *"outage from +8.0s to +8.4s (0.4 s)"* ]]
+	[ "$(figure outage_seconds)" = 0.4 ]
 }
