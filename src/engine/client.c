@@ -295,6 +295,19 @@ static bool follow_other_protocol(struct client *c)
 
 	if (!c->follow_gateway || c->switched_now)
 		return false;
+	/* a gateway that answered with our nonce is not taken for another
+	 * on one answer anyone on the link could forge */
+	if (c->protocol->answers_echo_nonce && c->proven &&
+	    ++c->contrary < CLIENT_SWITCH_EVIDENCE) {
+		diag_verbose(
+			"gateway %s answered in %s format, but it answered in %s before: not switching on this alone (%u of %d)",
+			c->exchange.gateway_text, protocol_name(other->id),
+			protocol_name(c->protocol->id), c->contrary,
+			CLIENT_SWITCH_EVIDENCE);
+		return false;
+	}
+	c->proven = false;
+	c->contrary = 0;
 	diag_verbose("gateway %s speaks %s: switching to it",
 		     c->exchange.gateway_text, protocol_name(other->id));
 	c->protocol = other;
@@ -347,6 +360,10 @@ static void take_answer(struct client *c)
 {
 	struct result *r = &c->result;
 
+	if (c->verdict == REPLY_ANSWER) {
+		c->proven = true;
+		c->contrary = 0;
+	}
 	if (c->verdict == REPLY_OTHER_PROTOCOL) {
 		set_message(
 			r, FAILURE_UNSUPPORTED,

@@ -24,6 +24,9 @@ typedef void (*client_done_fn)(void *context, struct result *result);
  * map the UDP port of our own socket (ours while we run, above 1024 where
  * gateways allow mappings) for a moment, read the address, delete it. */
 #define CLIENT_PROBE_LIFETIME 120
+/* requests in a row answered in the other protocol's format before a
+ * client whose protocol the gateway proved (answers_echo_nonce) follows */
+#define CLIENT_SWITCH_EVIDENCE 3
 
 /* What the gateway makes known beyond a request's own end. */
 struct client_events {
@@ -54,6 +57,10 @@ struct client {
 	bool follow_gateway;
 	/* the next answer's epoch is judged as an announcement's */
 	bool confirming;
+	/* the gateway answered in the protocol spoken now; and how many
+	 * requests in a row it answered in the other's format since */
+	bool proven;
+	unsigned contrary;
 	struct epoch_tracker epoch;
 	/* the last external address the gateway reported, unset if none */
 	struct ip_address external_address;

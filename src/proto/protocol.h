@@ -91,6 +91,10 @@ struct protocol {
 	 * 7.2); NAT-PMP gives that field no meaning in an error, and
 	 * miniupnpd fills it with the lifetime asked for */
 	bool errors_hold_for_lifetime;
+	/* its answers carry the request's nonce back: one only the gateway
+	 * that saw the request could send (PCP, RFC 6887 section 11.1), so
+	 * a single answer in another format does not outweigh them */
+	bool answers_echo_nonce;
 	/* the gateway may answer about a mapping again, late or on its own
 	 * (PCP, RFC 6887 sections 8 and 14.2): such answers are applied */
 	bool answers_again;

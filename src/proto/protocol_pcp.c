@@ -343,6 +343,7 @@ const struct protocol protocol_pcp = {
 	.grants_carry_address = true,
 	.keeps_nonce = true,
 	.errors_hold_for_lifetime = true,
+	.answers_echo_nonce = true,
 	.renewal_spread_ms = pcp_renewal_spread_ms,
 	.answers_again = true,
 	.default_patience_ms = ONE_SHOT_PATIENCE_MS,

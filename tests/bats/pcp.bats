@@ -53,6 +53,46 @@ teardown() {
 	grep -q "^gateway 127.0.0.1 $GW_PORT nat-pmp " "$NATPMP_STATE_DIR/state"
 }
 
+# The renew-loop of this file: stdout and stderr in files, natpmp's own pid.
+start_pcp_loop() {
+	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
+	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	# shellcheck disable=SC2086 # a wrapper is a command with arguments
+	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
+	LOOP_PID=$!
+}
+
+@test "renew-loop: a gateway that answered with the mapping's nonce is not taken for NAT-PMP on one answer in NAT-PMP's format" {
+	start_gateway --speaks pcp
+	start_pcp_loop -v -g "$GW" -l 60 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	# a fluke, or anyone on the link: NAT-PMP's "unsupported version"
+	gw_ctl speaks nat-pmp >/dev/null
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$LOOP_ERR" 'not switching on this alone \(1 of 3\)' 1
+	gw_ctl speaks pcp >/dev/null
+	# asked again a second later, in PCP
+	wait_until file_has "$LOOP_OUT" ' renewed ' 1
+	[ "$(gw_count 'recv .*op=map-tcp')" -eq 0 ]
+	kill "$LOOP_PID"
+	wait "$LOOP_PID" || true
+	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$NATPMP_STATE_DIR/state"
+}
+
+@test "renew-loop: three requests in a row answered in NAT-PMP's format do move it to NAT-PMP" {
+	start_gateway --speaks pcp
+	start_pcp_loop -g "$GW" -l 60 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped ' 1
+	gw_ctl speaks nat-pmp >/dev/null
+	kill -HUP "$LOOP_PID"
+	# after 1 s and 2 s of back-off, the third answer is believed
+	WAIT_LIMIT=10 gw_wait_for 'recv .*op=map-tcp' 1
+	WAIT_LIMIT=10 wait_until file_has "$LOOP_OUT" '"?(renewed|mapped|changed)"? tcp ' 2
+	kill "$LOOP_PID"
+	wait "$LOOP_PID" || true
+	grep -q "^gateway 127.0.0.1 $GW_PORT nat-pmp " "$NATPMP_STATE_DIR/state"
+}
+
 @test "--pcp maps each port in one round trip, the address coming with the answer" {
 	start_gateway
 	run --separate-stderr natpmp --pcp -g "$GW" map 8080 5353/udp
