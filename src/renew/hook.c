@@ -19,6 +19,7 @@
 static void on_timer(void *context);
 static void on_fork_timer(void *context);
 static bool reap_lane(struct hook_lane *lane);
+static void end_lane(struct hook_lane *lane);
 
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 		     const char *command, int64_t timeout_ms, size_t lane_count)
@@ -227,12 +228,37 @@ void hook_retry(struct hook_runner *runner, size_t index,
 	want(lane);
 }
 
-/* The hook outlived its time: TERM its group now, KILL after a grace. */
+/* Tells lane's hook to end: TERM to its group now, KILL at kill_at_ms. */
+static void terminate(struct hook_lane *lane, int64_t grace_ms)
+{
+	int64_t kill_at = clock_now_ms() + grace_ms;
+
+	if (!lane->terminated || kill_at < lane->kill_at_ms)
+		lane->kill_at_ms = kill_at;
+	lane->terminated = true;
+	kill(-lane->running, SIGTERM);
+	eloop_timer_at(lane->runner->loop, &lane->timer, lane->kill_at_ms);
+}
+
+/* The hook outlived its time: TERM its group now, KILL after a grace; or
+ * the grace is over; or a look at a group whose shell is gone. */
 static void on_timer(void *context)
 {
 	struct hook_lane *lane = context;
 	const struct hook_event *e = &lane->current;
 
+	if (lane->running && lane->terminated &&
+	    clock_now_ms() >= lane->kill_at_ms) {
+		kill(-lane->running, SIGKILL);
+		/* what is left of the group cannot outlive KILL: done (its
+		 * shell's end, when still to come, arrives as SIGCHLD) */
+		if (lane->leader_gone) {
+			end_lane(lane);
+			if (lane->waiting)
+				want(lane);
+		}
+		return;
+	}
 	/* it may have ended with its SIGCHLD not taken yet: then its group
 	 * id may be another's by now */
 	if (!lane->running || reap_lane(lane)) {
@@ -240,19 +266,14 @@ static void on_timer(void *context)
 			want(lane);
 		return;
 	}
-	if (lane->terminated) {
-		kill(-lane->running, SIGKILL);
+	if (lane->terminated)
 		return;
-	}
 	diag_warning(
 		"--on-change hook for %s %u/%s still running after %llds: ending it",
 		e->event, (unsigned)e->internal_port,
 		transport_name(e->transport),
 		(long long)(lane->runner->timeout_ms / 1000));
-	kill(-lane->running, SIGTERM);
-	lane->terminated = true;
-	eloop_timer_at(lane->runner->loop, &lane->timer,
-		       clock_now_ms() + HOOK_KILL_GRACE_MS);
+	terminate(lane, HOOK_KILL_GRACE_MS);
 }
 
 /* A hook that exits non-zero is run again at the next renewal; one killed
@@ -284,7 +305,17 @@ static void report(struct hook_lane *lane, int status)
 			WTERMSIG(status));
 }
 
-/* Reaps lane's hook if it ended; true if it did. */
+static void end_lane(struct hook_lane *lane)
+{
+	lane->running = 0;
+	lane->leader_gone = false;
+	lane->runner->running--;
+	eloop_timer_stop(lane->runner->loop, &lane->timer);
+}
+
+/* Reaps lane's hook if it ended; true if it did. A hook told to end has
+ * ended when its whole process group has: the shell `sh -c` started (a
+ * script with a trap that tidies up, say) gets the same grace as `sh`. */
 static bool reap_lane(struct hook_lane *lane)
 {
 	int status;
@@ -292,19 +323,26 @@ static bool reap_lane(struct hook_lane *lane)
 
 	if (!lane->running)
 		return false;
-	do
-		pid = waitpid(lane->running, &status, WNOHANG);
-	while (pid < 0 && errno == EINTR);
-	if (pid == 0)
+	if (!lane->leader_gone) {
+		do
+			pid = waitpid(lane->running, &status, WNOHANG);
+		while (pid < 0 && errno == EINTR);
+		if (pid == 0)
+			return false;
+		if (pid > 0)
+			report(lane, status);
+		lane->leader_gone = true;
+	}
+	/* a group id is not handed out again while a member is left in it */
+	if (lane->terminated && kill(-lane->running, 0) == 0) {
+		/* no SIGCHLD tells when the rest are gone: look again soon */
+		int64_t next = clock_now_ms() + HOOK_GROUP_POLL_MS;
+		eloop_timer_at(lane->runner->loop, &lane->timer,
+			       next < lane->kill_at_ms ? next
+						       : lane->kill_at_ms);
 		return false;
-	if (pid > 0)
-		report(lane, status);
-	/* the group may outlive its leader: its members get the same end */
-	if (lane->terminated)
-		kill(-lane->running, SIGKILL);
-	lane->running = 0;
-	lane->runner->running--;
-	eloop_timer_stop(lane->runner->loop, &lane->timer);
+	}
+	end_lane(lane);
 	return true;
 }
 
@@ -357,14 +395,13 @@ void hook_end_all(struct hook_runner *runner, int64_t grace_ms)
 		lane->waiting = false;
 		lane->queued = false;
 		if (lane->running) {
-			lane->terminated = true;
 			diag_verbose("ending the hook for %s %u/%s",
 				     lane->current.event,
 				     (unsigned)lane->current.internal_port,
 				     transport_name(lane->current.transport));
+			terminate(lane, grace_ms);
 		}
 	}
-	signal_all(runner, SIGTERM);
 	if (eloop_run_until(runner->loop, all_ended, runner,
 			    clock_now_ms() + grace_ms) != 1)
 		return;

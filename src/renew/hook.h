@@ -20,6 +20,8 @@
 
 /* after TERM, a hook has this long before KILL */
 #define HOOK_KILL_GRACE_MS 2000
+/* how often a told-to-end group whose shell is gone is looked at */
+#define HOOK_GROUP_POLL_MS 20
 /* hooks running at once at most; the others wait their turn, in order */
 #define HOOK_RUNNING_MAX 8
 /* when fork fails (a task limit), the hooks waiting are tried again
@@ -43,8 +45,10 @@ struct hook_runner;
 /* One per mapping: the hook running now and the event waiting for it. */
 struct hook_lane {
 	struct hook_runner *runner;
-	pid_t running;	 /* 0: none; also its process group */
-	bool terminated; /* TERM sent, KILL due at the timer */
+	pid_t running;	  /* 0: none; also its process group */
+	bool leader_gone; /* the shell is reaped; others of its group live */
+	bool terminated;  /* TERM sent, KILL due at kill_at_ms */
+	int64_t kill_at_ms;
 	struct hook_event current;
 	bool waiting; /* next is an event still to run */
 	struct hook_event next;
@@ -93,9 +97,10 @@ void hook_reap(struct hook_runner *runner);
 size_t hook_running(const struct hook_runner *runner);
 
 /* At exit: forgets waiting events, ends every running hook's process
- * group with TERM, and with KILL after grace_ms, and reaps them, turning
- * the loop meanwhile (SIGCHLD must be registered on it) for at most twice
- * grace_ms. */
+ * group with TERM, and with KILL after grace_ms, and waits until each
+ * group is empty (a script's trap may still tidy up after its shell
+ * ended), turning the loop meanwhile (SIGCHLD must be registered on it)
+ * for at most twice grace_ms. */
 void hook_end_all(struct hook_runner *runner, int64_t grace_ms);
 
 #endif

@@ -73,6 +73,11 @@ EOF
 	chmod +x "$BATS_TEST_TMPDIR/bin/$1"
 }
 
+# True when a program on the LAN host has a TCP connection to port PORT.
+hook_connected_to() {
+	[ -n "$(in_lan ss -Htn state established "dport = :$1")" ]
+}
+
 # True when a program on the LAN host listens on TCP port PORT.
 lan_listens_on() {
 	[ -n "$(in_lan ss -Hltn "sport = :$1")" ]
@@ -266,6 +271,37 @@ qbittorrent_listens_on() {
 	wait_until file_has "$LOOP_ERR" '^qbittorrent hook: qBittorrent at http://127\.0\.0\.1:8080 refused the login as natpmp$' 1
 	QB_USER=natpmp QB_PASSWORD=adminadmin
 	[ "$(qbittorrent_port)" = 51413 ]
+}
+
+@test "qbittorrent hook: a password with a line break is one clear line, and curl is never run" {
+	HOOK=$TOP/hooks/qbittorrent
+	record_arguments curl
+	run_hook_by_hand "PATH=$BATS_TEST_TMPDIR/bin:$PATH" \
+		NATPMP_QBITTORRENT_URL=http://127.0.0.1:8080 \
+		NATPMP_QBITTORRENT_USER=natpmp "NATPMP_QBITTORRENT_PASSWORD=admin
+admin"
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "qbittorrent hook: NATPMP_QBITTORRENT_USER or NATPMP_QBITTORRENT_PASSWORD holds a line break, which qBittorrent's login cannot take" ]
+	[ ! -e "$BATS_TEST_TMPDIR/argv.log" ]
+}
+
+@test "qbittorrent hook: the login's cookie file is gone after natpmp stops the hook mid-login" {
+	HOOK=$TOP/hooks/qbittorrent
+	# a Web UI that accepts the connection and never answers: the hook
+	# waits in its login when renew-loop is told to stop
+	in_lan socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr SYSTEM:'sleep 60' 3>&- &
+	DAEMON_PIDS="$DAEMON_PIDS $!"
+	wait_until lan_listens_on 8080
+	mkdir "$BATS_TEST_TMPDIR/hook-tmp"
+	start_loop_with_hook "TMPDIR=$BATS_TEST_TMPDIR/hook-tmp" \
+		NATPMP_QBITTORRENT_URL=http://127.0.0.1:8080 \
+		NATPMP_QBITTORRENT_USER=natpmp NATPMP_QBITTORRENT_PASSWORD=adminadmin
+	wait_until hook_connected_to 8080
+	[ -n "$(ls -A "$BATS_TEST_TMPDIR/hook-tmp")" ]
+	kill -TERM "$LOOP_PID"
+	wait "$LOOP_PID" || true
+	LOOP_PID=
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/hook-tmp")" ]
 }
 
 # --- Deluge ---
