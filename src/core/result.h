@@ -40,7 +40,7 @@ enum failure {
 	FAILURE_TOO_MANY_PEERS,	    /* EXCESSIVE_REMOTE_PEERS */
 };
 
-#define RESULT_MESSAGE_SIZE 256
+#define RESULT_MESSAGE_SIZE 384
 
 struct result {
 	enum result_kind kind;
@@ -48,6 +48,9 @@ struct result {
 	struct ip_endpoint gateway;
 	unsigned transport; /* TRANSPORT_UDP or TRANSPORT_TCP; map and unmap */
 	bool all;	    /* unmap of every mapping of the protocol */
+	/* all: how many mappings were deleted, -1 if the gateway does not
+	 * say (NAT-PMP deletes them with one request) */
+	int deleted;
 	struct ip_address internal_address;
 	uint16_t internal_port;
 	/* unset (AF_UNSPEC) while unknown; never 0.0.0.0 */

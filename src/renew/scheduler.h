@@ -41,6 +41,9 @@ struct mapping {
 	unsigned transport;
 	uint16_t internal_port;
 	uint16_t suggested_port; /* what to ask for next */
+	/* and the external address: the one granted last, at this gateway
+	 * (RFC 6887 section 11.2.1); unset at first */
+	struct ip_address suggested_address;
 	uint32_t requested_lifetime;
 
 	bool established;
@@ -57,6 +60,13 @@ struct mapping {
 	/* being re-created after a restart or a network change: what its
 	 * grant brings is compared with what it had, in one event */
 	bool recreating;
+	/* its renewal was refused for want of resources although it was
+	 * granted before (miniupnpd on pf cannot renew an IPv6 pinhole, only
+	 * make a new one): the next request deletes it, the one after makes
+	 * it again; remade says that was tried since its last grant, so a
+	 * refusal of that is not answered by another deletion */
+	bool delete_first;
+	bool remade;
 };
 
 struct scheduler {
@@ -71,11 +81,16 @@ struct scheduler {
 	unsigned address_failures;
 };
 
-enum action_kind { ACTION_NONE, ACTION_ADDRESS, ACTION_MAP };
+enum action_kind {
+	ACTION_NONE,
+	ACTION_ADDRESS,
+	ACTION_MAP,
+	ACTION_DELETE, /* a mapping's, to make it again at once */
+};
 
 struct action {
 	enum action_kind kind;
-	size_t index; /* ACTION_MAP: which mapping */
+	size_t index; /* ACTION_MAP and ACTION_DELETE: which mapping */
 	struct patience patience;
 };
 
@@ -105,10 +120,20 @@ int64_t scheduler_wake_ms(const struct scheduler *s, bool sending);
 
 /* Records a grant and says what it changed. The renewal is due at half
  * the granted lifetime plus spread_ms (PCP spreads it up to 5/8, RFC 6887
- * section 11.2.1), asking for the granted port again. */
+ * section 11.2.1), asking for the granted port and address again. */
 enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 				     const struct result *result,
 				     int64_t now_ms, int64_t spread_ms);
+/* The gateway refused to renew an established mapping for want of
+ * resources: true if it is to be deleted and made again now, once since
+ * its last grant; false if that was tried already (a plain failure). */
+bool scheduler_renewal_refused(struct scheduler *s, size_t index,
+			       int64_t now_ms);
+/* Its deletion is done (or failed): make it again now, as a re-creation. */
+void scheduler_deleted(struct scheduler *s, size_t index, int64_t now_ms);
+/* The gateway cannot give what the mapping suggests (--exact): the next
+ * request suggests no address, only the port. */
+void scheduler_suggestion_refused(struct scheduler *s, size_t index);
 /* Records a failed request: retry after 1 s, doubling to 64 s, and not
  * before at_least_ms (how long the gateway said the error holds). */
 void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
