@@ -458,7 +458,7 @@ static void judge_ipv6(const struct doctor_facts *facts,
 	enum check_status missing = facts->v4.checked ? CHECK_SKIP : CHECK_FAIL;
 	enum check_status broken = facts->v4.checked ? CHECK_WARN : CHECK_FAIL;
 	char gw[IP_ENDPOINT_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE],
-		why[DOCTOR_TEXT_SIZE];
+		why[DOCTOR_TEXT_SIZE], slow[48];
 
 	if (!v6->checked) {
 		set(report, CHECK_IPV6, CHECK_SKIP, "IPv6 not checked (%s)",
@@ -492,9 +492,12 @@ static void judge_ipv6(const struct doctor_facts *facts,
 		    gw, source, why);
 		return;
 	}
+	slowness(&facts->v6_pcp, slow, sizeof(slow));
+	/* slowness is no catch here either: the status stays */
 	set(report, CHECK_IPV6, facts->pinhole.deleted ? CHECK_OK : CHECK_WARN,
-	    "router %s, global address %s; a TCP pinhole for port %u was granted%s",
-	    gw, source, (unsigned)facts->pinhole.internal_port,
+	    "router %s, global address %s%s%s; a TCP pinhole for port %u was granted%s",
+	    gw, source, slow[0] ? "; PCP answers" : "", slow,
+	    (unsigned)facts->pinhole.internal_port,
 	    facts->pinhole.deleted ? " and deleted" : ", not deleted");
 }
 

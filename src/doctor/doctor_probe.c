@@ -208,6 +208,12 @@ static bool answered_in_protocol(const struct doctor_probe *probe)
 	       probe->outcome == PROBE_REFUSED;
 }
 
+static bool unanswered(const struct doctor_probe *probe)
+{
+	return probe->outcome == PROBE_SILENT ||
+	       probe->outcome == PROBE_UNUSABLE;
+}
+
 /* Whether any probe waited for has answered in its own protocol. */
 static bool heard(void *context)
 {
@@ -232,7 +238,9 @@ static void wait_for_late_answers(struct doctor_run *d,
 	d->waiting[0] = first;
 	d->waiting[1] = second;
 	d->waiting[2] = NULL;
-	if (d->stop || d->sent_count == 0 || heard(d))
+	/* nothing to wait for once one answered, or none is unanswered */
+	if (d->stop || d->sent_count == 0 || heard(d) ||
+	    !(unanswered(first) || (second && unanswered(second))))
 		return;
 	until = d->sent[0].started_ms + d->facts->budget_ms;
 	if (clock_now_ms() >= until)
@@ -279,12 +287,6 @@ static void find_route(const struct options *options, int family,
 	else
 		route->found_by = route->route.policy ? FOUND_BY_POLICY_RULE
 						      : FOUND_BY_DEFAULT_ROUTE;
-}
-
-static bool unanswered(const struct doctor_probe *probe)
-{
-	return probe->outcome == PROBE_SILENT ||
-	       probe->outcome == PROBE_UNUSABLE;
 }
 
 /* A test mapping the gateway still holds is remembered as a command would

@@ -134,6 +134,15 @@ interrupt_doctor_at() {
 }
 
 # bats test_tags=timing
+@test "-6 against a slow gateway: the pinhole is judged with the time PCP took" {
+	start_gateway6 --delay 1700
+	run --separate-stderr natpmp -6 -g "$GW" doctor
+	[ "$status" -eq 0 ]
+	[[ "$(line ipv6)" =~ ^ipv6\ +ok\ +router\ \[::1\]:[0-9]+,\ global\ address\ ::1\;\ PCP\ answers,\ after\ 1\.[7-9]\ s\ \(slow\)\;\ a\ TCP\ pinhole\ for\ port\ [0-9]+\ was\ granted\ and\ deleted$ ]]
+	wait_until gw_holds 0
+}
+
+# bats test_tags=timing
 @test "an answer later than the 4.5 s budget does not count" {
 	start_gateway --delay 4800
 	run --separate-stderr natpmp -g "$GW" doctor

@@ -219,6 +219,13 @@ ms_after_first_datagram() {
 	[ "$status" -eq 0 ]
 }
 
+@test "an IPv6 pinhole refused for this device says the same" {
+	start_gateway6 --pcp-result 2
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW refused (NOT_AUTHORIZED): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn PCP on there" ]
+}
+
 # --- RouterOS: no port chosen by the gateway ---
 
 @test "a router that will not choose a port: map suggests the internal port and works; :0 is refused with advice to suggest one" {
