@@ -123,10 +123,10 @@ interrupt_doctor_at() {
 	text_of() {
 		jq -r --arg check "$1" 'select(.check == $check) | "\(.status) \(.text)"' <<<"$output"
 	}
-	[[ "$(text_of nat-pmp)" =~ ^warn\ answers\ \(version\ 0\),\ after\ 1\.[7-9]\ s\ \(slow\)\;\ the\ gateway\ has\ been\ up ]]
-	[[ "$(text_of pcp)" =~ ^warn\ answers\ \(version\ 2\),\ after\ 1\.[7-9]\ s\ \(slow\)\; ]]
+	[[ "$(text_of nat-pmp)" =~ ^warn\ answers\ \(version\ 0\),\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\;\ the\ gateway\ has\ been\ up ]]
+	[[ "$(text_of pcp)" =~ ^warn\ answers\ \(version\ 2\),\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\; ]]
 	for check in mapping-tcp mapping-udp port-zero; do
-		[[ "$(text_of "$check")" =~ ^ok\ granted\ over\ NAT-PMP,\ after\ 1\.[7-9]\ s\ \(slow\):\ .*\;\ deleted$ ]]
+		[[ "$(text_of "$check")" =~ ^ok\ granted\ over\ NAT-PMP,\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\):\ .*\;\ deleted$ ]]
 	done
 	jq -e 'select(.check == "nat-pmp") | .slow and .answer_ms >= 1700 and .outcome == "answered"' <<<"${lines[1]}"
 	jq -e '.verdict == "ok" and (.advice | startswith("port forwarding works:"))' <<<"${lines[8]}"
@@ -138,7 +138,7 @@ interrupt_doctor_at() {
 	start_gateway6 --delay 1700
 	run --separate-stderr natpmp -6 -g "$GW" doctor
 	[ "$status" -eq 0 ]
-	[[ "$(line ipv6)" =~ ^ipv6\ +ok\ +router\ \[::1\]:[0-9]+,\ global\ address\ ::1\;\ PCP\ answers,\ after\ 1\.[7-9]\ s\ \(slow\)\;\ a\ TCP\ pinhole\ for\ port\ [0-9]+\ was\ granted\ and\ deleted$ ]]
+	[[ "$(line ipv6)" =~ ^ipv6\ +ok\ +router\ \[::1\]:[0-9]+,\ global\ address\ ::1\;\ PCP\ answers,\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\;\ a\ TCP\ pinhole\ for\ port\ [0-9]+\ was\ granted\ and\ deleted$ ]]
 	wait_until gw_holds 0
 }
 
