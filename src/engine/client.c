@@ -319,9 +319,14 @@ static bool follow_other_protocol(struct client *c)
 static void on_other_answered(void *context)
 {
 	struct client *c = context;
+	const struct ip_address *address =
+		&fallback_reply(&c->fallback)->external_address;
 
 	if (!c->running || c->switched_now)
 		return;
+	/* NAT-PMP's presence request is the address request: keep it */
+	if (ip_address_is_set(address) && !ip_address_is_unspecified(address))
+		c->external_address = *address;
 	exchange_cancel(&c->exchange);
 	follow_other_protocol(c);
 }

@@ -75,6 +75,11 @@ const struct protocol *fallback_other(const struct fallback *f)
 	return f->other;
 }
 
+const struct reply *fallback_reply(const struct fallback *f)
+{
+	return &f->reply;
+}
+
 static bool match(void *context, const uint8_t *datagram, size_t length,
 		  char *note, size_t note_size)
 {

@@ -61,5 +61,8 @@ void fallback_close(struct fallback *fallback);
  * not at all), and which protocol that is. */
 int fallback_sends(const struct fallback *fallback);
 const struct protocol *fallback_other(const struct fallback *fallback);
+/* The other protocol's answer, once it came (NAT-PMP's carries the
+ * external address). */
+const struct reply *fallback_reply(const struct fallback *fallback);
 
 #endif

@@ -159,6 +159,26 @@ ms_after_first_datagram() {
 	[ "$(gw_count ' recv .*len=12 op=map-tcp internal=8081 ')" -eq 1 ]
 }
 
+# bats test_tags=timing
+@test "a gateway remembered as PCP that now drops PCP is found in NAT-PMP at PCP's first retransmission, and remembered so" {
+	start_gateway --speaks pcp
+	natpmp -q -g "$GW" map 8080
+	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$NATPMP_STATE_DIR/state"
+	gw_ctl speaks both >/dev/null
+	gw_ctl pcp-silent on >/dev/null
+	: >"$GW_LOG"
+	run --separate-stderr natpmp -g "$GW" map 8081
+	[ "$status" -eq 0 ]
+	[ "$output" = "tcp 44.1.2.3:8081 -> 127.0.0.1:8081 lifetime 7200s" ]
+	# the PCP request, unanswered at about 3 s, asked NAT-PMP's address
+	local took
+	took=$(ms_after_first_datagram 'reply .*op=map-tcp ')
+	echo "mapped over NAT-PMP $took ms after the first datagram"
+	[ "$took" -ge 2600 ] && [ "$took" -le 4000 ]
+	[ "$(gw_count ' recv .*len=2 op=address')" -eq 1 ]
+	grep -q "^gateway 127.0.0.1 $GW_PORT nat-pmp " "$NATPMP_STATE_DIR/state"
+}
+
 # --- libpcp's test server: NAT-PMP answered in neither protocol ---
 
 # -t: NAT-PMP's own schedule would take 127.75 s to say the same
