@@ -67,8 +67,8 @@ const struct command command_doctor = {
 		"skip: route, nat-pmp, pcp, external-address, mapping-tcp, mapping-udp,\n"
 		"port-zero, ipv6; then a verdict with the most likely fix. Test mappings\n"
 		"live 120 s and are deleted at once. Each probe waits 1.5 s (-t sets\n"
-		"another limit). Exit 0 when a test mapping was granted on a public\n"
-		"address.\n"
+		"another limit); a later answer, within 4.5 s, still counts, as slow.\n"
+		"Exit 0 when a test mapping was granted on a public address.\n"
 		"\n"
 		"  --port PORT               the test mappings' internal port (default: a\n"
 		"                            random one in 49152-65535)\n",

@@ -1,5 +1,7 @@
 /* cmd_unmap.c - `natpmp unmap`: delete mappings, one request at a time
  * (RFC 6886 section 3.4: lifetime 0, suggested external port 0). */
+#include <stdint.h>
+
 #include "cmd/command.h"
 #include "core/diag.h"
 #include "engine/oneshot.h"
@@ -11,18 +13,20 @@ static bool deletes_all(const struct oneshot *oneshot)
 	return client_protocol(&oneshot->client)->deletes_all;
 }
 
-static void unmap_one(struct oneshot *oneshot, unsigned transport,
+/* Deletes one mapping and reports it; true if the gateway did. */
+static bool unmap_one(struct oneshot *oneshot, unsigned transport,
 		      uint16_t internal_port)
 {
 	struct request request;
 	struct result result;
 
 	if (oneshot_interrupted(oneshot))
-		return;
+		return false;
 	policy_request(oneshot->options, REQUEST_DELETE, transport,
 		       internal_port, 0, &request);
 	oneshot_request(oneshot, &request, &result);
 	oneshot_report(oneshot, &result);
+	return result.failure == FAILURE_NONE;
 }
 
 static void unmap(struct oneshot *oneshot, unsigned transports,
@@ -36,6 +40,24 @@ static void unmap(struct oneshot *oneshot, unsigned transports,
 			unmap_one(oneshot, transport, internal_port);
 }
 
+/* With -j, a script hears of every protocol --all covered, also when
+ * there was nothing to delete: one object with "all" and the count. */
+static void report_all_deleted(struct oneshot *oneshot, unsigned transport,
+			       size_t deleted)
+{
+	struct request request;
+	struct result result;
+
+	if (!oneshot->options->json)
+		return; /* for people the warning says it */
+	policy_request(oneshot->options, REQUEST_DELETE, transport, 0, 0,
+		       &request);
+	client_result_for(&oneshot->client, &request, &result);
+	result.via = client_protocol(&oneshot->client)->id;
+	result.deleted = deleted > INT32_MAX ? INT32_MAX : (int)deleted;
+	oneshot_report(oneshot, &result);
+}
+
 /* PCP has no request that deletes every mapping of a host: delete, one
  * by one, those the state says natpmp made at this gateway. */
 static void unmap_known(struct oneshot *oneshot, unsigned transport)
@@ -45,16 +67,20 @@ static void unmap_known(struct oneshot *oneshot, unsigned transport)
 					 ? options->third_party_address
 					 : *client_source(&oneshot->client);
 	uint16_t ports[STATE_ENTRIES_MAX];
-	size_t i, n;
+	size_t i, n, deleted = 0;
 
 	/* collect first: each deletion changes what the ledger holds */
 	n = ledger_ports(oneshot->ledger, client_gateway(&oneshot->client),
 			 transport, &host, ports, STATE_ENTRIES_MAX);
 	for (i = 0; i < n; i++)
-		unmap_one(oneshot, transport, ports[i]);
+		if (unmap_one(oneshot, transport, ports[i]))
+			deleted++;
+	if (oneshot_interrupted(oneshot))
+		return;
 	diag_warning(
 		"over PCP, unmap --all deletes the %s mappings natpmp made here (%zu); others need the program that made them",
 		transport_name(transport), n);
+	report_all_deleted(oneshot, transport, deleted);
 }
 
 /* NAT-PMP: internal port 0 deletes all of the host's mappings of the

@@ -41,7 +41,7 @@ enum failure {
 	FAILURE_INTERRUPTED,	    /* a signal stopped the command */
 };
 
-#define RESULT_MESSAGE_SIZE 256
+#define RESULT_MESSAGE_SIZE 384
 
 struct result {
 	enum result_kind kind;
@@ -49,6 +49,9 @@ struct result {
 	struct ip_endpoint gateway;
 	unsigned transport; /* TRANSPORT_UDP or TRANSPORT_TCP; map and unmap */
 	bool all;	    /* unmap of every mapping of the protocol */
+	/* all: how many mappings were deleted, -1 if the gateway does not
+	 * say (NAT-PMP deletes them with one request) */
+	int deleted;
 	struct ip_address internal_address;
 	uint16_t internal_port;
 	/* unset (AF_UNSPEC) while unknown; never 0.0.0.0 */

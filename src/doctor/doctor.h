@@ -26,15 +26,23 @@ enum probe_outcome {
 	PROBE_REFUSED,	      /* an error result: result.failure says which */
 	PROBE_OTHER_PROTOCOL, /* answered in the other protocol's format */
 	PROBE_SILENT,	      /* no answer within the probe's time */
-	PROBE_CLOSED,	      /* ICMP port unreachable */
-	PROBE_FAILED,	      /* a local error: result.message */
+	/* datagrams came back, none the answer: in neither protocol, or
+	 * answers to something else (result.message says which) */
+	PROBE_UNUSABLE,
+	PROBE_CLOSED, /* ICMP port unreachable */
+	PROBE_FAILED, /* a local error: result.message */
 };
+
+/* an answer this long after the probe's first send is slow: a gateway on
+ * the LAN answers in milliseconds */
+#define DOCTOR_SLOW_MS 1000
 
 struct doctor_probe {
 	enum probe_outcome outcome;
 	struct result result; /* failure, message, epoch, address, port... */
-	int64_t waited_ms;
+	int64_t waited_ms;    /* until the answer, or until it gave up */
 	int sends;
+	bool late; /* answered after the doctor had moved on */
 };
 
 /* A test mapping: made, judged, then deleted. */
@@ -71,8 +79,9 @@ struct doctor_facts {
 	/* why a family is not checked ("-4 given"), NULL when it is */
 	const char *v4_skip, *v6_skip;
 	bool forced_natpmp, forced_pcp;
-	bool interrupted; /* SIGINT, SIGTERM or SIGHUP */
-	int64_t probe_ms; /* each probe's patience */
+	bool interrupted;  /* SIGINT, SIGTERM or SIGHUP */
+	int64_t probe_ms;  /* each probe's patience */
+	int64_t budget_ms; /* how late an answer to a probe still counts */
 
 	struct doctor_route v4;
 	struct doctor_probe natpmp; /* an address request */
@@ -103,7 +112,7 @@ enum doctor_check_id {
 	CHECK_COUNT,
 };
 
-#define DOCTOR_TEXT_SIZE 320
+#define DOCTOR_TEXT_SIZE 512
 
 struct doctor_check {
 	const char *name; /* "route", "nat-pmp"... */
@@ -127,6 +136,9 @@ void doctor_judge(const struct doctor_facts *facts,
 
 const char *check_status_name(enum check_status status);
 const char *probe_outcome_name(enum probe_outcome outcome);
+/* The probe got its answer (a success, a refusal or one in the other
+ * protocol's format) after DOCTOR_SLOW_MS or more. */
+bool probe_was_slow(const struct doctor_probe *probe);
 
 /* The printers: a line per check and the verdict, aligned, the status
  * word coloured when colour is set; or a JSON object per check and one

@@ -47,6 +47,7 @@ const char *probe_outcome_name(enum probe_outcome outcome)
 	case PROBE_REFUSED: return "refused";
 	case PROBE_OTHER_PROTOCOL: return "other-protocol";
 	case PROBE_SILENT: return "silent";
+	case PROBE_UNUSABLE: return "unusable";
 	case PROBE_CLOSED: return "port-closed";
 	case PROBE_FAILED: break;
 	}
@@ -132,6 +133,22 @@ static bool silent(const struct doctor_probe *probe)
 	return probe->outcome == PROBE_SILENT || probe->outcome == PROBE_CLOSED;
 }
 
+bool probe_was_slow(const struct doctor_probe *probe)
+{
+	return (speaks(probe) || probe->outcome == PROBE_OTHER_PROTOCOL) &&
+	       probe->waited_ms >= DOCTOR_SLOW_MS;
+}
+
+/* ", after 2.1 s (slow)", or nothing for a prompt answer */
+static void slowness(const struct doctor_probe *probe, char *text, size_t size)
+{
+	if (probe_was_slow(probe))
+		snprintf(text, size, ", after %.1f s (slow)",
+			 (double)probe->waited_ms / 1000.0);
+	else
+		snprintf(text, size, "%s", "");
+}
+
 /* Why a probe got no usable answer, for a check's line. */
 static void describe_failure(const struct doctor_probe *probe,
 			     const struct doctor_facts *facts,
@@ -157,6 +174,7 @@ static void describe_failure(const struct doctor_probe *probe,
 		break;
 	case PROBE_REFUSED:
 	case PROBE_OTHER_PROTOCOL:
+	case PROBE_UNUSABLE:
 	case PROBE_FAILED:
 		snprintf(text, size, "%s", probe->result.message);
 		break;
@@ -236,18 +254,21 @@ static void judge_protocol(const struct doctor_facts *facts,
 		return;
 	}
 	if (speaks(probe)) {
-		char uptime[32];
+		char uptime[32], slow[48];
 		format_uptime(probe->result.epoch, uptime, sizeof(uptime));
+		slowness(probe, slow, sizeof(slow));
 		if (probe->outcome == PROBE_REFUSED &&
 		    probe->result.failure != FAILURE_NETWORK)
 			set(report, id, CHECK_WARN,
-			    "answers, but refused the %s: %s",
+			    "answers%s, but refused the %s: %s", slow,
 			    natpmp ? "address request" : "ANNOUNCE request",
 			    probe->result.message);
 		else
-			set(report, id, CHECK_OK,
-			    "answers (version %d); the gateway has been up %s",
-			    natpmp ? 0 : 2, uptime);
+			/* slow is no catch for natpmp, which waits the
+			 * RFC's schedule; other programs may give up */
+			set(report, id, slow[0] ? CHECK_WARN : CHECK_OK,
+			    "answers (version %d)%s; the gateway has been up %s",
+			    natpmp ? 0 : 2, slow, uptime);
 		return;
 	}
 	if (probe->outcome == PROBE_OTHER_PROTOCOL) {
@@ -357,7 +378,7 @@ static void judge_mapping(const struct doctor_facts *facts,
 			  const struct doctor_route *route, const char *skip)
 {
 	const struct result *r = &m->probe.result;
-	char deletion[64], port[96] = "", lifetime[96] = "";
+	char deletion[64], port[96] = "", lifetime[96] = "", slow[48];
 	enum check_status status = CHECK_OK;
 
 	if (skip) {
@@ -411,8 +432,9 @@ static void judge_mapping(const struct doctor_facts *facts,
 	}
 	if (!m->deleted)
 		status = CHECK_WARN;
-	set(report, id, status, "granted over %s: %s, %s%s",
-	    protocol_name(m->via), port, lifetime, deletion);
+	slowness(&m->probe, slow, sizeof(slow));
+	set(report, id, status, "granted over %s%s: %s, %s%s",
+	    protocol_name(m->via), slow, port, lifetime, deletion);
 }
 
 /* Why the mapping checks were not run, or NULL when they were. */
@@ -436,7 +458,7 @@ static void judge_ipv6(const struct doctor_facts *facts,
 	enum check_status missing = facts->v4.checked ? CHECK_SKIP : CHECK_FAIL;
 	enum check_status broken = facts->v4.checked ? CHECK_WARN : CHECK_FAIL;
 	char gw[IP_ENDPOINT_TEXT_SIZE], source[IP_ADDRESS_TEXT_SIZE],
-		why[DOCTOR_TEXT_SIZE];
+		why[DOCTOR_TEXT_SIZE], slow[48];
 
 	if (!v6->checked) {
 		set(report, CHECK_IPV6, CHECK_SKIP, "IPv6 not checked (%s)",
@@ -470,9 +492,12 @@ static void judge_ipv6(const struct doctor_facts *facts,
 		    gw, source, why);
 		return;
 	}
+	slowness(&facts->v6_pcp, slow, sizeof(slow));
+	/* slowness is no catch here either: the status stays */
 	set(report, CHECK_IPV6, facts->pinhole.deleted ? CHECK_OK : CHECK_WARN,
-	    "router %s, global address %s; a TCP pinhole for port %u was granted%s",
-	    gw, source, (unsigned)facts->pinhole.internal_port,
+	    "router %s, global address %s%s%s; a TCP pinhole for port %u was granted%s",
+	    gw, source, slow[0] ? "; PCP answers" : "", slow,
+	    (unsigned)facts->pinhole.internal_port,
 	    facts->pinhole.deleted ? " and deleted" : ", not deleted");
 }
 
@@ -498,11 +523,20 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 	}
 	snprintf(port, sizeof(port), "port %u", (unsigned)v4->gateway.port);
 	if (!speaks(&facts->natpmp) && !speaks(&facts->pcp)) {
+		const struct doctor_probe *unusable =
+			facts->natpmp.outcome == PROBE_UNUSABLE ? &facts->natpmp
+			: facts->pcp.outcome == PROBE_UNUSABLE	? &facts->pcp
+								: NULL;
 		if (facts->natpmp.outcome == PROBE_CLOSED ||
 		    facts->pcp.outcome == PROBE_CLOSED)
 			advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
 			       "the router does not speak NAT-PMP or PCP (%s closed): enable NAT-PMP or PCP in its settings (often next to UPnP)",
 			       port);
+		else if (unusable)
+			advise(report, CHECK_FAIL,
+			       failure_exit_status(unusable->result.failure),
+			       "something answers on %s, but in neither NAT-PMP nor PCP: %s",
+			       port, unusable->result.message);
 		else if (silent(&facts->natpmp) || silent(&facts->pcp))
 			advise(report, CHECK_FAIL, EXIT_TRY_LATER,
 			       "the router does not answer NAT-PMP or PCP on %s: enable NAT-PMP or PCP in its settings, or on a VPN name the provider's port-forwarding gateway with -g",
@@ -524,7 +558,7 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 	    m->probe.outcome != PROBE_NOT_RUN) {
 		if (m->probe.result.failure == FAILURE_NOT_AUTHORIZED)
 			advise(report, CHECK_FAIL, EXIT_REFUSED,
-			       "refused for this device: allow port mapping (NAT-PMP/PCP or UPnP) for this device in the router's settings");
+			       "the router refused this device: allow it to open ports by itself in the router's settings (a permission many routers give per device, often next to UPnP), or turn NAT-PMP or PCP on there");
 		else
 			advise(report, CHECK_FAIL,
 			       failure_exit_status(m->probe.result.failure),
@@ -655,7 +689,7 @@ static void judge_verdict(const struct doctor_facts *facts,
 		if (v6->status == CHECK_OK && !facts->interrupted) {
 			snprintf(ipv4, sizeof(ipv4), "%s", report->advice);
 			advise(report, CHECK_WARN, EXIT_OK,
-			       "IPv6 pinholes work; IPv4: %.250s", ipv4);
+			       "IPv6 pinholes work; IPv4: %.480s", ipv4);
 		}
 	} else if (!ipv4_catch(facts, report)) {
 		if (v6->status == CHECK_WARN || v6->status == CHECK_FAIL)

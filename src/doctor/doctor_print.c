@@ -70,7 +70,15 @@ static void json_route(FILE *out, bool *first, const struct doctor_route *r)
 
 static void json_probe(FILE *out, bool *first, const struct doctor_probe *p)
 {
+	bool answered = p->outcome == PROBE_ANSWERED ||
+			p->outcome == PROBE_REFUSED ||
+			p->outcome == PROBE_OTHER_PROTOCOL;
+
 	json_text(out, first, "outcome", probe_outcome_name(p->outcome));
+	/* how long the answer took, and whether that was slow */
+	json_known_number(out, first, "answer_ms", answered,
+			  answered ? (unsigned long)p->waited_ms : 0);
+	json_bool(out, first, "slow", probe_was_slow(p));
 	json_text(out, first, "via", protocol_key(p->result.via));
 	json_known_number(out, first, "epoch", p->result.epoch_known,
 			  p->result.epoch);

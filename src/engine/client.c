@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/diag.h"
+#include "engine/silence.h"
 #include "os/os.h"
 
 static void set_message(struct result *r, enum failure failure,
@@ -29,60 +30,28 @@ static void set_message(struct result *r, enum failure failure,
 	va_end(ap);
 }
 
-static void format_seconds(int64_t ms, char *text, size_t size)
-{
-	if (ms % 1000 == 0)
-		snprintf(text, size, "%lld s", (long long)(ms / 1000));
-	else
-		snprintf(text, size, "%.3g s", (double)ms / 1000.0);
-}
-
-static const char *plural(int n)
-{
-	return n == 1 ? "attempt" : "attempts";
-}
-
 static void describe_silence(struct client *c)
 {
 	const struct exchange *ex = &c->exchange;
-	struct result *r = &c->result;
-	char waited[32], why[96] = "";
-	enum patience_reason patience =
-		ex->deadline_reached ? c->patience.reason : PATIENCE_SCHEDULE;
+	const struct protocol *other = fallback_other(&c->fallback);
+	struct silence s = {
+		.gateway_text = ex->gateway_text,
+		.reason = ex->deadline_reached ? c->patience.reason
+					       : PATIENCE_SCHEDULE,
+		.waited_ms = ex->waited_ms,
+		.timeout_ms = c->patience.timeout_ms,
+		.sends = ex->sends,
+		.spoken = protocol_name(c->protocol->id),
+		.other = protocol_name(c->protocol->other),
+		.other_sends = fallback_sends(&c->fallback),
+		.strays = &c->strays,
+		.error_number = ex->error_number,
+	};
 
-	if (ex->error_number)
-		snprintf(why, sizeof(why), " (%s)", strerror(ex->error_number));
-	format_seconds(ex->waited_ms, waited, sizeof(waited));
-	switch (patience) {
-	case PATIENCE_TIMEOUT:
-		format_seconds(c->patience.timeout_ms, waited, sizeof(waited));
-		set_message(
-			r, FAILURE_TIMEOUT,
-			"no reply from gateway %s within the %s timeout (%d %s)%s",
-			ex->gateway_text, waited, ex->sends, plural(ex->sends),
-			why);
-		break;
-	case PATIENCE_EXPIRY:
-		set_message(
-			r, FAILURE_TIMEOUT,
-			"no reply from gateway %s before the mapping ran out (%d %s over %s)%s",
-			ex->gateway_text, ex->sends, plural(ex->sends), waited,
-			why);
-		break;
-	case PATIENCE_YIELD:
-		set_message(
-			r, FAILURE_TIMEOUT,
-			"no reply from gateway %s in %s (%d %s), giving way to other requests%s",
-			ex->gateway_text, waited, ex->sends, plural(ex->sends),
-			why);
-		break;
-	case PATIENCE_SCHEDULE:
-		set_message(r, FAILURE_TIMEOUT,
-			    "no reply from gateway %s after %d %s over %s%s",
-			    ex->gateway_text, ex->sends, plural(ex->sends),
-			    waited, why);
-		break;
-	}
+	if (s.other_sends && other)
+		s.other = protocol_name(other->id);
+	c->result.failure = FAILURE_TIMEOUT;
+	silence_describe(&s, c->result.message, sizeof(c->result.message));
 }
 
 void client_result_init(const struct client *c, struct result *r,
@@ -100,16 +69,44 @@ int client_new_nonce(uint8_t nonce[NONCE_SIZE])
 	return os_random(nonce, NONCE_SIZE);
 }
 
-/* The exchange's news, passed on to whoever listens. */
+/* A datagram that answered no request: counted while one waits. */
+static void tally_stray(struct client *c, const uint8_t *datagram,
+			size_t length, const char *note)
+{
+	const struct protocol *other = protocol_backend(c->protocol->other);
+
+	if (c->running)
+		stray_tally_add(&c->strays, datagram, length,
+				c->protocol->has_form(datagram, length) ||
+					other->has_form(datagram, length),
+				note);
+}
+
+/* The exchange's news, passed on to whoever listens; what nobody takes
+ * is counted. */
 static bool on_stray(void *context, const uint8_t *datagram, size_t length,
 		     char *note, size_t note_size)
 {
 	struct client *c = context;
 
-	return c->events && c->events->stray &&
-	       c->events->stray(c->events_context, datagram, length, note,
-				note_size);
+	if (c->events && c->events->stray &&
+	    c->events->stray(c->events_context, datagram, length, note,
+			     note_size))
+		return true;
+	tally_stray(c, datagram, length, note);
+	return false;
 }
+
+/* What came to the other protocol's socket and answered nothing. */
+static bool on_fallback_stray(void *context, const uint8_t *datagram,
+			      size_t length, char *note, size_t note_size)
+{
+	(void)note_size;
+	tally_stray(context, datagram, length, note);
+	return false;
+}
+
+static void on_other_answered(void *context);
 
 static void on_waiting_changed(void *context)
 {
@@ -133,6 +130,9 @@ int client_open(struct client *c, struct eloop *loop,
 		 * rewrites itself */
 		c->exchange.progress = diag_progress_possible();
 		exchange_set_stray(&c->exchange, on_stray, c);
+		fallback_init(&c->fallback, loop, gateway,
+			      &c->exchange.local.address, on_other_answered,
+			      on_fallback_stray, c);
 		return 0;
 	}
 	client_result_init(c, failure, RESULT_SETUP);
@@ -144,8 +144,10 @@ int client_open(struct client *c, struct eloop *loop,
 
 void client_close(struct client *c)
 {
-	if (c->open)
+	if (c->open) {
+		fallback_close(&c->fallback);
 		exchange_close(&c->exchange);
+	}
 	c->open = false;
 	c->running = false;
 }
@@ -161,6 +163,7 @@ void client_listen(struct client *c, const struct client_events *events,
 
 void client_cancel(struct client *c)
 {
+	fallback_stop(&c->fallback);
 	exchange_cancel(&c->exchange);
 	if (c->running)
 		c->cancelled = true;
@@ -253,6 +256,11 @@ static void send_request(struct client *c)
 	exchange_start(&c->exchange, datagram, length, label,
 		       c->protocol->schedule, deadline, match_reply,
 		       on_exchange_done, c);
+	/* once per request, and not for the deletion of a probe mapping */
+	if (c->follow_gateway && !c->switched_now &&
+	    c->step != STEP_PROBE_DELETE && c->exchange.busy)
+		fallback_arm(&c->fallback, c->protocol, c->exchange.started_ms,
+			     deadline);
 }
 
 /* Starts the request in the protocol spoken now. A protocol whose grants
@@ -287,9 +295,9 @@ static void begin(struct client *c)
 	send_request(c);
 }
 
-/* The gateway answered in the other protocol: speak that one, if the
- * user let natpmp choose. */
-static bool follow_other_protocol(struct client *c)
+/* The gateway answered in the other protocol: whether to speak that one
+ * now (the user let natpmp choose, and the evidence is enough). */
+static bool may_follow_other(struct client *c)
 {
 	const struct protocol *other = protocol_backend(c->protocol->other);
 
@@ -306,19 +314,57 @@ static bool follow_other_protocol(struct client *c)
 			CLIENT_SWITCH_EVIDENCE);
 		return false;
 	}
+	return true;
+}
+
+/* Speaks the other protocol from now on, and makes the request again in
+ * it. */
+static void switch_to_other(struct client *c)
+{
+	const struct protocol *other = protocol_backend(c->protocol->other);
+
 	c->proven = false;
 	c->contrary = 0;
 	diag_verbose("gateway %s speaks %s: switching to it",
 		     c->exchange.gateway_text, protocol_name(other->id));
 	c->protocol = other;
 	c->switched_now = true;
+	/* the gateway answered in it, whatever comes of the request */
+	c->result.via = other->id;
 	begin(c);
+}
+
+static bool follow_other_protocol(struct client *c)
+{
+	if (!may_follow_other(c))
+		return false;
+	switch_to_other(c);
 	return true;
 }
 
-/* Every answer's epoch feeds the restart detector. */
-static void take_epoch(struct client *c, const struct reply *reply,
-		       struct result *r)
+/* The gateway answered the other protocol's presence request while the
+ * request waited unanswered: it speaks that one, so the request is made
+ * again in it. */
+static void on_other_answered(void *context)
+{
+	struct client *c = context;
+	const struct ip_address *address =
+		&fallback_reply(&c->fallback)->external_address;
+
+	/* the request goes on waiting unless the answer is enough to move */
+	if (!c->running || !may_follow_other(c))
+		return;
+	/* NAT-PMP's presence request is the address request: keep it */
+	if (ip_address_is_set(address) && !ip_address_is_unspecified(address))
+		c->external_address = *address;
+	exchange_cancel(&c->exchange);
+	switch_to_other(c);
+}
+
+/* Every answer's epoch feeds the restart detector, by the rule of the
+ * protocol it came in. */
+static void take_epoch(struct client *c, const struct protocol *protocol,
+		       const struct reply *reply, struct result *r)
 {
 	bool reset;
 
@@ -330,27 +376,52 @@ static void take_epoch(struct client *c, const struct reply *reply,
 		c->confirming = false;
 		reset = epoch_observe_strictly(&c->epoch, reply->epoch,
 					       clock_now_ms(),
-					       c->protocol->observe_epoch);
+					       protocol->observe_epoch);
 	} else {
-		reset = c->protocol->observe_epoch(&c->epoch, reply->epoch,
-						   clock_now_ms());
+		reset = protocol->observe_epoch(&c->epoch, reply->epoch,
+						clock_now_ms());
 	}
 	if (reset && c->events && c->events->gateway_reset)
 		c->events->gateway_reset(c->events_context);
 }
 
-/* An answer, granted or failed, into r. */
-static void take_reply(struct client *c, const struct request *sent,
-		       const struct reply *reply, struct result *r)
+/* RouterOS, for one, will not choose the external port itself: a refused
+ * request that left the choice to the gateway (:0) says to make one. */
+static void hint_port_zero(const struct request *sent, struct result *r)
 {
-	r->via = c->protocol->id;
-	take_epoch(c, reply, r);
+	size_t used = strlen(r->message);
+
+	if (sent->kind != REQUEST_MAP || sent->suggested_port != 0 ||
+	    sent->internal_port == 0)
+		return;
+	switch (r->failure) {
+	case FAILURE_NOT_AUTHORIZED:
+	case FAILURE_NETWORK:
+	case FAILURE_OUT_OF_RESOURCES:
+	case FAILURE_PORT_UNAVAILABLE:
+	case FAILURE_BAD_RESULT: break;
+	default: return;
+	}
+	snprintf(
+		r->message + used, sizeof(r->message) - used,
+		"; external port 0 asks the gateway to choose one, which some refuse: suggest a port (%u:%u)",
+		(unsigned)sent->internal_port, (unsigned)sent->internal_port);
+}
+
+/* An answer in protocol, granted or failed, into r. */
+static void take_reply(struct client *c, const struct protocol *protocol,
+		       const struct request *sent, const struct reply *reply,
+		       struct result *r)
+{
+	r->via = protocol->id;
+	take_epoch(c, protocol, reply, r);
 	if (reply->failure != FAILURE_NONE) {
 		r->failure = reply->failure;
-		if (c->protocol->errors_hold_for_lifetime)
+		if (protocol->errors_hold_for_lifetime)
 			r->error_lifetime = reply->lifetime;
-		c->protocol->explain(sent, reply, c->exchange.gateway_text,
-				     r->message, sizeof(r->message));
+		protocol->explain(sent, reply, c->exchange.gateway_text,
+				  r->message, sizeof(r->message));
+		hint_port_zero(sent, r);
 		return;
 	}
 	take_grant(c, sent, reply, r);
@@ -374,7 +445,7 @@ static void take_answer(struct client *c)
 			protocol_name(c->protocol->id));
 		return;
 	}
-	take_reply(c, &c->sent, &c->reply, r);
+	take_reply(c, c->protocol, &c->sent, &c->reply, r);
 }
 
 enum client_update client_take_update(struct client *c,
@@ -395,12 +466,33 @@ enum client_update client_take_update(struct client *c,
 	client_result_for(c, &sent, r);
 	if (reply.failure == FAILURE_NONE && reply.lifetime == 0) {
 		r->via = c->protocol->id;
-		take_epoch(c, &reply, r);
+		take_epoch(c, c->protocol, &reply, r);
 		return CLIENT_UPDATE_ENDED;
 	}
-	take_reply(c, &sent, &reply, r);
+	take_reply(c, c->protocol, &sent, &reply, r);
 	return r->failure == FAILURE_NONE ? CLIENT_UPDATE_GRANT
 					  : CLIENT_UPDATE_FAILURE;
+}
+
+enum reply_verdict client_take_late(struct client *c,
+				    const struct protocol *protocol,
+				    const struct request *request,
+				    const uint8_t *datagram, size_t length,
+				    struct result *r, char *note,
+				    size_t note_size)
+{
+	struct request sent = *request;
+	struct reply reply;
+	enum reply_verdict verdict;
+
+	sent.client_address = c->exchange.local.address;
+	verdict = protocol->decode(&sent, datagram, length, &reply, note,
+				   note_size);
+	if (verdict == REPLY_ANSWER) {
+		client_result_for(c, &sent, r);
+		take_reply(c, protocol, &sent, &reply, r);
+	}
+	return verdict;
 }
 
 /* An address read from the probe mapping: now delete it again. */
@@ -427,6 +519,7 @@ static void on_exchange_done(void *context, enum exchange_status status)
 	struct client *c = context;
 	struct result *r = &c->result;
 
+	fallback_stop(&c->fallback);
 	if (c->step == STEP_PROBE_DELETE) {
 		/* the address is known; a deletion that failed leaves the
 		 * discard port mapped until its short lifetime ends */
@@ -483,6 +576,7 @@ void client_result_for(const struct client *c, const struct request *request,
 	r->transport = request->transport;
 	r->internal_port = request->internal_port;
 	r->all = request->kind == REQUEST_DELETE && request->internal_port == 0;
+	r->deleted = -1;
 	if (request->third_party)
 		r->internal_address = request->third_party_address;
 }
@@ -496,6 +590,7 @@ void client_start(struct client *c, const struct request *request,
 	c->done = done;
 	c->done_context = context;
 	c->switched_now = false;
+	stray_tally_clear(&c->strays);
 	c->running = true;
 	c->cancelled = false;
 	client_result_for(c, request, &c->result);
@@ -611,6 +706,11 @@ int64_t client_started_ms(const struct client *c)
 bool client_deadline_reached(const struct client *c)
 {
 	return c->exchange.deadline_reached;
+}
+
+const struct stray_tally *client_strays(const struct client *c)
+{
+	return &c->strays;
 }
 
 void client_learned_address(struct client *c, const struct ip_address *address)

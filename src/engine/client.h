@@ -14,9 +14,11 @@
 #include "core/result.h"
 #include "engine/eloop.h"
 #include "engine/exchange.h"
+#include "engine/fallback.h"
 #include "engine/patience.h"
 #include "proto/epoch.h"
 #include "proto/protocol.h"
+#include "proto/stray_tally.h"
 
 typedef void (*client_done_fn)(void *context, struct result *result);
 
@@ -53,7 +55,8 @@ struct client {
 	bool open;
 	struct exchange exchange;
 	const struct protocol *protocol; /* the one spoken now */
-	/* the user forced no protocol: follow the gateway's answers */
+	/* the user forced no protocol: follow the gateway's answers, and ask
+	 * in the other protocol too when it leaves one unanswered */
 	bool follow_gateway;
 	/* the next answer's epoch is judged as an announcement's */
 	bool confirming;
@@ -61,6 +64,7 @@ struct client {
 	 * requests in a row it answered in the other's format since */
 	bool proven;
 	unsigned contrary;
+	struct fallback fallback;
 	struct epoch_tracker epoch;
 	/* the last external address the gateway reported, unset if none */
 	struct ip_address external_address;
@@ -74,6 +78,8 @@ struct client {
 	struct request sent;	/* as sent now */
 	enum client_step step;
 	bool switched_now; /* the gateway made it change protocol */
+	/* what the gateway sent meanwhile that answered nothing */
+	struct stray_tally strays;
 	struct patience patience;
 	struct reply reply;
 	enum reply_verdict verdict;
@@ -147,6 +153,8 @@ int64_t client_started_ms(const struct client *client);
 /* the last request ended at its patience's deadline, not the schedule's
  * end */
 bool client_deadline_reached(const struct client *client);
+/* what the gateway sent during the last request that answered nothing */
+const struct stray_tally *client_strays(const struct client *client);
 
 /* An external address learned outside a reply (later grants in a protocol
  * that carries none show it). */
@@ -174,6 +182,18 @@ enum client_update client_take_update(struct client *client,
 				      const uint8_t *datagram, size_t length,
 				      struct result *result, char *note,
 				      size_t note_size);
+
+/* Judges a datagram that came outside any request as a late answer to
+ * request in protocol, one that already ran out of patience (the doctor
+ * moves on after a probe's time, and counts what comes later): the
+ * verdict, and for REPLY_ANSWER *result as the answer would have made it
+ * (the epoch observed as for any answer). note gets a line for -v. */
+enum reply_verdict client_take_late(struct client *client,
+				    const struct protocol *protocol,
+				    const struct request *request,
+				    const uint8_t *datagram, size_t length,
+				    struct result *result, char *note,
+				    size_t note_size);
 
 /* Fills the parts of a result every operation on this gateway shares. */
 void client_result_init(const struct client *client, struct result *result,

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/diag.h"
+#include "os/os.h"
 
 #define PROGRESS_AFTER_MS 1000
 #define PROGRESS_EVERY_MS 1000
@@ -182,8 +182,9 @@ static bool send_once(struct exchange *ex)
 	else
 		diag_verbose("send %d to %s: %s (%zu bytes)", ex->sends,
 			     ex->gateway_text, ex->label, ex->length);
+	/* RFC 6887 section 8.1.1: RAND differs from host to host */
 	ex->last_wait_ms = ex->schedule->next_wait_ms(ex->last_wait_ms,
-						      (uint32_t)random());
+						      os_random_number());
 	ex->next_send_ms += ex->last_wait_ms;
 	if (send(ex->fd, ex->request, ex->length, 0) >= 0)
 		return true;
@@ -331,7 +332,7 @@ void exchange_set_stray(struct exchange *ex, exchange_stray_fn stray,
 static void take_stray(struct exchange *ex, const uint8_t *datagram,
 		       size_t length, const char *why)
 {
-	char note[256] = "";
+	char note[PROTOCOL_DESCRIPTION_MAX] = "";
 
 	if (ex->stray && ex->stray(ex->stray_context, datagram, length, note,
 				   sizeof(note))) {
@@ -350,7 +351,7 @@ static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 			  ssize_t n, const struct sockaddr_storage *from,
 			  socklen_t from_length)
 {
-	char note[256] = "";
+	char note[PROTOCOL_DESCRIPTION_MAX] = "";
 	size_t length = (size_t)n;
 
 	if (!from_gateway(ex, from, from_length)) {

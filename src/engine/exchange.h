@@ -15,7 +15,7 @@
 #include "engine/eloop.h"
 #include "proto/protocol.h"
 
-#define EXCHANGE_LABEL_SIZE 160
+#define EXCHANGE_LABEL_SIZE PROTOCOL_DESCRIPTION_MAX
 
 enum exchange_status {
 	EXCHANGE_ANSWERED,

@@ -129,10 +129,10 @@ static void fail_from_silence(struct oneshot *s, struct result *r)
 		result_label(&s->silence, label, sizeof(label));
 		/* the precision only keeps the compiler sure it fits */
 		snprintf(r->message, sizeof(r->message),
-			 "not sent after the %s request had %.150s", label,
+			 "not sent after the %s request had %.280s", label,
 			 s->silence.message);
 	} else {
-		snprintf(r->message, sizeof(r->message), "not sent: %.240s",
+		snprintf(r->message, sizeof(r->message), "not sent: %.370s",
 			 s->silence.message);
 	}
 }

@@ -21,6 +21,12 @@ int64_t patience_probe_ms(int64_t timeout_ms)
 						: PATIENCE_PROBE_MS;
 }
 
+int64_t patience_probe_budget_ms(int64_t timeout_ms)
+{
+	return timeout_ms != OPTIONS_NO_TIMEOUT ? timeout_ms
+						: PATIENCE_PROBE_BUDGET_MS;
+}
+
 struct patience patience_within(int64_t duration_ms, int64_t now_ms)
 {
 	struct patience p = { .deadline_ms = now_ms + duration_ms,

@@ -14,9 +14,14 @@
 #include "proto/protocol.h"
 
 /* the doctor's probes without --timeout: three NAT-PMP sends, one PCP
- * send; the probes of a gateway that answers nothing then add up to
- * 4.5 s */
+ * send; then the next probe goes */
 #define PATIENCE_PROBE_MS 1500
+/* but an answer up to this long after a probe's first send still counts:
+ * a busy gateway is slow, not silent (miniupnpd holding 200 mappings
+ * answers in about 2 s). The doctor waits that long only while no
+ * protocol has answered, or for a gateway that answered slowly; the
+ * probes of a gateway that answers nothing add up to this. */
+#define PATIENCE_PROBE_BUDGET_MS 4500
 
 /* What set a request's deadline. */
 enum patience_reason {
@@ -37,6 +42,9 @@ struct patience {
 struct patience patience_for_command(int64_t timeout_ms, int64_t now_ms);
 /* One of the doctor's probes: --timeout, else PATIENCE_PROBE_MS. */
 int64_t patience_probe_ms(int64_t timeout_ms);
+/* How long after a probe's first send its answer still counts: --timeout
+ * (the user's limit on each probe), else PATIENCE_PROBE_BUDGET_MS. */
+int64_t patience_probe_budget_ms(int64_t timeout_ms);
 /* A wait of duration_ms from now_ms, explained as a timeout. */
 struct patience patience_within(int64_t duration_ms, int64_t now_ms);
 /* The deadline of a request sent now in protocol: its own, or, for a

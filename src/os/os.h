@@ -88,6 +88,11 @@ bool os_interface_running(const char *name);
 /* Fills buffer with size bytes from the kernel's random source. Returns
  * 0, or -1 with errno. */
 int os_random(void *buffer, size_t size);
+/* A random number from the same source, for the random factors of the
+ * RFCs' timers (RFC 6887 section 8.1.1's RAND, renewals spread over
+ * 1/2-5/8 of a lifetime, restarts' 0-5 s): never the same sequence on two
+ * hosts or in two runs. os_random.c, on every system. */
+uint32_t os_random_number(void);
 
 /* The event loop's clock: a descriptor that becomes readable at an
  * absolute time on clock_now_ms() (CLOCK_BOOTTIME), so that a sleep that

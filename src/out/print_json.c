@@ -54,6 +54,12 @@ void print_json(FILE *out, const struct result *r)
 			     &r->internal_address);
 	if (is_mapping)
 		json_number(out, &first, "internal_port", r->internal_port);
+	if (r->kind == RESULT_UNMAP && r->all) {
+		json_bool(out, &first, "all", true);
+		json_known_number(out, &first, "deleted", r->deleted >= 0,
+				  r->deleted >= 0 ? (unsigned long)r->deleted
+						  : 0);
+	}
 	if (!ok) {
 		json_key(out, &first, "error");
 		json_string(out, failure_code(r->failure));

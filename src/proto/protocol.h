@@ -19,6 +19,9 @@
 #include "proto/epoch.h"
 
 #define PROTOCOL_DATAGRAM_MAX 1100
+/* room for the description of any request or reply, every option of a
+ * request included (-v never cuts one short) */
+#define PROTOCOL_DESCRIPTION_MAX 1024
 
 enum request_kind {
 	REQUEST_ADDRESS, /* the gateway's external address */
@@ -34,7 +37,10 @@ struct request {
 	unsigned transport;	 /* TRANSPORT_UDP or TRANSPORT_TCP */
 	uint16_t internal_port;	 /* map and delete */
 	uint16_t suggested_port; /* map: the external port to ask for */
-	uint32_t lifetime;	 /* map: seconds */
+	/* map: the external address to ask for, unset for none (PCP; a
+	 * renewal asks again for the one granted, RFC 6887 section 11.2.1) */
+	struct ip_address suggested_address;
+	uint32_t lifetime; /* map: seconds */
 	/* address: only wanted if the protocol's grants do not carry the
 	 * external address anyway (map and renew-loop ask it this way) */
 	bool address_optional;
@@ -53,6 +59,7 @@ struct request {
 struct reply {
 	enum failure failure; /* FAILURE_NONE: it granted the request */
 	unsigned code;	      /* the protocol's own result code */
+	unsigned version;     /* the version the gateway answered in */
 	bool has_epoch;
 	uint32_t epoch;
 	struct ip_address external_address; /* address replies */
@@ -101,6 +108,14 @@ struct protocol {
 	/* the patience of a one-shot request when --timeout is not given,
 	 * for schedules that never give up by themselves */
 	int64_t default_patience_ms;
+	/* the request that shows a gateway speaks this protocol and changes
+	 * nothing there: NAT-PMP's address request, PCP's ANNOUNCE */
+	enum request_kind presence_request;
+	/* following the gateway (auto mode), a request still unanswered when
+	 * this send of it is due is asked in the other protocol too, with
+	 * that protocol's presence request: a gateway may drop what it does
+	 * not speak; 0: never */
+	int other_asked_at_send;
 	const struct retry_schedule *schedule;
 	/* Returns the datagram's length, or 0 if size is too small. */
 	size_t (*encode)(const struct request *request, uint8_t *buffer,
@@ -110,6 +125,9 @@ struct protocol {
 				     const uint8_t *datagram, size_t length,
 				     struct reply *reply, char *note,
 				     size_t note_size);
+	/* Whether a datagram has the form of this protocol's answers at all
+	 * (its version and length), whatever request it answers. */
+	bool (*has_form)(const uint8_t *datagram, size_t length);
 	/* One line for -v and the progress line: "map tcp request: ..." */
 	void (*describe)(const struct request *request, char *text,
 			 size_t size);

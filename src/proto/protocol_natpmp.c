@@ -116,8 +116,16 @@ static void natpmp_explain(const struct request *request,
 			gw);
 		break;
 	case NATPMP_RESULT_NOT_AUTHORIZED:
-		snprintf(message, size, "gateway %s refused (not authorized)",
-			 gw);
+		/* section 3.5: the box maps ports, but not for us now (a
+		 * refused external port 0 is the client's to explain) */
+		if (request->kind == REQUEST_MAP && request->suggested_port)
+			snprintf(
+				message, size,
+				"gateway %s refused (not authorized): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn NAT-PMP on there",
+				gw);
+		else
+			snprintf(message, size,
+				 "gateway %s refused (not authorized)", gw);
 		break;
 	case NATPMP_RESULT_NETWORK_FAILURE:
 		/* section 3.5: typically the gateway has no DHCP lease on its
@@ -161,8 +169,14 @@ const struct protocol protocol_natpmp = {
 	.id = PROTOCOL_NATPMP,
 	.other = PROTOCOL_PCP,
 	.deletes_all = true,
+	.presence_request = REQUEST_ADDRESS,
+	/* the second retransmission, 0.75 s in: past the first, a prompt
+	 * NAT-PMP gateway has answered, and a busy one gets a PCP datagram
+	 * it can answer as well */
+	.other_asked_at_send = 3,
 	.renewal_spread_ms = natpmp_renewal_spread_ms,
 	.schedule = &natpmp_schedule,
+	.has_form = natpmp_has_reply_form,
 	.encode = natpmp_encode,
 	.decode = natpmp_decode,
 	.describe = natpmp_describe,

@@ -72,9 +72,11 @@ static void to_wire(const struct request *request, struct pcp_request *wire)
 	wire->protocol = request->transport == TRANSPORT_UDP ? PCP_PROTOCOL_UDP
 							     : PCP_PROTOCOL_TCP;
 	wire->internal_port = request->internal_port;
-	/* no preference: the all-zeros address of the family */
-	to_wire_address(&(struct ip_address){ .family = AF_UNSPEC }, family,
-			wire->suggested_address);
+	/* unset: no preference, the all-zeros address of the family */
+	to_wire_address(request->kind == REQUEST_MAP
+				? &request->suggested_address
+				: &(struct ip_address){ .family = AF_UNSPEC },
+			family, wire->suggested_address);
 	if (request->third_party) {
 		/* on behalf of that host, to make or to delete */
 		wire->third_party = true;
@@ -166,7 +168,7 @@ static enum reply_verdict pcp_decode(const struct request *request,
 			 (unsigned)response.header.version);
 		reply->failure = FAILURE_UNSUPPORTED;
 		reply->code = PCP_RESULT_UNSUPPORTED_VERSION;
-		reply->lifetime = response.header.version; /* for explain */
+		reply->version = response.header.version;
 		return REPLY_ANSWER;
 	}
 	if (verdict != PCP_ACCEPTED) {
@@ -185,6 +187,7 @@ static enum reply_verdict pcp_decode(const struct request *request,
 	}
 	pcp_response_describe(&response, note, note_size);
 	reply->code = response.header.result;
+	reply->version = response.header.version;
 	reply->failure = classify(response.header.result);
 	reply->has_epoch = true;
 	reply->epoch = response.header.epoch;
@@ -204,15 +207,41 @@ static void pcp_describe(const struct request *request, char *text, size_t size)
 	pcp_request_describe(&wire, text, size);
 }
 
-/* The PCP-only options the request carried, for UNSUPP_OPTION. */
-static void options_sent(const struct request *request, char *text, size_t size)
+/* UNSUPP_OPTION: the options the request carried, by their names and the
+ * options of natpmp that put them there, or that it carried none. */
+static void explain_unsupported_option(const struct request *request,
+				       const char *gw, char *message,
+				       size_t size)
 {
-	snprintf(text, size, "%s%s%s",
-		 request->exact ? " --exact (PREFER_FAILURE)" : "",
-		 request->third_party ? " --for (THIRD_PARTY)" : "",
-		 request->filter_count ? " --allow-from (FILTER)" : "");
+	const char *sent[3];
+	size_t n = 0;
+
+	if (request->third_party)
+		sent[n++] = "THIRD_PARTY, for --for";
+	if (request->exact)
+		sent[n++] = "PREFER_FAILURE, for --exact";
+	if (request->filter_count)
+		sent[n++] = "FILTER, for --allow-from";
+	if (n == 0)
+		snprintf(
+			message, size,
+			"gateway %s answered that it does not support an option (UNSUPP_OPTION), but the request carried none",
+			gw);
+	else if (n == 1)
+		snprintf(
+			message, size,
+			"gateway %s does not support the option sent: %s (UNSUPP_OPTION)",
+			gw, sent[0]);
+	else
+		snprintf(
+			message, size,
+			"gateway %s does not support one of the options sent: %s; %s%s%s (UNSUPP_OPTION)",
+			gw, sent[0], sent[1], n > 2 ? "; " : "",
+			n > 2 ? sent[2] : "");
 }
 
+/* FRITZ!Box and others answer NOT_AUTHORIZED until the device may open
+ * ports by itself, a setting per device; or with the service off. */
 static void explain_refusal(const struct request *request, const char *gw,
 			    char *message, size_t size)
 {
@@ -226,28 +255,32 @@ static void explain_refusal(const struct request *request, const char *gw,
 			message, size,
 			"gateway %s refused (NOT_AUTHORIZED): it does not allow mappings on behalf of another host (--for)",
 			gw);
-	else
+	else if (request->suggested_port == 0) /* the client explains */
 		snprintf(message, size, "gateway %s refused (NOT_AUTHORIZED)",
 			 gw);
+	else
+		snprintf(
+			message, size,
+			"gateway %s refused (NOT_AUTHORIZED): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn PCP on there",
+			gw);
 }
 
 static void pcp_explain(const struct request *request,
 			const struct reply *reply, const char *gw,
 			char *message, size_t size)
 {
-	char options[128];
-
 	switch (reply->code) {
 	case PCP_RESULT_UNSUPPORTED_VERSION:
-		if (reply->lifetime)
+		/* only a header of another version names the one it speaks */
+		if (reply->version && reply->version != PCP_VERSION)
 			snprintf(
 				message, size,
-				"gateway %s speaks PCP version %u only, not version 2 (UNSUPP_VERSION)",
-				gw, (unsigned)reply->lifetime);
+				"gateway %s speaks PCP version %u only, not version %u (UNSUPP_VERSION)",
+				gw, reply->version, (unsigned)PCP_VERSION);
 		else
 			snprintf(
 				message, size,
-				"gateway %s does not speak PCP version 2 (UNSUPP_VERSION)",
+				"gateway %s does not support this PCP version (UNSUPP_VERSION)",
 				gw);
 		break;
 	case PCP_RESULT_NOT_AUTHORIZED:
@@ -266,11 +299,7 @@ static void pcp_explain(const struct request *request,
 			gw);
 		break;
 	case PCP_RESULT_UNSUPPORTED_OPTION:
-		options_sent(request, options, sizeof(options));
-		snprintf(
-			message, size,
-			"gateway %s does not support an option sent:%s (UNSUPP_OPTION)",
-			gw, options);
+		explain_unsupported_option(request, gw, message, size);
 		break;
 	case PCP_RESULT_MALFORMED_OPTION:
 		snprintf(
@@ -347,7 +376,11 @@ const struct protocol protocol_pcp = {
 	.renewal_spread_ms = pcp_renewal_spread_ms,
 	.answers_again = true,
 	.default_patience_ms = ONE_SHOT_PATIENCE_MS,
+	.presence_request = REQUEST_ANNOUNCE,
+	/* the first retransmission, about 3 s in (section 8.1.1's IRT) */
+	.other_asked_at_send = 2,
 	.schedule = &pcp_schedule,
+	.has_form = pcp_has_response_form,
 	.encode = pcp_encode,
 	.decode = pcp_decode,
 	.describe = pcp_describe,

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/diag.h"
 #include "engine/policy.h"
+#include "os/os.h"
 
 /* an in-flight request this many sends in gets resent when the gateway
  * announces itself */
@@ -38,7 +39,7 @@ const struct client *family_mappings_client(struct family_mappings *f)
 
 static unsigned random_number(void)
 {
-	return (unsigned)random();
+	return os_random_number();
 }
 
 static void changed(struct family_mappings *f)
@@ -197,7 +198,7 @@ static void learned_address(struct family_mappings *f,
 static int64_t renewal_spread_ms(struct family_mappings *f, uint32_t lifetime)
 {
 	return client_protocol(gateway_client(f))
-		->renewal_spread_ms(lifetime, (uint32_t)random());
+		->renewal_spread_ms(lifetime, os_random_number());
 }
 
 /* A grant for mapping index, answered or (unsolicited is true) told
@@ -222,18 +223,55 @@ static void apply_grant(struct family_mappings *f, size_t index,
 	}
 }
 
+/* A renewal refused for want of resources by the gateway that granted
+ * the mapping: delete it and make it again, once, and say so. Internal
+ * port 0 is left alone: NAT-PMP would delete every mapping of the host. */
+static bool remake_refused_renewal(struct family_mappings *f, size_t index,
+				   struct result *r, int64_t now)
+{
+	size_t used = strlen(r->message);
+
+	if (r->failure != FAILURE_OUT_OF_RESOURCES ||
+	    f->mappings[index].internal_port == 0 ||
+	    !scheduler_renewal_refused(&f->sched, index, now))
+		return false;
+	snprintf(
+		r->message + used, sizeof(r->message) - used,
+		"; it granted this mapping before: deleting it and making it anew");
+	reporter_failure(&f->shared->rep, r);
+	return true;
+}
+
 static void took_mapping(struct family_mappings *f, struct result *r,
 			 int64_t now)
 {
 	size_t index = f->action.index;
 
 	if (r->failure != FAILURE_NONE) {
+		if (remake_refused_renewal(f, index, r, now))
+			return;
+		if (r->failure == FAILURE_PORT_UNAVAILABLE)
+			scheduler_suggestion_refused(&f->sched, index);
 		scheduler_failed(&f->sched, index, now,
 				 (int64_t)r->error_lifetime * 1000);
 		reporter_failure(&f->shared->rep, r);
 		return;
 	}
 	apply_grant(f, index, r, now, false);
+}
+
+/* The deletion before a mapping is made anew: whatever came of it, the
+ * mapping is asked for next. */
+static void took_deletion(struct family_mappings *f, struct result *r,
+			  int64_t now)
+{
+	if (r->failure != FAILURE_NONE)
+		reporter_failure(&f->shared->rep, r);
+	else
+		diag_verbose("deleted %s %u: making it anew",
+			     transport_name(r->transport),
+			     (unsigned)r->internal_port);
+	scheduler_deleted(&f->sched, f->action.index, now);
 }
 
 static void took_address(struct family_mappings *f, struct result *r,
@@ -258,6 +296,7 @@ static void mapping_request(const struct family_mappings *f, size_t index,
 	policy_request(f->shared->options, REQUEST_MAP, m->transport,
 		       m->internal_port, m->suggested_port, request);
 	request->lifetime = m->requested_lifetime;
+	request->suggested_address = m->suggested_address;
 	memcpy(request->nonce, m->nonce, sizeof(request->nonce));
 }
 
@@ -307,6 +346,8 @@ static void on_result(void *context, struct result *r)
 	remember_protocol(f, r->via);
 	if (f->action.kind == ACTION_ADDRESS)
 		took_address(f, r, now);
+	else if (f->action.kind == ACTION_DELETE)
+		took_deletion(f, r, now);
 	else
 		took_mapping(f, r, now);
 	/* a silent gateway may mean the host moved: look again (a request
@@ -387,7 +428,7 @@ static void lose_everything(struct family_mappings *f)
 	size_t i;
 
 	for (i = 0; i < f->sched.count; i++)
-		if (scheduler_lose(&f->sched, i))
+		if (scheduler_moved(&f->sched, i))
 			reporter_mapping(&f->shared->rep, &f->mappings[i],
 					 f->first_lane + i, "lost", true,
 					 &place);
@@ -468,6 +509,13 @@ static void request_for(struct family_mappings *f, struct request *request)
 		return;
 	}
 	mapping_request(f, f->action.index, request);
+	if (f->action.kind == ACTION_DELETE) {
+		request->kind = REQUEST_DELETE;
+		request->suggested_port = 0;
+		request->lifetime = 0;
+		memset(&request->suggested_address, 0,
+		       sizeof(request->suggested_address));
+	}
 }
 
 static void arm_wake(struct family_mappings *f)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -277,7 +276,6 @@ static int loop_init(struct renew_loop *l, const struct options *options)
 	eloop_before_sleep(l->shared.loop, watch_stdout, l);
 	eloop_on_wake(l->shared.loop, on_wake, l);
 	l->asleep_ms = clock_asleep_ms();
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	eloop_timer_at(l->shared.loop, &l->ready_timer,
 		       clock_now_ms() + READY_AT_THE_LATEST_MS);
 	return 0;

@@ -97,7 +97,7 @@ static void yield_to_renewals(const struct scheduler *s, struct action *a,
 
 	for (i = 0; i < s->count; i++) {
 		const struct mapping *m = &s->mappings[i];
-		if (a->kind == ACTION_MAP && i == a->index)
+		if (a->kind != ACTION_ADDRESS && i == a->index)
 			continue;
 		if (!m->established) {
 			/* one silent request must not keep the others from
@@ -145,11 +145,13 @@ struct action scheduler_next(const struct scheduler *s, int64_t now_ms,
 	if (a.kind == ACTION_NONE)
 		return a;
 	a.index = index;
+	if (a.kind == ACTION_MAP && s->mappings[index].delete_first)
+		a.kind = ACTION_DELETE;
 	if (timeout_ms != OPTIONS_NO_TIMEOUT) {
 		a.patience.timeout_ms = timeout_ms;
 		limit(&a, now_ms + timeout_ms, PATIENCE_TIMEOUT);
 	}
-	if (a.kind == ACTION_MAP && s->mappings[index].established)
+	if (a.kind != ACTION_ADDRESS && s->mappings[index].established)
 		limit(&a, s->mappings[index].expires_at_ms, PATIENCE_EXPIRY);
 	yield_to_renewals(s, &a, now_ms);
 	return a;
@@ -198,8 +200,10 @@ enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 	m->established = true;
 	m->tried = true;
 	m->recreating = false;
+	m->remade = false;
 	m->external_port = r->external_port;
 	m->suggested_port = r->external_port;
+	m->suggested_address = r->external_address;
 	m->external_address = r->external_address;
 	m->internal_address = r->internal_address;
 	m->lifetime = r->lifetime;
@@ -208,6 +212,36 @@ enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 	m->expires_at_ms = now_ms + (int64_t)r->lifetime * 1000;
 	m->due_ms = now_ms + (int64_t)r->lifetime * 500 + spread_ms;
 	return event;
+}
+
+bool scheduler_renewal_refused(struct scheduler *s, size_t index,
+			       int64_t now_ms)
+{
+	struct mapping *m = &s->mappings[index];
+
+	if (!m->established || m->remade)
+		return false;
+	m->delete_first = true;
+	m->remade = true;
+	m->tried = true;
+	m->due_ms = now_ms;
+	return true;
+}
+
+void scheduler_deleted(struct scheduler *s, size_t index, int64_t now_ms)
+{
+	struct mapping *m = &s->mappings[index];
+
+	m->delete_first = false;
+	/* what the new grant brings is compared with what it had */
+	m->recreating = m->established;
+	m->due_ms = now_ms;
+}
+
+void scheduler_suggestion_refused(struct scheduler *s, size_t index)
+{
+	memset(&s->mappings[index].suggested_address, 0,
+	       sizeof(s->mappings[index].suggested_address));
 }
 
 void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
@@ -258,6 +292,7 @@ bool scheduler_expire_next(struct scheduler *s, int64_t now_ms, size_t *index)
 		if (m->established && m->expires_at_ms <= now_ms) {
 			m->established = false;
 			m->recreating = false;
+			m->delete_first = false;
 			if (m->due_ms > now_ms && !m->failures)
 				m->due_ms = now_ms;
 			*index = i;
@@ -274,6 +309,7 @@ bool mapping_address_changed(struct mapping *m,
 	    ip_address_equal(&m->external_address, address))
 		return false;
 	m->external_address = *address;
+	m->suggested_address = *address;
 	return true;
 }
 
@@ -291,6 +327,7 @@ void scheduler_gateway_reset(struct scheduler *s, int64_t now_ms,
 			window = 0;
 		m->failures = 0;
 		m->recreating = m->established;
+		m->delete_first = false; /* the restart deleted it */
 		m->due_ms = now_ms +
 			    (int64_t)(random_fn() % (unsigned)(window + 1));
 	}
@@ -358,7 +395,16 @@ bool scheduler_lose(struct scheduler *s, size_t index)
 
 	m->established = false;
 	m->recreating = false;
+	m->delete_first = false;
 	return was;
+}
+
+bool scheduler_moved(struct scheduler *s, size_t index)
+{
+	/* what another gateway granted means nothing here */
+	memset(&s->mappings[index].suggested_address, 0,
+	       sizeof(s->mappings[index].suggested_address));
+	return scheduler_lose(s, index);
 }
 
 bool scheduler_ended(struct scheduler *s, size_t index, int64_t now_ms)

@@ -44,6 +44,9 @@ struct mapping {
 	unsigned transport;
 	uint16_t internal_port;
 	uint16_t suggested_port; /* what to ask for next */
+	/* and the external address: the one granted last, at this gateway
+	 * (RFC 6887 section 11.2.1); unset at first */
+	struct ip_address suggested_address;
 	uint32_t requested_lifetime;
 
 	bool established;
@@ -60,6 +63,13 @@ struct mapping {
 	/* being re-created after a restart or a network change: what its
 	 * grant brings is compared with what it had, in one event */
 	bool recreating;
+	/* its renewal was refused for want of resources although it was
+	 * granted before (miniupnpd on pf cannot renew an IPv6 pinhole, only
+	 * make a new one): the next request deletes it, the one after makes
+	 * it again; remade says that was tried since its last grant, so a
+	 * refusal of that is not answered by another deletion */
+	bool delete_first;
+	bool remade;
 };
 
 struct scheduler {
@@ -74,11 +84,16 @@ struct scheduler {
 	unsigned address_failures;
 };
 
-enum action_kind { ACTION_NONE, ACTION_ADDRESS, ACTION_MAP };
+enum action_kind {
+	ACTION_NONE,
+	ACTION_ADDRESS,
+	ACTION_MAP,
+	ACTION_DELETE, /* a mapping's, to make it again at once */
+};
 
 struct action {
 	enum action_kind kind;
-	size_t index; /* ACTION_MAP: which mapping */
+	size_t index; /* ACTION_MAP and ACTION_DELETE: which mapping */
 	struct patience patience;
 };
 
@@ -108,10 +123,20 @@ int64_t scheduler_wake_ms(const struct scheduler *s, bool sending);
 
 /* Records a grant and says what it changed. The renewal is due at half
  * the granted lifetime plus spread_ms (PCP spreads it up to 5/8, RFC 6887
- * section 11.2.1), asking for the granted port again. */
+ * section 11.2.1), asking for the granted port and address again. */
 enum mapping_event scheduler_granted(struct scheduler *s, size_t index,
 				     const struct result *result,
 				     int64_t now_ms, int64_t spread_ms);
+/* The gateway refused to renew an established mapping for want of
+ * resources: true if it is to be deleted and made again now, once since
+ * its last grant; false if that was tried already (a plain failure). */
+bool scheduler_renewal_refused(struct scheduler *s, size_t index,
+			       int64_t now_ms);
+/* Its deletion is done (or failed): make it again now, as a re-creation. */
+void scheduler_deleted(struct scheduler *s, size_t index, int64_t now_ms);
+/* The gateway cannot give what the mapping suggests (--exact): the next
+ * request suggests no address, only the port. */
+void scheduler_suggestion_refused(struct scheduler *s, size_t index);
 /* Records a failed request: retry after 1 s, doubling to 64 s, and not
  * before at_least_ms (how long the gateway said the error holds, believed
  * up to SCHEDULER_ERROR_HOLD_MAX_MS); a mapping still granted is retried
@@ -154,9 +179,14 @@ void scheduler_gateway_alive(struct scheduler *s, int64_t now_ms);
 bool scheduler_confirm(struct scheduler *s, int64_t now_ms,
 		       bool grants_carry_address);
 
-/* The mapping no longer forwards to us (another gateway or address): not
- * established any more. True if it was. */
+/* The mapping no longer forwards to us (the gateway restarted): not
+ * established any more, but its re-creation still suggests what the same
+ * gateway granted (RFC 6887 section 11.2.1). True if it was. */
 bool scheduler_lose(struct scheduler *s, size_t index);
+/* The mapping was made at another gateway or for another address of this
+ * host: lost, and what was granted there is suggested nowhere. True if it
+ * was established. */
+bool scheduler_moved(struct scheduler *s, size_t index);
 /* The gateway ended the mapping before its time: lost, and asked for
  * again now. True if it was established. */
 bool scheduler_ended(struct scheduler *s, size_t index, int64_t now_ms);

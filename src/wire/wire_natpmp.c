@@ -51,12 +51,15 @@ static enum natpmp_verdict decode(const uint8_t *d, size_t length,
 	if (length < 4)
 		return NATPMP_REPLY_TOO_SHORT;
 	if (d[0] == PCP_VERSION) {
-		/* a gateway that speaks PCP, not NAT-PMP, answers in its own
-		 * format (RFC 6887 Appendix A); junk merely starting with 2
-		 * is not that */
+		/* a gateway that speaks PCP, not NAT-PMP, answers version 0
+		 * with its own UNSUPP_VERSION (RFC 6887 section 9); another
+		 * PCP response (a late one to a PCP request on the same
+		 * socket), or junk merely starting with 2, is not that */
 		struct pcp_response_header header;
 		return pcp_response_header_decode(d, length, &header) ==
-				       PCP_ACCEPTED
+					       PCP_ACCEPTED &&
+				       header.result ==
+					       PCP_RESULT_UNSUPPORTED_VERSION
 			       ? NATPMP_REPLY_PCP_FORMAT
 			       : NATPMP_REPLY_BAD_VERSION;
 	}
@@ -143,12 +146,21 @@ enum natpmp_verdict natpmp_announcement_decode(const uint8_t *datagram,
 	return verdict;
 }
 
+bool natpmp_has_reply_form(const uint8_t *d, size_t length)
+{
+	return (length == NATPMP_SHORT_ERROR_SIZE ||
+		length == NATPMP_ADDRESS_RESPONSE_SIZE ||
+		length == NATPMP_MAP_RESPONSE_SIZE) &&
+	       d[0] == NATPMP_VERSION && (d[1] & NATPMP_OP_RESPONSE_BIT);
+}
+
 const char *natpmp_verdict_text(enum natpmp_verdict verdict)
 {
 	switch (verdict) {
 	case NATPMP_REPLY_ACCEPTED: return "accepted";
 	case NATPMP_REPLY_TOO_SHORT: return "too short";
-	case NATPMP_REPLY_PCP_FORMAT: return "a PCP response (version 2)";
+	case NATPMP_REPLY_PCP_FORMAT:
+		return "a PCP server's UNSUPP_VERSION (version 2)";
 	case NATPMP_REPLY_BAD_VERSION: return "unknown version";
 	case NATPMP_REPLY_NOT_A_RESPONSE: return "not a response";
 	case NATPMP_REPLY_WRONG_OPCODE: return "answers another request type";

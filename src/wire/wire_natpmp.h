@@ -61,7 +61,7 @@ struct natpmp_reply {
 enum natpmp_verdict {
 	NATPMP_REPLY_ACCEPTED,
 	NATPMP_REPLY_TOO_SHORT,
-	NATPMP_REPLY_PCP_FORMAT, /* a well-formed PCP response */
+	NATPMP_REPLY_PCP_FORMAT, /* a PCP server's UNSUPP_VERSION */
 	NATPMP_REPLY_BAD_VERSION,
 	NATPMP_REPLY_NOT_A_RESPONSE,
 	NATPMP_REPLY_WRONG_OPCODE,
@@ -85,6 +85,10 @@ enum natpmp_verdict natpmp_reply_decode(const uint8_t *datagram, size_t length,
 enum natpmp_verdict natpmp_announcement_decode(const uint8_t *datagram,
 					       size_t length,
 					       struct natpmp_reply *reply);
+
+/* Whether a datagram has the form of some NAT-PMP reply (version 0, the
+ * response bit, 8, 12 or 16 bytes), whatever request it answers. */
+bool natpmp_has_reply_form(const uint8_t *datagram, size_t length);
 
 const char *natpmp_verdict_text(enum natpmp_verdict verdict);
 const char *natpmp_result_text(uint16_t result);

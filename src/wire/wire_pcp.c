@@ -348,6 +348,12 @@ enum pcp_verdict pcp_announce_decode(const uint8_t *d, size_t length,
 	return verdict;
 }
 
+bool pcp_has_response_form(const uint8_t *d, size_t length)
+{
+	return check_length(length) == PCP_ACCEPTED && d[0] != 0 &&
+	       (d[1] & PCP_RESPONSE_BIT);
+}
+
 const char *pcp_verdict_text(enum pcp_verdict verdict)
 {
 	switch (verdict) {

@@ -161,6 +161,11 @@ enum pcp_verdict pcp_response_decode(const uint8_t *datagram, size_t length,
 enum pcp_verdict pcp_announce_decode(const uint8_t *datagram, size_t length,
 				     struct pcp_response_header *header);
 
+/* Whether a datagram has the form of some PCP response, of any version
+ * but NAT-PMP's 0 (24 to 1100 bytes in a multiple of 4, the R bit),
+ * whatever request it answers. */
+bool pcp_has_response_form(const uint8_t *datagram, size_t length);
+
 const char *pcp_verdict_text(enum pcp_verdict verdict);
 /* "NOT_AUTHORIZED" and so on; "unknown result" outside 0-13. */
 const char *pcp_result_name(uint8_t result);

@@ -95,7 +95,8 @@ interrupt_doctor_at() {
 	gw_holds 0
 }
 
-@test "a silent gateway: fail, exit 75, advice to enable NAT-PMP or PCP, all within 6 s" {
+# bats test_tags=timing
+@test "a silent gateway: fail, exit 75, advice to enable NAT-PMP or PCP, after the 4.5 s a late answer could take" {
 	start_gateway --silent
 	local start elapsed
 	start=$(now_ms)
@@ -103,12 +104,50 @@ interrupt_doctor_at() {
 	elapsed=$(($(now_ms) - start))
 	echo "doctor took $elapsed ms"
 	[ "$status" -eq 75 ]
-	[ "$elapsed" -lt 6000 ]
+	[ "$elapsed" -ge 4500 ] && [ "$elapsed" -lt 6000 ]
 	[[ "$(line nat-pmp)" == *"fail  no answer from $GW in 1.5 s (3 attempts)" ]]
 	[[ "$(line pcp)" == *"fail  no answer from $GW in 1.5 s (1 attempt)" ]]
 	[ "$(status_of mapping-tcp)" = skip ]
 	[[ "${lines[8]}" == *"fail  the router does not answer NAT-PMP or PCP on port $GW_PORT: enable NAT-PMP or PCP in its settings"* ]]
 	[ "$(gw_count 'op=map')" -eq 0 ]
+}
+
+# miniupnpd holding hundreds of mappings answers in about 2 s: slower
+# than a probe's 1.5 s, yet it works for natpmp map
+# bats test_tags=timing
+@test "a slow gateway is slow, not silent: each answer counts with its time, and the verdict is ok" {
+	start_gateway --delay 1700
+	run --separate-stderr natpmp -j -g "$GW" doctor
+	printf '%s\n' "${lines[@]}"
+	[ "$status" -eq 0 ]
+	text_of() {
+		jq -r --arg check "$1" 'select(.check == $check) | "\(.status) \(.text)"' <<<"$output"
+	}
+	[[ "$(text_of nat-pmp)" =~ ^warn\ answers\ \(version\ 0\),\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\;\ the\ gateway\ has\ been\ up ]]
+	[[ "$(text_of pcp)" =~ ^warn\ answers\ \(version\ 2\),\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\; ]]
+	for check in mapping-tcp mapping-udp port-zero; do
+		[[ "$(text_of "$check")" =~ ^ok\ granted\ over\ NAT-PMP,\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\):\ .*\;\ deleted$ ]]
+	done
+	jq -e 'select(.check == "nat-pmp") | .slow and .answer_ms >= 1700 and .outcome == "answered"' <<<"${lines[1]}"
+	jq -e '.verdict == "ok" and (.advice | startswith("port forwarding works:"))' <<<"${lines[8]}"
+	wait_until gw_holds 0
+}
+
+# bats test_tags=timing
+@test "-6 against a slow gateway: the pinhole is judged with the time PCP took" {
+	start_gateway6 --delay 1700
+	run --separate-stderr natpmp -6 -g "$GW" doctor
+	[ "$status" -eq 0 ]
+	[[ "$(line ipv6)" =~ ^ipv6\ +ok\ +router\ \[::1\]:[0-9]+,\ global\ address\ ::1\;\ PCP\ answers,\ after\ (1\.[7-9]|2\.[0-9])\ s\ \(slow\)\;\ a\ TCP\ pinhole\ for\ port\ [0-9]+\ was\ granted\ and\ deleted$ ]]
+	wait_until gw_holds 0
+}
+
+# bats test_tags=timing
+@test "an answer later than the 4.5 s budget does not count" {
+	start_gateway --delay 4800
+	run --separate-stderr natpmp -g "$GW" doctor
+	[ "$status" -eq 75 ]
+	[[ "$(line nat-pmp)" == *"fail  no answer from $GW in 1.5 s (3 attempts)" ]]
 }
 
 @test "a closed port: fail, exit 69, the port named closed" {
@@ -121,8 +160,8 @@ interrupt_doctor_at() {
 @test "a gateway refusing this device (result 2): fail, exit 77, advice to allow it" {
 	doctor_against --result 2 --pcp-result 2
 	[ "$status" -eq 77 ]
-	[[ "$(line mapping-tcp)" == *"fail  gateway $GW refused (not authorized)" ]]
-	[[ "${lines[8]}" == *"fail  refused for this device: allow port mapping (NAT-PMP/PCP or UPnP) for this device in the router's settings" ]]
+	[[ "$(line mapping-tcp)" == *"fail  gateway $GW refused (not authorized): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn NAT-PMP on there" ]]
+	[[ "${lines[8]}" == *"fail  the router refused this device: allow it to open ports by itself in the router's settings (a permission many routers give per device, often next to UPnP), or turn NAT-PMP or PCP on there" ]]
 	gw_holds 0
 }
 
@@ -152,7 +191,7 @@ interrupt_doctor_at() {
 @test "a gateway refusing external port 0: port-zero warns, the verdict warns, exit 0" {
 	doctor_against --port-zero-result 2
 	[ "$status" -eq 0 ]
-	[[ "$(line port-zero)" == *"warn  gateway $GW refused (not authorized)" ]]
+	[[ "$(line port-zero)" =~ warn\ \ gateway\ $GW\ refused\ \(not\ authorized\)\;\ external\ port\ 0\ asks\ the\ gateway\ to\ choose\ one,\ which\ some\ refuse:\ suggest\ a\ port\ \(([0-9]+):([0-9]+)\)$ ]]
 	[ "$(status_of mapping-tcp)" = ok ]
 	[[ "${lines[8]}" == *"warn  port forwarding works, but the router refuses external port 0 (any port): name the external port you want" ]]
 }

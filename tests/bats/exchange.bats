@@ -9,26 +9,42 @@ teardown() {
 	common_teardown
 }
 
-# Seconds (3 decimals) of every request the gateway logged, one per line.
-request_times() {
-	gw_log ' recv ' | cut -d' ' -f1
+# Milliseconds of each of natpmp's -v lines that match, as natpmp stamped
+# them when it sent: the schedule itself, without the gateway's reading
+# delays on a busy machine.
+sent_ms() {
+	grep -E "$1" <<<"$stderr" | sed -E 's/^natpmp: \[ *([0-9]+) ms\].*/\1/'
 }
 
 # bats test_tags=timing
-@test "retransmissions follow the RFC schedule: 0, 0.25, 0.75, 1.75, 3.75 s" {
+@test "retransmissions follow the RFC schedule: 0, 0.25, 0.75, 1.75, 3.75 s; PCP is asked too from the third" {
 	start_gateway --silent
-	run natpmp -g "$GW" -t 4 address
+	run --separate-stderr natpmp -v -g "$GW" -t 4 address
 	[ "$status" -eq 75 ]
-	mapfile -t times < <(request_times)
+	# each went out on the wire
+	[ "$(gw_count ' recv .*op=address')" -eq 5 ]
+	mapfile -t times < <(sent_ms 'send [0-9]/9 .*address request')
 	[ "${#times[@]}" -eq 5 ]
-	local expected=(0 250 750 1750 3750) i first actual
-	first=$(echo "${times[0]}" | tr -d .)
+	local expected=(0 250 750 1750 3750) i actual
 	for i in 1 2 3 4; do
-		actual=$(( 10#$(echo "${times[$i]}" | tr -d .) - 10#$first ))
+		actual=$((times[i] - times[0]))
 		echo "send $((i + 1)): ${actual} ms, expected ${expected[$i]} ms"
-		[ "$actual" -ge $((expected[i] - 30)) ]
+		[ "$actual" -ge "${expected[i]}" ]
 		[ "$actual" -le $((expected[i] + 200)) ]
 	done
+	# PCP's ANNOUNCE with the third send, then on PCP's own schedule: its
+	# next 2.7-3.3 s later, if that comes before the 4 s timeout
+	mapfile -t announced < <(sent_ms 'send [0-9] to .*PCP announce request')
+	[ "${#announced[@]}" -ge 1 ] && [ "${#announced[@]}" -le 2 ]
+	actual=$((announced[0] - times[0]))
+	echo "PCP: ${actual} ms, expected 750 ms"
+	[ "$actual" -ge 750 ] && [ "$actual" -le 950 ]
+	if [ "${#announced[@]}" -eq 2 ]; then
+		actual=$((announced[1] - announced[0]))
+		echo "PCP again after ${actual} ms"
+		[ "$actual" -ge 2700 ] && [ "$actual" -le 3500 ]
+	fi
+	[ "$(gw_count ' recv .*version=2 op=announce')" -eq "${#announced[@]}" ]
 }
 
 # bats test_tags=timing
@@ -50,8 +66,8 @@ request_times() {
 	run natpmp -g "$GW" -t 5 address
 	[ "$status" -eq 0 ]
 	[ "$output" = "44.1.2.3" ]
-	[ "$(gw_count ' recv ')" -eq 3 ]
-	[ "$(gw_count ' reply ')" -eq 1 ]
+	[ "$(gw_count ' recv .*op=address')" -eq 3 ]
+	[ "$(gw_count ' reply .*op=address')" -eq 1 ]
 }
 
 @test "junk datagrams before the real reply are ignored, never printed" {
@@ -100,7 +116,7 @@ request_times() {
 	start_gateway --silent
 	run script -qec "$NATPMP -g $GW -t 2.2 address" /dev/null
 	[[ "$output" == *"no answer from gateway $GW yet: attempt 4 of 9, 2s waited"* ]]
-	[[ "$output" == *"no reply from gateway $GW within the 2.2 s timeout (4 attempts)"* ]]
+	[[ "$output" == *"no reply from gateway $GW within the 2.2 s timeout (4 attempts, and 1 in PCP)"* ]]
 }
 
 @test "with TERM=dumb there is no progress line and no escape byte, even on a terminal" {

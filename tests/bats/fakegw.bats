@@ -391,6 +391,54 @@ logged_epoch_hex() {
 	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
 }
 
+@test "natpmp-silent drops NAT-PMP while PCP is still answered" {
+	start_gateway --natpmp-silent
+	exchange "$GW" 0000 0
+	[ "${#REPLIES[@]}" -eq 0 ]
+	[ "$(gw_count 'drop from=127\.0\.0\.1:[0-9]+ reason=natpmp-silent$')" -eq 1 ]
+	exchange "$GW" "$(announce_request "$LOOPBACK")"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02800000 ]
+	gw_ctl natpmp-silent off
+	exchange "$GW" 0000
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 00800000 ]
+}
+
+@test "natpmp-junk-reply answers NAT-PMP as libpcp's test server does: 2 bytes 00 80, or 12 starting 02 81" {
+	start_gateway --natpmp-junk-reply 12
+	exchange "$GW" 0000
+	[ "${REPLIES[0]}" = 028100000000000000000000 ]
+	[ "$(gw_count 'reply to=127\.0\.0\.1:[0-9]+ junk len=12$')" -eq 1 ]
+	gw_ctl natpmp-junk-reply 2
+	exchange "$GW" 000200002328232800000e10
+	[ "${REPLIES[0]}" = 0080 ]
+	# PCP is answered as ever
+	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
+	gw_ctl natpmp-junk-reply 0
+	exchange "$GW" 0000
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 00800000 ]
+	run gw_ctl natpmp-junk-reply 5
+	[ "$status" -eq 1 ]
+	[ "$output" = "error: natpmp-junk-reply 0|2|12" ]
+}
+
+@test "pcp-renew-result refuses renewals of a live mapping, grants new ones and deletions" {
+	start_gateway --pcp-renew-result 8 --pcp-error-lifetime 5
+	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
+	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
+	[ "$(bytes "${REPLIES[0]}" 0 8)" = 0281000800000005 ]
+	gw_holds 1
+	exchange "$GW" "$(map_request 0 "$NONCE_A" 8080 0)"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
+	gw_holds 0
+	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
+	gw_ctl pcp-renew-result -1
+	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
+	[ "$(bytes "${REPLIES[0]}" 0 4)" = 02810000 ]
+}
+
 @test "pcp-result answers every MAP with that code and the error lifetime; -1 ends it" {
 	start_gateway --pcp-result 2 --pcp-error-lifetime 7
 	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 8080)"
@@ -427,6 +475,9 @@ logged_epoch_hex() {
 	[ "$output" = "fakegw: bad --speaks: pmp" ]
 	run "$FAKEGW" --pcp-version 0
 	[ "$status" -eq 64 ]
+	run "$FAKEGW" --natpmp-junk-reply 3
+	[ "$status" -eq 64 ]
+	[ "$output" = "fakegw: bad --natpmp-junk-reply: 3" ]
 	start_gateway
 	run gw_ctl pcp-junk lots
 	[ "$status" -eq 1 ]

@@ -8,10 +8,11 @@
 load helpers
 
 teardown() {
-	if [ -n "${LOOP_PID:-}" ]; then
-		kill "$LOOP_PID" 2>/dev/null || true
-		wait "$LOOP_PID" 2>/dev/null || true
-	fi
+	local pid
+	for pid in ${LOOP_PID:-} ${MORE_PIDS:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	common_teardown
 }
 
@@ -118,6 +119,42 @@ start_pcp_loop() {
 	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW speaks PCP version 1 only, not version 2 (UNSUPP_VERSION)" ]
 }
 
+@test "UNSUPP_VERSION in a version-2 header never reads its lifetime as a version" {
+	# libpcp's test server copies the lifetime asked for into errors
+	start_gateway --speaks pcp --pcp-result 1 --pcp-error-lifetime 7200
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW does not support this PCP version (UNSUPP_VERSION)" ]
+}
+
+@test "UNSUPP_OPTION names the options sent, or says there were none" {
+	start_gateway --speaks pcp --pcp-result 5
+	run --separate-stderr natpmp -g "$GW" map 8080
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW answered that it does not support an option (UNSUPP_OPTION), but the request carried none" ]
+	run --separate-stderr natpmp -g "$GW" --exact map 8080
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW does not support the option sent: PREFER_FAILURE, for --exact (UNSUPP_OPTION)" ]
+	run --separate-stderr natpmp -g "$GW" --exact --allow-from 198.51.100.7 map 8080
+	[ "$stderr" = "natpmp: map 8080/tcp: gateway $GW does not support one of the options sent: PREFER_FAILURE, for --exact; FILTER, for --allow-from (UNSUPP_OPTION)" ]
+}
+
+@test "-v shows every option of a request, however many --allow-from" {
+	start_gateway6 --max-filters 8
+	local filters=() i
+	for i in 1 2 3 4 5 6 7 8; do
+		filters+=(--allow-from "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ff0$i/128]:1000$i")
+	done
+	run --separate-stderr natpmp -v -g "$GW" "${filters[@]}" map 8080
+	[ "$status" -eq 0 ]
+	local sent
+	sent=$(grep -E 'send 1 to .*: PCP map tcp request' <<<"$stderr")
+	echo "$sent"
+	for i in 1 2 3 4 5 6 7 8; do
+		[[ "$sent" == *", filter 2001:db8:aaaa:bbbb:cccc:dddd:eeee:ff0$i/128 port 1000$i"* ]]
+	done
+	[[ "$sent" == *"port 10008, client address ::1 (252 bytes)" ]]
+}
+
 @test "responses for other nonces, opcodes or of broken length are ignored" {
 	start_gateway --pcp-junk 4
 	run --separate-stderr natpmp --pcp -v -g "$GW" map 8080
@@ -140,6 +177,25 @@ start_pcp_loop() {
 	gw_holds 0
 	# and the state forgot it
 	run ! grep -q ' 8080 ' "$NATPMP_STATE_DIR/state"
+}
+
+@test "--json unmap --all prints one object per protocol, also with nothing to delete" {
+	start_gateway --speaks pcp
+	run --separate-stderr natpmp -g "$GW" -j unmap --all
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e '.protocol == "udp" and .all and .deleted == 0 and .via == "pcp"' <<<"${lines[0]}"
+	jq -e '.protocol == "tcp" and .all and .deleted == 0 and .via == "pcp"' <<<"${lines[1]}"
+	natpmp -q -g "$GW" map 8080 8081
+	run --separate-stderr natpmp -g "$GW" -j unmap --all --proto tcp
+	[ "${#lines[@]}" -eq 3 ]
+	jq -e '.internal_port == 8080 and (has("all") | not)' <<<"${lines[0]}"
+	jq -e '.protocol == "tcp" and .all and .deleted == 2' <<<"${lines[2]}"
+	# over NAT-PMP one request deletes them all, uncounted
+	gw_ctl speaks both >/dev/null
+	run --separate-stderr natpmp --nat-pmp -g "$GW" -j unmap --all
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e '.protocol == "udp" and .all and .deleted == null and .via == "nat-pmp"' <<<"${lines[0]}"
 }
 
 @test "every nonce of a long map is kept: another run deletes all forty" {
@@ -301,6 +357,72 @@ start_pcp_loop() {
 	[ "$(gw_count ' recv ')" -eq 2 ]
 }
 
+# start_numbered_gateway N OPTION...: another fake gateway, logging to
+# gwN.log, its address in GWN
+start_numbered_gateway() {
+	local n=$1 ready=$BATS_TEST_TMPDIR/gw$1.ready port
+	shift
+	"$FAKEGW" --ready-file "$ready" --log "$BATS_TEST_TMPDIR/gw$n.log" "$@" 3>&- &
+	MORE_PIDS="${MORE_PIDS:-} $!"
+	wait_until test -s "$ready"
+	read -r port _ <"$ready"
+	printf -v "GW$n" '127.0.0.1:%s' "$port"
+}
+
+# The PCP sends natpmp -v logged in errN, by its own clock (ms).
+pcp_sends() {
+	grep -E 'send [0-9]+ to .*: PCP ' "$BATS_TEST_TMPDIR/err$1" |
+		sed -E 's/^natpmp: \[ *([0-9]+) ms\].*/\1/'
+}
+
+has_two_pcp_sends() {
+	[ "$(pcp_sends "$1" | wc -l)" -ge 2 ]
+}
+
+# RFC 6887 section 8.1.1: RAND spreads the hosts' retransmissions; one
+# generator seeded nowhere made every run wait 2757 ms. Each command, the
+# doctor too, waits its own 2.7-3.3 s before the first retransmission
+# (natpmp's own clock: a timer fires late on a busy machine, never early).
+# bats test_tags=timing
+@test "the first PCP retransmission comes 2.7-3.3 s after the first send, at another moment in every run and command" {
+	local i gaps=() pids=() commands=(
+		"map 8080" "map 8080" "unmap 8080" "address" "doctor"
+	)
+	for i in 1 2 3 4 5 6; do
+		start_numbered_gateway "$i" --pcp-silent
+	done
+	for i in 1 2 3 4 5; do
+		local gw_variable=GW$i
+		# shellcheck disable=SC2086 # the command and its operand
+		"$NATPMP" -v --pcp -g "${!gw_variable}" -t 3.6 ${commands[i - 1]} \
+			>/dev/null 2>"$BATS_TEST_TMPDIR/err$i" 3>&- &
+		pids+=($!)
+	done
+	"$NATPMP" -v --pcp -g "$GW6" renew-loop 8080 >/dev/null 2>"$BATS_TEST_TMPDIR/err6" 3>&- &
+	LOOP_PID=$!
+	for i in "${pids[@]}"; do
+		wait "$i" || true
+	done
+	WAIT_LIMIT=8 wait_until has_two_pcp_sends 6
+	for i in 1 2 3 4 5 6; do
+		mapfile -t times < <(pcp_sends "$i")
+		[ "${#times[@]}" -ge 2 ]
+		gaps+=($((times[1] - times[0])))
+		# each went out on the wire
+		[ "$(grep -c ' recv .*version=2' "$BATS_TEST_TMPDIR/gw$i.log")" -ge 2 ]
+	done
+	echo "first retransmissions after: ${gaps[*]} ms"
+	local least=999999 most=0 gap
+	for gap in "${gaps[@]}"; do
+		[ "$gap" -ge 2700 ] && [ "$gap" -le 3400 ]
+		[ "$gap" -lt "$least" ] && least=$gap
+		[ "$gap" -gt "$most" ] && most=$gap
+	done
+	# six draws from 600 ms all within 30 ms of each other: about one
+	# chance in half a million
+	[ $((most - least)) -ge 30 ]
+}
+
 # RFC 6887 retransmits forever; a one-shot without -t waits 30 s in all:
 # -v names that limit at the first send, and the test above shows a limit
 # is kept to the millisecond (a 30 s wait here would cost 30 s of CI)
@@ -342,6 +464,48 @@ start_pcp_loop() {
 	done
 	[ "$(gw_log 'recv .*op=map proto=tcp internal=8080' | sed 's/.*nonce=\([0-9a-f]*\).*/\1/' | sort -u | wc -l)" -eq 1 ]
 	grep -q ' mapped tcp 44\.1\.2\.3:8080 ' "$out"
+}
+
+# RFC 6887 section 11.2.1: a renewal, and a re-creation after a restart,
+# suggests the address and port granted; a first request suggests none.
+# after_restart PATTERN: how many lines after the gateway's restart match
+after_restart() {
+	sed -n '/ ctl restart$/,$p' "$GW_LOG" | grep -cE "$1" || true
+}
+
+@test "renew-loop over PCP suggests, when it renews or re-creates, the address and port granted before" {
+	start_gateway --speaks pcp --grant-port 40000 --epoch 5000
+	local out=$BATS_TEST_TMPDIR/loop.out
+	"$NATPMP" -g "$GW" -l 600 renew-loop 8080/both >"$out" 2>&1 3>&- &
+	LOOP_PID=$!
+	wait_until file_has "$out" ' mapped (tcp|udp) 44\.1\.2\.3:40000 ' 2
+	[ "$(gw_count 'recv .*op=map proto=(tcp|udp) internal=8080 suggested=8080 suggested-address=0\.0\.0\.0 ')" -eq 2 ]
+	kill -HUP "$LOOP_PID"
+	gw_wait_for 'recv .*op=map proto=tcp internal=8080 suggested=40000 suggested-address=44\.1\.2\.3 ' 1
+	gw_wait_for 'recv .*op=map proto=udp internal=8080 suggested=40000 suggested-address=44\.1\.2\.3 ' 1
+	# the gateway restarts: the first answer's epoch says so, and the
+	# other mapping is made again within 5 s, asking for what it had
+	gw_ctl restart >/dev/null
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$out" ' gateway-reset ' 1
+	WAIT_LIMIT=8 wait_until gw_holds 2
+	[ "$(after_restart 'recv .*op=map proto=tcp internal=8080 suggested=40000 suggested-address=44\.1\.2\.3 ')" -ge 1 ]
+	[ "$(after_restart 'recv .*op=map proto=udp internal=8080 suggested=40000 suggested-address=44\.1\.2\.3 ')" -ge 1 ]
+	[ "$(gw_count 'recv .*suggested-address=0\.0\.0\.0 ')" -eq 2 ]
+}
+
+@test "an IPv6 pinhole's renewal suggests the host's address it was granted, the first request none" {
+	start_gateway6
+	local out=$BATS_TEST_TMPDIR/loop.out
+	"$NATPMP" -g "$GW" -l 600 renew-loop 8080 >"$out" 2>&1 3>&- &
+	LOOP_PID=$!
+	wait_until file_has "$out" ' mapped tcp ' 1
+	kill -HUP "$LOOP_PID"
+	gw_wait_for 'recv .*op=map proto=tcp internal=8080 suggested=8080 suggested-address=::1 ' 1
+	[ "$(gw_count 'recv .*op=map .*suggested-address=:: ')" -eq 1 ]
+	# a one-shot is always a first request
+	natpmp -q -g "$GW" map 9090
+	[ "$(gw_count 'recv .*internal=9090 .*suggested-address=:: ')" -eq 1 ]
 }
 
 @test "renew-loop over PCP waits out an error's lifetime before trying again" {

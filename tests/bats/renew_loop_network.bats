@@ -84,6 +84,32 @@ start_lan_loop() {
 	[ "$output" = "ok 1" ]
 }
 
+# Milliseconds on a gateway's clock of the first line of its log (gwN.log)
+# that matches.
+gw_log_ms() {
+	local line
+	line=$(grep -E "$2" "$BATS_TEST_TMPDIR/gw$1.log" | head -1 | cut -d' ' -f1 | tr -d .)
+	[ -n "$line" ]
+	echo $((10#$line))
+}
+
+# bats test_tags=timing
+@test "moved to a gateway that answers PCP and drops NAT-PMP, renew-loop maps there within 2 s of its first datagram" {
+	netns_start_gateway 10.77.0.1 --external 44.1.1.1
+	netns_start_gateway 10.77.0.3 --external 44.3.3.3 --natpmp-silent
+	start_lan_loop -l 1h renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.1\.1\.1:8080 ' 1
+	ip -n "$NS_LAN" route replace default via 10.77.0.3
+	wait_until file_has "$LOOP_OUT" ' mapped tcp 44\.3\.3\.3:8080 -> 10\.77\.0\.2:8080 lifetime 3600s$' 1
+	local took
+	took=$(($(gw_log_ms 3 'reply .*format=pcp op=map ') - $(gw_log_ms 3 ' recv ')))
+	echo "mapped at the new gateway $took ms after its first datagram"
+	[ "$took" -le 2000 ]
+	grep -q 'recv .*version=2 op=announce' "$BATS_TEST_TMPDIR/gw3.log"
+	# and the first gateway, which answers NAT-PMP, never heard PCP
+	[ "$(grep -c 'recv .*version=2' "$BATS_TEST_TMPDIR/gw1.log")" -eq 0 ]
+}
+
 # Milliseconds on the test's clock at which a file first has a line that
 # matches (polled every 20 ms).
 ms_when() {

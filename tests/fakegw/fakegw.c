@@ -15,6 +15,9 @@
  *   pcp-junk N                 N responses to ignore before each real one
  *   pcp-min-lifetime N, pcp-error-lifetime N, max-filters N,
  *   allow-third-party on|off   the PCP server's policy
+ *   pcp-renew-result CODE      renewals refused, new mappings granted
+ * and NAT-PMP's field personalities: natpmp-silent (NAT-PMP dropped, PCP
+ * answered) and natpmp-junk-reply (NAT-PMP answered in neither protocol).
  * announce and announce-pcp go to 224.0.0.1:5350, or from an IPv6 bind to
  * [ff02::1]:5350 on the bind's interface, unless --announce-to says. */
 #include "fakegw.h"
@@ -463,6 +466,19 @@ static void answer_unknown_opcode(const uint8_t *d, size_t length,
 		  (unsigned)d[1]);
 }
 
+/* natpmp-junk-reply: what libpcp's test server sends a version-0
+ * datagram, neither NAT-PMP nor PCP */
+static void answer_junk(const union endpoint *from)
+{
+	uint8_t junk[12] = { 0, 0x80 };
+
+	if (gw.natpmp_junk_reply == 12)
+		junk[0] = 2, junk[1] = 0x81;
+	send_reply(from, junk, (size_t)gw.natpmp_junk_reply);
+	log_event("reply to=%s junk len=%ld", endpoint_text(from),
+		  gw.natpmp_junk_reply);
+}
+
 static void handle_natpmp(const uint8_t *d, size_t length,
 			  const union endpoint *from)
 {
@@ -473,6 +489,15 @@ static void handle_natpmp(const uint8_t *d, size_t length,
 	log_natpmp_request(d, length, from);
 	if (length < 2 || dropped_by_silence(from))
 		return;
+	if (gw.natpmp_silent) {
+		log_event("drop from=%s reason=natpmp-silent",
+			  endpoint_text(from));
+		return;
+	}
+	if (gw.natpmp_junk_reply) {
+		answer_junk(from);
+		return;
+	}
 	if (gw.speaks == SPEAKS_PCP) {
 		pcp_unsupported_version(from, d, length);
 		return;
@@ -738,6 +763,17 @@ static const char *control_state(const char *word, const char *arg,
 	return NULL;
 }
 
+/* natpmp-junk-reply's lengths: off, or one of libpcp's two answers */
+static bool parse_junk_length(const char *text)
+{
+	long n;
+
+	if (!parse_number(text, 0, 12, &n) || (n != 0 && n != 2 && n != 12))
+		return false;
+	gw.natpmp_junk_reply = n;
+	return true;
+}
+
 /* NAT-PMP's settings; *handled false if word is none of them. */
 static const char *control_natpmp(const char *word, const char *arg,
 				  bool *handled)
@@ -752,6 +788,12 @@ static const char *control_natpmp(const char *word, const char *arg,
 	} else if (strcmp(word, "random-port") == 0) {
 		if (!arg || !parse_on_off(arg, &gw.random_port))
 			return "random-port on|off";
+	} else if (strcmp(word, "natpmp-silent") == 0) {
+		if (!arg || !parse_on_off(arg, &gw.natpmp_silent))
+			return "natpmp-silent on|off";
+	} else if (strcmp(word, "natpmp-junk-reply") == 0) {
+		if (!arg || !parse_junk_length(arg))
+			return "natpmp-junk-reply 0|2|12";
 	} else if (strcmp(word, "result") == 0 ||
 		   strcmp(word, "address-result") == 0 ||
 		   strcmp(word, "map-result") == 0) {
@@ -959,6 +1001,7 @@ static void print_help(void)
 	       "  [--errors-copy-lifetime]\n"
 	       "  [--grant-port N] [--grant-lifetime N] [--random-port] [--max-lifetime N]\n"
 	       "  [--delay MS] [--garbage N] [--foreign N] [--close-after N]\n"
+	       "  [--natpmp-silent] [--natpmp-junk-reply 0|2|12]\n"
 	       "  [--announce-to ADDR:PORT|[ADDR]:PORT] [--speaks both|nat-pmp|pcp]\n"
 	       "  [--pcp-only] [--pcp-version N] [--pcp-silent] [--pcp-result C]\n"
 	       "  [--pcp-junk N] [--pcp-min-lifetime N] [--pcp-error-lifetime N]\n"
@@ -969,6 +1012,9 @@ static void print_help(void)
 	       "  grant-port N delay MS garbage N foreign N drop N announce [N]\n"
 	       "  announce-pcp [N] lie-epoch N lie-address ADDR ignore-port PORT close\n"
 	       "  reopen\n"
+	       "  natpmp-silent on|off (NAT-PMP dropped, PCP answered)\n"
+	       "  natpmp-junk-reply 0|2|12 (NAT-PMP answered with libpcp's junk:\n"
+	       "  2 bytes 00 80, or 12 bytes starting 02 81; 0: off)\n"
 	       "  mappings [nat-pmp|pcp] quit, and the PCP commands below\n"
 	       "%s"
 	       "fakegw [--bind ADDR] --ctl PORT COMMAND...\n",
@@ -986,6 +1032,8 @@ static bool parse_flag(const char *o)
 		gw.short_errors = true;
 	else if (strcmp(o, "--random-port") == 0)
 		gw.random_port = true;
+	else if (strcmp(o, "--natpmp-silent") == 0)
+		gw.natpmp_silent = true;
 	else
 		return pcp_flag(o);
 	return true;
@@ -1092,6 +1140,9 @@ static int parse_option(const char *o, const char *v)
 		if (!parse_number(v, 1, 65535, &n))
 			return usage("bad --grant-port", v);
 		gw.grant_port = (unsigned)n;
+	} else if (strcmp(o, "--natpmp-junk-reply") == 0) {
+		if (!parse_junk_length(v))
+			return usage("bad --natpmp-junk-reply", v);
 	} else if (strcmp(o, "--grant-lifetime") == 0) {
 		if (!parse_number(v, 0, 0x7fffffff, &gw.grant_lifetime))
 			return usage("bad --grant-lifetime", v);

@@ -66,6 +66,11 @@ struct gateway {
 	int result, address_result, map_result; /* -1: none */
 	unsigned grant_port, max_lifetime, delay_ms, garbage, foreign;
 	long grant_lifetime; /* -1: none */
+	/* field personalities of NAT-PMP: requests dropped (a PCP-only
+	 * router behind a filter), or answered with junk of this many bytes
+	 * (libpcp's test server: 2 bytes 00 80, or 12 starting 02 81) */
+	bool natpmp_silent;
+	long natpmp_junk_reply;
 	union endpoint announce_to;
 	bool announce_to_given;
 	struct mapping mappings[MAX_MAPPINGS];
@@ -84,6 +89,9 @@ struct gateway {
 	long pcp_version; /* the only PCP version spoken */
 	bool pcp_silent;  /* PCP requests dropped */
 	long pcp_result;  /* every MAP answered so; -1: none */
+	/* renewals of a live mapping answered so, new ones granted (miniupnpd
+	 * on pf and IPv6 pinholes: NO_RESOURCES); -1: none */
+	long pcp_renew_result;
 	/* mappings that suggest external port 0 answered so; -1: none */
 	long port_zero_result;
 	long pcp_junk;		 /* junk responses before each real one */

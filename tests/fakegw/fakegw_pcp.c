@@ -464,6 +464,9 @@ static void map_decide(const struct pcp_request *r, const union endpoint *from,
 		o->result = RESULT_UNSUPP_PROTOCOL;
 	else if (r->lifetime == 0)
 		map_delete(r, internal, o);
+	else if (gw.pcp_renew_result > 0 &&
+		 mapping_find(internal, r->protocol, r->internal))
+		o->result = (uint8_t)gw.pcp_renew_result;
 	else
 		map_grant(r, internal, from, o);
 }
@@ -748,6 +751,8 @@ static const struct setting {
 	  NULL },
 	{ "port-zero-result", SETTING_NUMBER, -1, 255, NULL,
 	  &gw.port_zero_result },
+	{ "pcp-renew-result", SETTING_NUMBER, -1, 255, NULL,
+	  &gw.pcp_renew_result },
 };
 
 const char pcp_help[] =
@@ -761,6 +766,8 @@ const char pcp_help[] =
 	"                     carrying N\n"
 	"  --pcp-silent, pcp-silent on|off  drop PCP; NAT-PMP still answered\n"
 	"  pcp-result CODE    answer every valid MAP with CODE (-1: none)\n"
+	"  pcp-renew-result CODE  answer a MAP that renews a live mapping with\n"
+	"                     CODE, grant new ones (miniupnpd on pf and IPv6)\n"
 	"  pcp-junk N         N junk responses before each real one\n"
 	"  pcp-min-lifetime N   MAP lifetimes clamped to N..--max-lifetime\n"
 	"  pcp-error-lifetime N how long error responses hold (default 30)\n"
@@ -778,6 +785,7 @@ void pcp_defaults(void)
 	gw.speaks = SPEAKS_BOTH;
 	gw.pcp_version = PCP_VERSION;
 	gw.pcp_result = -1;
+	gw.pcp_renew_result = -1;
 	gw.port_zero_result = -1;
 	gw.pcp_error_lifetime = 30;
 	gw.max_filters = 4;

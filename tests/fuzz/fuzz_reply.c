@@ -22,7 +22,8 @@ static void check_natpmp(const uint8_t *data, size_t size,
 
 	if (verdict == NATPMP_REPLY_PCP_FORMAT &&
 	    (size < PCP_HEADER_SIZE || size % 4 || data[0] != PCP_VERSION ||
-	     !(data[1] & PCP_RESPONSE_BIT)))
+	     !(data[1] & PCP_RESPONSE_BIT) ||
+	     data[3] != PCP_RESULT_UNSUPPORTED_VERSION))
 		__builtin_trap();
 	if (verdict != NATPMP_REPLY_ACCEPTED)
 		return;

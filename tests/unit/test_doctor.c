@@ -230,6 +230,61 @@ static void test_silence_and_closed(void)
 	CHECK_STR_CONTAINS(r.checks[CHECK_PCP].text, "port 5351");
 }
 
+/* A slow gateway is not a silent one: lines warn with the time, the
+ * verdict follows the answers. */
+static void test_slow(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	f.natpmp.waited_ms = 2100;
+	f.natpmp.late = true;
+	f.tcp.probe.waited_ms = 1900;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_WARN);
+	CHECK_STR_CONTAINS(r.checks[CHECK_NATPMP].text,
+			   "answers (version 0), after 2.1 s (slow);");
+	CHECK_STR_CONTAINS(r.checks[CHECK_MAPPING_TCP].text,
+			   "granted over NAT-PMP, after 1.9 s (slow): ");
+	CHECK_EQ(r.checks[CHECK_MAPPING_TCP].status, CHECK_OK);
+	CHECK_EQ(r.verdict, CHECK_OK);
+	CHECK(probe_was_slow(&f.natpmp));
+	f.natpmp.waited_ms = 900;
+	CHECK(!probe_was_slow(&f.natpmp));
+}
+
+/* Datagrams in neither protocol are named, not called silence. */
+static void test_unusable(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+	const char *what =
+		"gateway 192.168.1.1 answered 3 times to 3 attempts within the 1.5 s timeout, never in NAT-PMP or PCP: 12-byte datagrams of version 2";
+
+	working(&f);
+	memset(&f.natpmp, 0, sizeof(f.natpmp));
+	f.natpmp.outcome = PROBE_UNUSABLE;
+	f.natpmp.result.failure = FAILURE_TIMEOUT;
+	strcpy(f.natpmp.result.message, what);
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_WARN);
+	CHECK(strcmp(r.checks[CHECK_NATPMP].text, what) == 0);
+	CHECK_STR_CONTAINS(r.advice, "port forwarding works over PCP");
+	memset(&f.pcp, 0, sizeof(f.pcp));
+	memset(&f.tcp, 0, sizeof(f.tcp));
+	memset(&f.udp, 0, sizeof(f.udp));
+	memset(&f.port_zero, 0, sizeof(f.port_zero));
+	f.pcp.outcome = PROBE_SILENT;
+	doctor_judge(&f, &r);
+	CHECK_EQ(r.verdict, CHECK_FAIL);
+	CHECK_EQ(r.exit_status, EXIT_TRY_LATER);
+	CHECK_STR_CONTAINS(
+		r.advice,
+		"something answers on port 5351, but in neither NAT-PMP nor PCP: gateway");
+	CHECK(strcmp(probe_outcome_name(PROBE_UNUSABLE), "unusable") == 0);
+}
+
 static void test_names(void)
 {
 	CHECK(strcmp(check_status_name(CHECK_WARN), "warn") == 0);
@@ -248,6 +303,8 @@ int main(void)
 	test_interrupted();
 	test_catches();
 	test_silence_and_closed();
+	test_slow();
+	test_unusable();
 	test_names();
 	return check_report("test_doctor");
 }

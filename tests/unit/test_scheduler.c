@@ -1,5 +1,6 @@
 /* test_scheduler.c - renew-loop's decisions: what goes next and how long
- * it may wait, renewal at half the grant, back-off after failures, loss at
+ * it may wait, renewal at half the grant asking again for what it granted,
+ * back-off after failures, a refused renewal made anew once, loss at
  * expiry (and never "renewed" after one), restarts and network changes. */
 #include "check.h"
 #include "proto/protocol.h"
@@ -403,8 +404,80 @@ static void test_confirm(void)
 	CHECK_EQ(s.address_due_ms, 20000);
 }
 
+/* RFC 6887 section 11.2.1: renewals and re-creations suggest what was
+ * granted; a first request, or one at another gateway, suggests none. */
+static void test_suggested_address(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(40000, 100, EXT, LAN);
+
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 100, 0);
+	scheduler_init(&s, m, 1);
+	CHECK(!ip_address_is_set(&m[0].suggested_address));
+	scheduler_granted(&s, 0, &r, 0, 0);
+	CHECK_EQ(m[0].suggested_port, 40000);
+	CHECK(ip_address_equal(&m[0].suggested_address, &r.external_address));
+	/* a restart keeps it for the re-creation */
+	fixed_random = 0;
+	scheduler_gateway_reset(&s, 500, next_random);
+	CHECK(m[0].recreating);
+	CHECK(ip_address_equal(&m[0].suggested_address, &r.external_address));
+	/* --exact could not have it: the port alone is asked next */
+	scheduler_suggestion_refused(&s, 0);
+	CHECK(!ip_address_is_set(&m[0].suggested_address));
+	CHECK_EQ(m[0].suggested_port, 40000);
+	scheduler_granted(&s, 0, &r, 1000, 0);
+	/* the same gateway restarted: its grant is asked for again */
+	CHECK(scheduler_lose(&s, 0));
+	CHECK(ip_address_equal(&m[0].suggested_address, &r.external_address));
+	CHECK_EQ(m[0].suggested_port, 40000);
+	scheduler_granted(&s, 0, &r, 2000, 0);
+	/* another gateway: nothing to ask for there */
+	CHECK(scheduler_moved(&s, 0));
+	CHECK(!ip_address_is_set(&m[0].suggested_address));
+}
+
+/* A renewal refused for want of resources: delete, then make anew, once
+ * per grant (miniupnpd on pf cannot renew an IPv6 pinhole). */
+static void test_renewal_refused(void)
+{
+	struct mapping m[1];
+	struct scheduler s;
+	struct result r = grant(80, 100, EXT, LAN);
+	struct action a;
+
+	mapping_init(&m[0], TRANSPORT_TCP, 80, 80, 100, 0);
+	scheduler_init(&s, m, 1);
+	s.address_known = true;
+	s.address_wanted = false;
+	/* a first request refused is a plain failure */
+	CHECK(!scheduler_renewal_refused(&s, 0, 0));
+	scheduler_granted(&s, 0, &r, 0, 0);
+	CHECK(scheduler_renewal_refused(&s, 0, 50000));
+	a = scheduler_next(&s, 50000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_DELETE);
+	CHECK_EQ(a.patience.deadline_ms, 100000); /* the grant's expiry */
+	scheduler_deleted(&s, 0, 50010);
+	a = scheduler_next(&s, 50010, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK(m[0].recreating);
+	/* refused again: no second deletion */
+	CHECK(!scheduler_renewal_refused(&s, 0, 50020));
+	scheduler_failed(&s, 0, 50020, 0);
+	/* granted: the next refusal may be answered so again */
+	CHECK_EQ(scheduler_granted(&s, 0, &r, 51000, 0), MAPPING_RENEWED);
+	CHECK(scheduler_renewal_refused(&s, 0, 101000));
+	/* a mapping lost meanwhile is made anew, not deleted */
+	CHECK(scheduler_lose(&s, 0));
+	a = scheduler_next(&s, 101000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_MAP);
+}
+
 int main(void)
 {
+	test_suggested_address();
+	test_renewal_refused();
 	test_grants_and_events();
 	test_back_off();
 	test_pcp_spread();

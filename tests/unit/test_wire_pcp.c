@@ -251,8 +251,9 @@ static void test_either_format(void)
 	CHECK(!announce_decode(natpmp, 11, &a, &why));
 }
 
-/* A NAT-PMP client hears a PCP server's answer as such, and junk that
- * merely starts with 2 as junk. */
+/* A NAT-PMP client hears a PCP server's refusal of version 0 as such,
+ * and junk that merely starts with 2, or a PCP response to something
+ * else, as no answer. */
 static void test_pcp_answer_to_natpmp(void)
 {
 	struct natpmp_request address = { .opcode = NATPMP_OP_ADDRESS };
@@ -264,6 +265,10 @@ static void test_pcp_answer_to_natpmp(void)
 	CHECK_EQ(natpmp_reply_decode(d, 24, &address, &reply),
 		 NATPMP_REPLY_PCP_FORMAT);
 	CHECK_EQ(natpmp_reply_decode(d, 12, &address, &reply),
+		 NATPMP_REPLY_BAD_VERSION);
+	/* any other PCP response answers a PCP request, not this one */
+	d[3] = PCP_RESULT_SUCCESS;
+	CHECK_EQ(natpmp_reply_decode(d, 24, &address, &reply),
 		 NATPMP_REPLY_BAD_VERSION);
 }
 
