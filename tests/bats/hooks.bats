@@ -16,19 +16,10 @@ load netns
 setup() {
 	netns_lan_behind_router
 	netns_start_gateway 10.77.0.1 --grant-port 40001
-	DAEMON_PIDS=
 }
 
 teardown() {
-	local pid
-	if [ -n "${LOOP_PID:-}" ]; then
-		kill -TERM "$LOOP_PID" 2>/dev/null || true
-		wait "$LOOP_PID" 2>/dev/null || true
-	fi
-	for pid in $DAEMON_PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	common_teardown
 	netns_destroy
 }
 
@@ -45,7 +36,7 @@ start_loop_with_hook() {
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "$@" "$NATPMP" -l 4 \
 		renew-loop 0/both --on-change "$HOOK" \
 		>"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
-	LOOP_PID=$!
+	track_background "$!"
 }
 
 # run_hook_by_hand NAME=VALUE...: $HOOK on the LAN host with the facts of a
@@ -101,7 +92,7 @@ start_transmission() {
 EOF
 	ip netns exec "$NS_LAN" transmission-daemon --foreground \
 		--config-dir "$config" >"$BATS_TEST_TMPDIR/transmission.log" 2>&1 3>&- &
-	DAEMON_PIDS="$DAEMON_PIDS $!"
+	track_background "$!"
 	WAIT_LIMIT=10 wait_until transmission_port >/dev/null
 }
 
@@ -206,7 +197,7 @@ WebUI\\Password_PBKDF2="@ByteArray(bmF0cG1wLXRlc3Qtc2FsdA==:uBDUZKgPMGutcy5C0Lg5
 EOF
 	ip netns exec "$NS_LAN" qbittorrent-nox --profile="$profile" \
 		>"$BATS_TEST_TMPDIR/qbittorrent.log" 2>&1 3>&- &
-	DAEMON_PIDS="$DAEMON_PIDS $!"
+	track_background "$!"
 	WAIT_LIMIT=10 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
 }
 

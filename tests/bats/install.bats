@@ -9,6 +9,10 @@
 
 load helpers
 
+teardown() {
+	common_teardown
+}
+
 setup_file() {
 	export LOCAL=$BATS_FILE_TMPDIR/local USR=$BATS_FILE_TMPDIR/usr
 	DESTDIR=$LOCAL cmake --install "$BUILD" --prefix /usr/local >/dev/null
@@ -201,6 +205,9 @@ filter_allows() {
 		--on-change "$hook" renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local strace_pid=$!
+	# strace, ended, would let natpmp go on untraced: teardown ends
+	# natpmp first, then strace
+	track_background "$strace_pid"
 	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
 	natpmp_pid=$(pgrep -P "$strace_pid" -x natpmp)
 	kill -HUP "$natpmp_pid"

@@ -9,9 +9,6 @@ load helpers
 
 teardown() {
 	stop_loop
-	if [ -n "${LISTENER:-}" ]; then
-		kill "$LISTENER" 2>/dev/null || true
-	fi
 	common_teardown
 }
 
@@ -24,12 +21,12 @@ start_loop() {
 	# shellcheck disable=SC2086
 	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 }
 
 stop_loop() {
 	if [ -n "${LOOP_PID:-}" ]; then
-		kill -TERM "$LOOP_PID" 2>/dev/null || true
-		wait "$LOOP_PID" 2>/dev/null || true
+		end_process "$LOOP_PID"
 		LOOP_PID=
 	fi
 }
@@ -660,8 +657,9 @@ pid_in_file_gone() {
 	local pid_file=$BATS_TEST_TMPDIR/pid
 	# stdout is a 4 KiB pipe nobody reads; JSON events fill it in seconds
 	"$BUILD/tests/stalled_reader" "$NATPMP" -g "$GW" -j -l 2 renew-loop \
-		8080/both 8081/both 8082/both >"$pid_file" 2>"$BATS_TEST_TMPDIR/err" &
+		8080/both 8081/both 8082/both >"$pid_file" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local reader=$!
+	track_background "$reader"
 	wait_until test -s "$pid_file"
 	LOOP_PID=$(cat "$pid_file")
 	# 40 requests mean far more than 4 KiB of events: the pipe is full,
