@@ -99,12 +99,14 @@ wait_until() {
 }
 
 # Starts a fake gateway with the given options; sets GW (addr:port),
-# GW_PORT, GW_CTL and GW_LOG.
+# GW_PORT, GW_CTL and GW_LOG. With GW_NETNS set, in that network
+# namespace, on its loopback.
 start_gateway() {
 	GW_LOG=$BATS_TEST_TMPDIR/gw.log
 	local ready=$BATS_TEST_TMPDIR/gw.ready
 	rm -f "$ready"
-	"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
+	${GW_NETNS:+ip netns exec "$GW_NETNS"} \
+		"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
 	track_background "$!"
 	wait_until test -s "$ready"
 	read -r GW_PORT GW_CTL <"$ready"
