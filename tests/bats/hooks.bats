@@ -93,7 +93,8 @@ EOF
 	ip netns exec "$NS_LAN" transmission-daemon --foreground \
 		--config-dir "$config" >"$BATS_TEST_TMPDIR/transmission.log" 2>&1 3>&- &
 	track_background "$!"
-	WAIT_LIMIT=10 wait_until transmission_port >/dev/null
+	# a daemon starting on a busy machine: ample time, it is no measure
+	WAIT_LIMIT=30 wait_until transmission_port >/dev/null
 }
 
 # Transmission's peer port, with the user and password in TEST_AUTH if set
@@ -198,7 +199,8 @@ EOF
 	ip netns exec "$NS_LAN" qbittorrent-nox --profile="$profile" \
 		>"$BATS_TEST_TMPDIR/qbittorrent.log" 2>&1 3>&- &
 	track_background "$!"
-	WAIT_LIMIT=10 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
+	# a daemon starting on a busy machine: ample time, it is no measure
+	WAIT_LIMIT=30 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
 }
 
 # qBittorrent's listen_port, logging in first when USER is set

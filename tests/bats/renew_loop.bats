@@ -243,8 +243,9 @@ ms_until_line() {
 	kill -USR1 "$LOOP_PID"
 	wait_until grep -qE 'natpmp: state: waiting for the reply to the address request: attempt [0-9]+' "$LOOP_ERR"
 	grep -q 'natpmp: state: tcp 8080: not mapped' "$LOOP_ERR"
-	# the schedule is at its 1.75 s wait by now; SIGHUP sends at once
-	sleep 1
+	# the fourth attempt, 1.75 s in; the schedule waits 2 s for the fifth,
+	# and SIGHUP sends at once
+	gw_wait_for 'recv .*op=address' 4
 	local before
 	before=$(gw_count 'recv .*op=address')
 	kill -HUP "$LOOP_PID"
@@ -370,7 +371,8 @@ ms_until_line() {
 @test "a slow hook never delays renewals; events queued behind it collapse to the newest" {
 	start_gateway
 	local hook_log=$BATS_TEST_TMPDIR/hook.log
-	start_loop -g "$GW" -l 2 renew-loop 8080 --on-change \
+	# -v: the loop says when it starts a hook and when one has ended
+	start_loop -v -g "$GW" -l 2 renew-loop 8080 --on-change \
 		"echo \"start \$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'; sleep 3; echo end >> '$hook_log'"
 	loop_wait_for ' mapped '
 	local port
@@ -383,7 +385,13 @@ ms_until_line() {
 	# renewals went on every second while the first hook slept
 	[ "$(gw_count 'recv .*op=map-tcp')" -ge 3 ]
 	WAIT_LIMIT=8 wait_until file_has "$hook_log" '^end$' 2
-	sleep 0.5 # a third hook would have started by now
+	# a third hook would start as the second is reaped; a renewal the loop
+	# reports after that shows it has moved on
+	wait_until grep -q 'hook for changed 8080/tcp exited with status 0' "$LOOP_ERR"
+	local renewals
+	renewals=$(loop_count ' renewed ')
+	loop_wait_for ' renewed ' $((renewals + 1))
+	[ "$(grep -c 'hook started for ' "$LOOP_ERR")" -eq 2 ]
 	run cat "$hook_log"
 	# 41001 was overtaken by 41002 while the first hook ran
 	[ "${lines[0]}" = "start mapped 8080" ]
@@ -555,10 +563,18 @@ pid_in_file_gone() {
 	kill "$LISTENER"
 }
 
+# screen_shows FILE TEXT MORE: true once FILE holds TEXT, later MORE
+screen_shows() {
+	[[ "$(cat "$1")" == *"$2"*"$3"* ]]
+}
+
 @test "on a terminal renew-loop shows the same progress line as the one-shots while it waits" {
 	start_gateway --silent
-	run timeout -s INT 3 script -qec "$NATPMP -g $GW renew-loop 8080" /dev/null
-	[[ "$output" == *"no answer from gateway $GW yet: attempt "*" waited"* ]]
+	local screen=$BATS_TEST_TMPDIR/screen
+	# script(1) gives it a terminal; what that terminal shows goes to $screen
+	script -qec "$NATPMP -g $GW renew-loop 8080" /dev/null >"$screen" 3>&- &
+	track_background "$!"
+	wait_until screen_shows "$screen" "no answer from gateway $GW yet: attempt " " waited"
 }
 
 @test "READY=1 comes once every mapping was tried, even when one is refused" {
