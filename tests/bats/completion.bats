@@ -78,20 +78,40 @@ offered() {
 
 # complete_zsh LINE...: what zsh lists (list-choices, ^D) after each LINE,
 # typed into an interactive zsh on a pseudo-terminal with the completion
-# in its $fpath; each listing follows a line "== LINE". Reads wait on
-# markers that only the shell's output holds, not on the typed echo.
+# in its $fpath; each listing follows a line "== LINE". The shell sets
+# itself up from a .zshrc, so nothing is typed before its first prompt,
+# and its prompt, "zsh N% ", counts the prompts: a text only the shell
+# prints, never in the echo of what is typed. Each step waits for the
+# prompt it needs: a line is typed at a fresh prompt N (the line editor
+# reads it, not the terminal's line discipline), its listing ends where
+# the shell draws prompt N again on a line of its own, and the line is
+# cleared and an empty line run, which brings prompt N+1.
 complete_zsh() {
-	timeout 20 zsh -f -s "$TOP/completions" "$@" <<'EOF'
+	local home=$BATS_TEST_TMPDIR/zsh
+	mkdir -p "$home"
+	cat >"$home/.zshrc" <<EOF
+fpath=(${TOP@Q}/completions \${(M)fpath:#*/Completion(|/Base|/Zsh)})
+autoload -U compinit && compinit -u -D
+integer prompts
+precmd() { (( ++prompts )) }
+setopt prompt_subst
+PS1='zsh \$prompts%% '
+unset zle_bracketed_paste
+EOF
+	# only the global zshenv, then this .zshrc; a minute for what takes
+	# a fraction of a second, so that a busy machine does not fail it
+	timeout 60 zsh -f -s "$home" "$@" <<'EOF'
 zmodload zsh/zpty
-zpty shell 'TERM=dumb PS1= zsh -f -i'
-zpty -w shell "fpath=($1 \${(M)fpath:#*/Completion(|/Base|/Zsh)})
-	autoload -U compinit && compinit -u -D && print RE''ADY"
-zpty -r shell out '*READY*'
+zpty shell "TERM=dumb ZDOTDIR=${(q)1} zsh -d -i"
+integer shown=1
+zpty -r shell out "*zsh $shown% "
 for line in ${@:2}; do
-	zpty -w -n shell "$line"$'\C-d\C-u'"print DO''NE"$'\n'
-	zpty -r shell out '*DONE*'
+	zpty -w -n shell "$line"$'\C-d'
+	zpty -r shell out "*"$'\n'"zsh $shown% "
 	print -r -- "== $line"
 	print -r -- ${out//$'\r'}
+	zpty -w -n shell $'\C-u\n'
+	zpty -r shell out "*zsh $((++shown))% "
 done
 zpty -d shell
 EOF

@@ -14,7 +14,7 @@ setup() {
 }
 
 teardown() {
-	stop_watch
+	common_teardown
 	netns_destroy
 }
 
@@ -37,18 +37,20 @@ lan_reaches_its_router() {
 }
 
 # Starts the network watch on the LAN host for INTERFACE, printing into
-# $WATCH_LOG, and waits until it listens.
+# $WATCH_LOG, and waits until it listens. A plain `ip netns exec`, not
+# lan_discover: a function put in the background is a subshell, and
+# killing it would leave the watch running (and writing to $WATCH_LOG).
 start_watch() {
 	WATCH_LOG=$BATS_TEST_TMPDIR/watch.log
-	lan_discover --watch "$1" >"$WATCH_LOG" 2>&1 3>&- &
+	ip netns exec "$NS_LAN" "$DISCOVER" --watch "$1" >"$WATCH_LOG" 2>&1 3>&- &
 	WATCH_PID=$!
+	track_background "$WATCH_PID"
 	wait_until grep -q '^watching$' "$WATCH_LOG"
 }
 
 stop_watch() {
 	if [ -n "${WATCH_PID:-}" ]; then
-		kill "$WATCH_PID" 2>/dev/null || true
-		wait "$WATCH_PID" 2>/dev/null || true
+		end_process "$WATCH_PID"
 	fi
 	WATCH_PID=
 }

@@ -39,6 +39,7 @@ interrupt_doctor_at() {
 	# natpmp itself, not a shell function's subshell, gets the signal
 	"$NATPMP" -t 5 -g "$GW" doctor >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	local pid=$!
+	track_background "$pid"
 	gw_wait_for "$1"
 	kill -INT "$pid"
 	status=0
@@ -290,7 +291,7 @@ interrupt_doctor_at() {
 	netns_start_gateway 10.77.0.1 --external 44.5.6.7
 	ip netns exec "$NS_GW" "$FAKEGW" --bind fe80::1%veth-gw --port 5351 \
 		--ready-file "$BATS_TEST_TMPDIR/gw6.ready" --log "$BATS_TEST_TMPDIR/gw6.log" 3>&- &
-	NETNS_GW_PIDS="$NETNS_GW_PIDS $!"
+	NETNS_GW_PIDS="$! $NETNS_GW_PIDS"
 	wait_until test -s "$BATS_TEST_TMPDIR/gw6.ready"
 	run --separate-stderr lan_natpmp doctor
 	printf '%s\n' "${lines[@]}"

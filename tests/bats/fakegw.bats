@@ -6,11 +6,6 @@ load helpers
 load netns
 
 teardown() {
-	local pid
-	for pid in ${LISTEN_PID:-} ${EXCHANGE_PID:-}; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
 	common_teardown
 	if [ -n "${NETNS_USED:-}" ]; then netns_destroy; fi
 }
@@ -82,6 +77,7 @@ exchange() {
 	: >"$dump"
 	socat -t 10 -x - "UDP:$1" <"$request" 2>"$dump" >/dev/null 3>&- &
 	EXCHANGE_PID=$!
+	track_background "$EXCHANGE_PID"
 	if [ "$want" -eq 0 ]; then
 		wait_until log_has_lines $((lines + 2))
 	else
@@ -489,8 +485,8 @@ logged_epoch_hex() {
 # into $LISTEN_DUMP, ready once the kernel shows its socket.
 listen_lan() {
 	LISTEN_DUMP=$BATS_TEST_TMPDIR/listen.dump
-	ip netns exec "$NS_LAN" socat -x -u "$1" /dev/null 2>"$LISTEN_DUMP" &
-	LISTEN_PID=$!
+	ip netns exec "$NS_LAN" socat -x -u "$1" /dev/null 2>"$LISTEN_DUMP" 3>&- &
+	track_background "$!"
 	wait_until ip netns exec "$NS_LAN" sh -c "ss -Huln 'sport = :$2' | grep -q ."
 }
 
@@ -511,7 +507,7 @@ netns_start_gateway6() {
 	GW_LOG=$BATS_TEST_TMPDIR/gw6.log
 	ip netns exec "$NS_GW" "$FAKEGW" --bind "$address" --port 5351 \
 		--ready-file "$BATS_TEST_TMPDIR/gw6.ready" --log "$GW_LOG" "$@" 3>&- &
-	NETNS_GW_PIDS="${NETNS_GW_PIDS:-} $!"
+	NETNS_GW_PIDS="$! ${NETNS_GW_PIDS:-}"
 	wait_until test -s "$BATS_TEST_TMPDIR/gw6.ready"
 	read -r _ CTL6 <"$BATS_TEST_TMPDIR/gw6.ready"
 }

@@ -23,6 +23,68 @@ natpmp() {
 	${NATPMP_WRAPPER:-} "$NATPMP" "$@"
 }
 
+# Every process a test starts in the background, as track_background
+# records it, is ended by common_teardown (the latest first, so a loop
+# goes before the gateway it deletes its mappings on), whether the test
+# passed or failed. Start them with fd 3 closed (3>&-): bats waits for
+# every holder of that descriptor before it reports.
+BACKGROUND_PIDS=
+
+# track_background PID: PID, a child of the test's shell, is to be ended
+# at teardown.
+track_background() {
+	BACKGROUND_PIDS="$1 $BACKGROUND_PIDS"
+}
+
+# process_status PID: its state (R, S, Z...) and its parent's pid, from
+# /proc/PID/stat (after the name, which may hold spaces and parentheses)
+process_status() {
+	sed -n 's/^.*) \([A-Za-z]\) \([0-9]*\) .*/\1 \2/p' "/proc/$1/stat" 2>/dev/null
+}
+
+# True while a process exists and is no zombie (kill -0 counts zombies).
+process_running() {
+	local status
+	status=$(process_status "$1")
+	[ -n "$status" ] && [ "${status%% *}" != Z ]
+}
+
+process_gone() {
+	! process_running "$1"
+}
+
+# end_process PID: ends PID and every process under it, children first
+# (so strace's tracee goes before strace, which would otherwise let it
+# run on), each with SIGTERM and, still there after 10 s, SIGKILL; then
+# reaps PID if it is a child of this shell.
+end_process() {
+	local pid=$1 children child
+	if process_running "$pid"; then
+		children=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
+		for child in $children; do
+			end_process "$child"
+		done
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! WAIT_LIMIT=10 wait_until process_gone "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# Ends what track_background recorded. Only children of this shell: a pid
+# the test already reaped may since name another program's process.
+end_background() {
+	local pid status
+	for pid in $BACKGROUND_PIDS; do
+		status=$(process_status "$pid")
+		if [ "${status#* }" = "$BASHPID" ]; then
+			end_process "$pid"
+		fi
+	done
+	BACKGROUND_PIDS=
+}
+
 # Polls for a condition every 20 ms, up to a limit in seconds (default 5).
 wait_until() {
 	local limit=${WAIT_LIMIT:-5} waited=0
@@ -37,13 +99,15 @@ wait_until() {
 }
 
 # Starts a fake gateway with the given options; sets GW (addr:port),
-# GW_PORT, GW_CTL and GW_LOG.
+# GW_PORT, GW_CTL and GW_LOG. With GW_NETNS set, in that network
+# namespace, on its loopback.
 start_gateway() {
 	GW_LOG=$BATS_TEST_TMPDIR/gw.log
 	local ready=$BATS_TEST_TMPDIR/gw.ready
 	rm -f "$ready"
-	"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
-	GW_PID=$!
+	${GW_NETNS:+ip netns exec "$GW_NETNS"} \
+		"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
+	track_background "$!"
 	wait_until test -s "$ready"
 	read -r GW_PORT GW_CTL <"$ready"
 	GW=127.0.0.1:$GW_PORT
@@ -55,14 +119,6 @@ start_gateway6() {
 	start_gateway --bind ::1 "$@"
 	GW="[::1]:$GW_PORT"
 	GW_BIND=::1
-}
-
-stop_gateway() {
-	if [ -n "${GW_PID:-}" ]; then
-		kill "$GW_PID" 2>/dev/null || true
-		wait "$GW_PID" 2>/dev/null || true
-		GW_PID=
-	fi
 }
 
 # Sends a control command to the fake gateway and waits for its "ok".
@@ -123,10 +179,11 @@ start_notify_listener() {
 	# fd 3 closed: a test that fails before killing it does not hang bats
 	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
 	LISTENER=$!
+	track_background "$LISTENER"
 	wait_until test -S "$socket"
 	NOTIFY_SOCKET_PATH=$socket
 }
 
 common_teardown() {
-	stop_gateway
+	end_background
 }

@@ -17,7 +17,6 @@ load deluge
 setup() {
 	netns_lan_behind_router
 	netns_start_gateway 10.77.0.1 --grant-port 40001
-	DAEMON_PIDS=
 }
 
 teardown() {
@@ -31,6 +30,7 @@ teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 	stop_deluged
+	common_teardown
 	netns_destroy
 }
 
@@ -47,7 +47,7 @@ start_loop_with_hook() {
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "$@" "$NATPMP" -l 4 \
 		renew-loop 0/both --on-change "$HOOK" \
 		>"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
-	LOOP_PID=$!
+	track_background "$!"
 }
 
 # run_hook_by_hand NAME=VALUE...: $HOOK on the LAN host with the facts of a
@@ -108,8 +108,9 @@ start_transmission() {
 EOF
 	ip netns exec "$NS_LAN" transmission-daemon --foreground \
 		--config-dir "$config" >"$BATS_TEST_TMPDIR/transmission.log" 2>&1 3>&- &
-	DAEMON_PIDS="$DAEMON_PIDS $!"
-	WAIT_LIMIT=10 wait_until transmission_port >/dev/null
+	track_background "$!"
+	# a daemon starting on a busy machine: ample time, it is no measure
+	WAIT_LIMIT=30 wait_until transmission_port >/dev/null
 }
 
 # Transmission's peer port, with the user and password in TEST_AUTH if set
@@ -213,8 +214,9 @@ WebUI\\Password_PBKDF2="@ByteArray(bmF0cG1wLXRlc3Qtc2FsdA==:uBDUZKgPMGutcy5C0Lg5
 EOF
 	ip netns exec "$NS_LAN" qbittorrent-nox --profile="$profile" \
 		>"$BATS_TEST_TMPDIR/qbittorrent.log" 2>&1 3>&- &
-	DAEMON_PIDS="$DAEMON_PIDS $!"
-	WAIT_LIMIT=10 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
+	track_background "$!"
+	# a daemon starting on a busy machine: ample time, it is no measure
+	WAIT_LIMIT=30 wait_until in_lan curl -s -o /dev/null http://127.0.0.1:8080/
 }
 
 # qBittorrent's listen_port, logging in first when USER is set

@@ -13,6 +13,7 @@ load deluge
 
 teardown() {
 	stop_deluged
+	common_teardown
 	netns_destroy
 }
 
@@ -211,6 +212,9 @@ filter_allows() {
 		--on-change "$hook" renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local strace_pid=$!
+	# strace, ended, would let natpmp go on untraced: teardown ends
+	# natpmp first, then strace
+	track_background "$strace_pid"
 	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
 	natpmp_pid=$(pgrep -P "$strace_pid" -x natpmp)
 	kill -HUP "$natpmp_pid"

@@ -22,16 +22,28 @@ netns_lan_behind_router() {
 	ip -n "$NS_LAN" route add default via 10.77.0.1
 }
 
-# For teardown(): every fake gateway, then both namespaces.
+# For teardown(), after common_teardown: every fake gateway, anything else
+# still running in either namespace (a hook natpmp started, say; the names
+# are this run's own, so whatever is in them is this test's), then both
+# namespaces. A namespace outlives its name while a process is in it.
 netns_destroy() {
-	local pid
+	local pid ns
 	for pid in ${NETNS_GW_PIDS:-}; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		end_process "$pid"
 	done
 	NETNS_GW_PIDS=
-	ip netns del "$NS_LAN" 2>/dev/null || true
-	ip netns del "$NS_GW" 2>/dev/null || true
+	for ns in "$NS_LAN" "$NS_GW"; do
+		netns_end_processes "$ns"
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# netns_end_processes NAME: ends every process in namespace NAME
+netns_end_processes() {
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		end_process "$pid"
+	done
 }
 
 # The LAN host at 10.77.0.2; the gateway answers at 10.77.0.1 and 10.77.0.3.
@@ -53,7 +65,7 @@ netns_start_gateway() {
 	GW_LOG=$BATS_TEST_TMPDIR/gw$octet.log
 	ip netns exec "$NS_GW" "$FAKEGW" --bind "$address" --port 5351 \
 		--ready-file "$BATS_TEST_TMPDIR/gw$octet.ready" --log "$GW_LOG" "$@" 3>&- &
-	NETNS_GW_PIDS="${NETNS_GW_PIDS:-} $!"
+	NETNS_GW_PIDS="$! ${NETNS_GW_PIDS:-}"
 	wait_until test -s "$BATS_TEST_TMPDIR/gw$octet.ready"
 	read -r _ "CTL_$octet" <"$BATS_TEST_TMPDIR/gw$octet.ready"
 }

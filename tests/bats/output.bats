@@ -60,8 +60,9 @@ teardown() {
 
 @test "renew-loop with stdout closed keeps the mapping, says so, and exits 74" {
 	start_gateway
-	bash -c 'exec "$1" -g "$2" -l 60 renew-loop 8080 >&- 2>"$3"' _ "$NATPMP" "$GW" "$BATS_TEST_TMPDIR/err" &
+	bash -c 'exec "$1" -g "$2" -l 60 renew-loop 8080 >&- 2>"$3"' _ "$NATPMP" "$GW" "$BATS_TEST_TMPDIR/err" 3>&- &
 	local loop=$!
+	track_background "$loop"
 	wait_until gw_holds 1
 	wait_until grep -q 'natpmp: warning: cannot write events to stdout: Bad file descriptor' "$BATS_TEST_TMPDIR/err"
 	kill -TERM "$loop"

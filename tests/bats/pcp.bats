@@ -431,6 +431,7 @@ has_two_pcp_sends() {
 	local err=$BATS_TEST_TMPDIR/err
 	"$NATPMP" -v --pcp -g "$GW" map 8080 2>"$err" 3>&- &
 	local pid=$!
+	track_background "$pid"
 	wait_until grep -q 'send 1 ' "$err"
 	kill "$pid"
 	wait "$pid" || true
@@ -454,6 +455,7 @@ has_two_pcp_sends() {
 	local out=$BATS_TEST_TMPDIR/loop.out
 	"$NATPMP" -g "$GW" -l 8 renew-loop 8080 >"$out" 2>&1 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	WAIT_LIMIT=20 gw_wait_for 'recv .*version=2 op=map proto=tcp internal=8080' 4
 	mapfile -t times < <(gw_log 'recv .*version=2 op=map proto=tcp internal=8080' | cut -d' ' -f1 | tr -d . | sed 's/^0*//')
 	local i gap
@@ -512,6 +514,7 @@ after_restart() {
 	start_gateway --speaks pcp --pcp-result 8 --pcp-error-lifetime 3
 	"$NATPMP" -g "$GW" -l 60 renew-loop 8080 >/dev/null 2>&1 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	WAIT_LIMIT=10 gw_wait_for 'recv .*version=2 op=map' 3
 	mapfile -t times < <(gw_log 'recv .*version=2 op=map' | cut -d' ' -f1 | tr -d . | sed 's/^0*//')
 	echo "gaps: $((times[1] - times[0])), $((times[2] - times[1])) ms"
@@ -525,6 +528,7 @@ after_restart() {
 	"$NATPMP" -g "$GW" -l 60 renew-loop 8080 --on-change \
 		"echo \"\$NATPMP_VIA \$NATPMP_FAMILY \$NATPMP_EXTERNAL_ADDRESS\" >> '$hook_log'" >/dev/null 2>&1 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	wait_until file_has "$hook_log" . 1
 	[ "$(cat "$hook_log")" = "pcp inet6 ::1" ]
 }
@@ -535,6 +539,7 @@ after_restart() {
 	"$NATPMP" -g "$GW" -l 600 renew-loop 8080 --on-change \
 		"echo \"\$NATPMP_EVENT \$NATPMP_EXTERNAL_PORT\" >> '$hook_log'" >"$out" 2>&1 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	wait_until file_has "$hook_log" '^mapped 8080$' 1
 	gw_ctl pcp-update 8080:9090
 	wait_until file_has "$hook_log" '^changed 9090$' 1
@@ -551,6 +556,7 @@ after_restart() {
 	local out=$BATS_TEST_TMPDIR/loop.out err=$BATS_TEST_TMPDIR/loop.err
 	"$NATPMP" -v -g "$GW" -l 600 renew-loop 8080 5353/udp >"$out" 2>"$err" 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	wait_until file_has "$out" ' mapped ' 2
 	gw_ctl pcp-update 8080
 	wait_until file_has "$err" 'outside a request' 1
@@ -573,6 +579,7 @@ after_restart() {
 	local out=$BATS_TEST_TMPDIR/loop.out
 	"$NATPMP" -g "$GW" -l 600 renew-loop 8080 >"$out" 2>&1 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 	wait_until file_has "$out" ' mapped tcp ' 1
 	gw_ctl pcp-end 8080
 	WAIT_LIMIT=3 wait_until file_has "$out" ' mapped tcp ' 2

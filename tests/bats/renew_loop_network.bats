@@ -11,10 +11,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${LOOP_PID:-}" ]; then
-		kill "$LOOP_PID" 2>/dev/null || true
-		wait "$LOOP_PID" 2>/dev/null || true
-	fi
+	common_teardown
 	netns_destroy
 }
 
@@ -25,6 +22,7 @@ start_lan_loop() {
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY ${NATPMP_WRAPPER:-} \
 		"$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
 	LOOP_PID=$!
+	track_background "$LOOP_PID"
 }
 
 @test "an announcement of a restart makes renew-loop recreate its mappings at once" {
