@@ -107,6 +107,8 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 		probe->result = failure;
 		return -1;
 	}
+	if (route->route.tunnel)
+		client_set_tunnel(&d->client, route->route.interface_name);
 	return 0;
 }
 

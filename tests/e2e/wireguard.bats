@@ -123,8 +123,8 @@ loop_port() {
 }
 
 # bats test_tags=timing
-@test "with port forwarding off (10.2.0.1:5351 closed), map 0/both exits 69 at once on the ICMP that comes back through the tunnel" {
-	local started elapsed
+@test "with port forwarding off (10.2.0.1:5351 closed), map, renew-loop and doctor say so in VPN terms at once, on the ICMP that comes back through the tunnel" {
+	local started elapsed off="port forwarding is not enabled for this VPN connection"
 	started=$(now_ms)
 	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" map 0/both
 	elapsed=$(($(now_ms) - started))
@@ -132,11 +132,23 @@ loop_port() {
 	[ "$status" -eq 69 ]
 	[ "$elapsed" -lt 2000 ]
 	[ "$output" = "" ]
-	[[ $stderr == *"port unreachable"* ]]
+	[[ ${stderr_lines[0]} == *"(ICMP port unreachable through the tunnel wg0): $off; enable it with the provider" ]]
 
 	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" -j map 0/both
 	[ "$status" -eq 69 ]
 	[ "$(jq -r .error <<<"${lines[0]}")" = port-unreachable ]
+	[[ $(jq -r .message <<<"${lines[0]}") == *"$off; enable it with the provider" ]]
+
+	started=$(now_ms)
+	start_loop -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both
+	wait_until file_has "$LOOP_ERR" "tunnel wg0\): $off; enable it with the provider"
+	echo "renew-loop said it after $(($(now_ms) - started)) ms"
+	[ $(($(now_ms) - started)) -lt 2000 ]
+	stop_loop
+
+	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" doctor
+	[ "$status" -eq 69 ]
+	[[ ${lines[-1]} == "verdict "*"fail  $off ($TUNNEL_GATEWAY closes port 5351 through the tunnel wg0): enable it with the provider"* ]]
 }
 
 # bats test_tags=timing
