@@ -63,6 +63,10 @@ tunnel_device_up() {
 	ip -n "$1" link show vpn0 2>/dev/null | grep -q 'UP,LOWER_UP'
 }
 
+tunnel_device_gone() {
+	! ip -n "$1" link show vpn0 >/dev/null 2>&1
+}
+
 # The client's end, as a VPN client brings it up.
 tunnel_up() {
 	tunnel_end "$NS_LAN" "$TUNNEL_CLIENT" 198.18.72.1:9998 198.18.72.2:9999
@@ -73,7 +77,7 @@ tunnel_up() {
 tunnel_down() {
 	kill "$CLIENT_TUNNEL_PID"
 	wait "$CLIENT_TUNNEL_PID" 2>/dev/null || true
-	wait_until ! ip -n "$NS_LAN" link show vpn0 2>/dev/null
+	wait_until tunnel_device_gone "$NS_LAN"
 }
 
 # start_vpn_gateway [OPTION...]: the VPN's port forwarding on 10.2.0.1
@@ -153,4 +157,62 @@ VPN_TERMS="port forwarding is not enabled for this VPN connection"
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} =~ ^udp\ $VPN_EXIT:[0-9]+\ -\>\ $TUNNEL_CLIENT:0\ lifetime\ 45s$ ]]
 	[[ ${lines[1]} =~ ^tcp\ $VPN_EXIT:[0-9]+\ -\>\ $TUNNEL_CLIENT:0\ lifetime\ 45s$ ]]
+}
+
+# Datagrams the home router's gateway on 10.2.0.1 has received.
+router_received() {
+	grep -c ' recv ' "$BATS_TEST_TMPDIR/gw1.log" || true
+}
+
+@test "the tunnel down, renew-loop -g 10.2.0.1 reports its gateway lost and sends the home router nothing, then maps again through the tunnel" {
+	start_vpn_gateway --max-lifetime 4
+	# what leaks out of the tunnel would reach this one and be granted
+	netns_start_gateway "$TUNNEL_GATEWAY" --external 44.7.7.7
+	start_lan_loop -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both
+	wait_until file_has "$LOOP_OUT" " mapped (udp|tcp) $VPN_EXIT:" 2
+
+	tunnel_down
+	wait_until file_has "$LOOP_ERR" "gateway $TUNNEL_GATEWAY was reached directly over vpn0, and its route now goes via 10\\.77\\.0\\.1 on veth-lan \\(a tunnel down\\?\\): sending it nothing until that route is back" 1
+	# a renewal comes due every 2 s, and the grants run out: the loop
+	# waits, and says what ran out
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " lost (udp|tcp) $VPN_EXIT:" 2
+	sleep 1
+	[ "$(router_received)" -eq 0 ]
+	[ "$(grep -c ' mapped ' "$LOOP_OUT")" -eq 2 ]
+	[ "$(grep -c 'sending it nothing' "$LOOP_ERR")" -eq 1 ]
+
+	tunnel_up
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " mapped (udp|tcp) $VPN_EXIT:[0-9]+ -> $TUNNEL_CLIENT:0 " 4
+	[ "$(router_received)" -eq 0 ]
+	grep -qE " network-changed $TUNNEL_GATEWAY interface vpn0 source $TUNNEL_CLIENT\$" "$LOOP_OUT"
+	stop_lan_loop
+	[ "$(router_received)" -eq 0 ]
+}
+
+@test "a named gateway behind a router from the start is followed; once reached directly, it is not followed back" {
+	tunnel_down
+	netns_start_gateway "$TUNNEL_GATEWAY" --external 44.7.7.7
+	start_vpn_gateway
+	# before the tunnel, 10.2.0.1 is the router's (a PCP server may sit
+	# beyond the first hop): asked there, through 10.77.0.1
+	start_lan_loop -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/udp
+	wait_until file_has "$LOOP_OUT" " mapped udp 44\\.7\\.7\\.7:[0-9]+ -> 10\\.77\\.0\\.2:0 " 1
+	# another router on the way is followed too
+	ip -n "$NS_LAN" route replace default via 10.77.0.3
+	kill -HUP "$LOOP_PID"
+	wait_until file_has "$LOOP_OUT" " renewed udp 44\\.7\\.7\\.7:" 1
+
+	# the tunnel comes up: the gateway is its far end now
+	tunnel_up
+	wait_until file_has "$LOOP_OUT" " mapped udp $VPN_EXIT:[0-9]+ -> $TUNNEL_CLIENT:0 " 1
+	local before
+	before=$(router_received)
+
+	# and from now on it is a neighbour or nothing
+	tunnel_down
+	wait_until file_has "$LOOP_ERR" "was reached directly over vpn0, and its route now goes via 10\\.77\\.0\\.3 on veth-lan" 1
+	kill -HUP "$LOOP_PID"
+	sleep 1.5
+	[ "$(router_received)" -eq "$before" ]
+	stop_lan_loop
 }

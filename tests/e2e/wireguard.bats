@@ -152,7 +152,7 @@ loop_port() {
 }
 
 # bats test_tags=timing
-@test "renew-loop reports the tunnel going down, waits idly, and maps again soon after it comes back" {
+@test "renew-loop reports the tunnel going down, waits idly sending nothing outside the tunnel, and maps again soon after it comes back" {
 	start_vpn_gateway --max-lifetime 4
 	make_hook
 	start_loop -v -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both --on-change "$HOOK"
@@ -162,10 +162,12 @@ loop_port() {
 	mapped_before=$(loop_count " mapped (udp|tcp) ")
 
 	# wg-quick down
+	local leaked_before
+	leaked_before=$(leaked_to_router)
 	tunnel_down
 	local down_at
 	down_at=$(now_ms)
-	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " (lost|error) "
+	wait_until file_has "$LOOP_ERR" "gateway $TUNNEL_GATEWAY was reached directly over wg0, and its route now goes via $ROUTER_LAN on eth0"
 	echo "loss reported $(($(now_ms) - down_at)) ms after the tunnel went down"
 
 	# the outage lasts 6 s; meanwhile the loop waits, it does not spin
@@ -176,8 +178,13 @@ loop_port() {
 	echo "CPU over 6 s of outage: $((ticks_after - ticks_before)) ticks of $(getconf CLK_TCK) per s"
 	[ $((ticks_after - ticks_before)) -lt $(($(getconf CLK_TCK) / 5)) ]
 	running "$LOOP_PID"
-	# and claims no mapping while nothing can answer
+	# and claims no mapping while nothing can answer: the grants of 4 s
+	# ran out, and were reported lost
 	[ "$(loop_count " mapped (udp|tcp) ")" -eq "$mapped_before" ]
+	[ "$(loop_count " lost (udp|tcp) ")" -eq 2 ]
+
+	# not one datagram for 10.2.0.1 went out of eth0 meanwhile
+	[ "$(leaked_to_router)" -eq "$leaked_before" ]
 
 	# wg-quick up
 	local up_at mapped_at
