@@ -48,6 +48,7 @@ enum option_id {
 	OPTION_FOR,
 	OPTION_ALLOW_FROM,
 	OPTION_PORT,
+	OPTION_PORT_FILE,
 };
 
 struct option_spec {
@@ -83,6 +84,7 @@ static const struct option_spec option_specs[] = {
 	{ OPTION_FOR, "for", 0, true, CLI_OPTION_FOR },
 	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
 	{ OPTION_PORT, "port", 0, true, CLI_OPTION_PORT },
+	{ OPTION_PORT_FILE, "port-file", 0, true, CLI_OPTION_PORT_FILE },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
@@ -220,6 +222,12 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 			return cli_fail(st->error, st->size,
 					"option --on-change needs a command");
 		inv->options.on_change = value;
+		return 0;
+	case OPTION_PORT_FILE:
+		if (*value == '\0')
+			return cli_fail(st->error, st->size,
+					"option --port-file needs a path");
+		inv->options.port_file = value;
 		return 0;
 	case OPTION_PORT:
 		if (!cli_parse_port_number(value, &inv->options.port))

@@ -28,6 +28,7 @@ enum cli_option_bits {
 	CLI_OPTION_FOR = 1 << 8,	/* PCP's THIRD_PARTY */
 	CLI_OPTION_ALLOW_FROM = 1 << 9, /* PCP's FILTER */
 	CLI_OPTION_PORT = 1 << 10,	/* doctor's test port */
+	CLI_OPTION_PORT_FILE = 1 << 11, /* renew-loop's ports, for others */
 };
 
 enum cli_operands {

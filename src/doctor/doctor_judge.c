@@ -484,6 +484,20 @@ static void judge_ipv6(const struct doctor_facts *facts,
 	    facts->pinhole.deleted ? " and deleted" : ", not deleted");
 }
 
+/* A VPN server closes its port to a connection whose port forwarding is
+ * off. */
+static void advise_vpn_closed(struct doctor_report *report,
+			      const struct doctor_route *v4, const char *port)
+{
+	char address[IP_ADDRESS_TEXT_SIZE];
+
+	advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
+	       "port forwarding is not enabled for this VPN connection (%s closes %s through the tunnel %s): enable it with the provider (a configuration or login with port forwarding, on a server that offers it), then reconnect",
+	       ip_address_format(&v4->gateway.address, address,
+				 sizeof(address)),
+	       port, v4->route.interface_name);
+}
+
 /* The verdict when IPv4 port forwarding cannot work; false if it can. */
 static bool ipv4_failure(const struct doctor_facts *facts,
 			 struct doctor_report *report)
@@ -491,7 +505,7 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 	const struct doctor_route *v4 = &facts->v4;
 	const struct doctor_mapping *m = &facts->tcp;
 	const char *cls = report->address_class;
-	char port[16], address[IP_ADDRESS_TEXT_SIZE];
+	char port[16];
 
 	if (!v4->found) {
 		if (v4->route.tunnel)
@@ -509,11 +523,7 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 		bool closed = facts->natpmp.outcome == PROBE_CLOSED ||
 			      facts->pcp.outcome == PROBE_CLOSED;
 		if (closed && v4->route.tunnel)
-			advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
-			       "port forwarding is not enabled for this VPN connection (%s closes %s through the tunnel %s): enable it with the provider (a configuration or login with port forwarding, on a server that offers it), then reconnect",
-			       ip_address_format(&v4->gateway.address, address,
-						 sizeof(address)),
-			       port, v4->route.interface_name);
+			advise_vpn_closed(report, v4, port);
 		else if (closed)
 			advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
 			       "the router does not speak NAT-PMP or PCP (%s closed): enable NAT-PMP or PCP in its settings (often next to UPnP)",

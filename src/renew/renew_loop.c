@@ -18,7 +18,9 @@
 #include "core/diag.h"
 #include "core/exit_status.h"
 #include "renew/family_mappings.h"
+#include "renew/live_state.h"
 #include "renew/notify.h"
+#include "renew/port_file.h"
 #include "renew/renew_loop.h"
 
 /* ending hooks and writing the last events on the way out: bounded in
@@ -30,6 +32,12 @@
 #define READY_AT_THE_LATEST_MS 10000
 /* a jump of boot time over monotonic time this large is a suspend */
 #define RESUME_THRESHOLD_MS 1000
+/* the port file and the live state are rewritten at once for the first
+ * PUBLISH_BURST changes of a PUBLISH_INTERVAL_MS (a VPN's few ports: no
+ * timer to wake for), then at most once per interval (a range of ports is
+ * granted in a burst of hundreds) */
+#define PUBLISH_INTERVAL_MS 250
+#define PUBLISH_BURST 8
 
 struct renew_loop {
 	struct renew_shared shared;
@@ -40,7 +48,64 @@ struct renew_loop {
 	bool output_warned;
 	bool stdout_watched;
 	short stdout_events;
+	/* what others may read of the loop: the ports, and for natpmp
+	 * status every mapping */
+	struct port_file port_file;
+	struct live_publisher live;
+	struct eloop_timer publish_timer;
+	int64_t burst_started_ms;
+	unsigned burst_writes;
+	struct mapping_status *statuses; /* room for every mapping */
+	uint16_t *ports;
 };
+
+/* The active mappings' ports into the port file, and every mapping into
+ * the live state. */
+static void publish(struct renew_loop *l)
+{
+	size_t i, n = 0, active = 0;
+	char *text;
+
+	eloop_timer_stop(l->shared.loop, &l->publish_timer);
+	for (i = 0; i < l->family_count; i++)
+		n += family_mappings_status(&l->families[i], l->statuses + n);
+	for (i = 0; i < n; i++)
+		if (l->statuses[i].condition == CONDITION_ACTIVE)
+			l->ports[active++] = l->statuses[i].external_port;
+	port_file_write(&l->port_file, l->ports, active);
+	text = live_state_format((long)getpid(), l->statuses, n);
+	live_publisher_write(&l->live, text);
+	free(text);
+}
+
+static void on_publish_timer(void *context)
+{
+	struct renew_loop *l = context;
+
+	l->burst_started_ms = clock_now_ms();
+	l->burst_writes = 1;
+	publish(l);
+}
+
+/* At once, or at the end of a burst's interval. */
+static void publish_soon(struct renew_loop *l)
+{
+	int64_t now = clock_now_ms();
+
+	if (l->publish_timer.armed)
+		return;
+	if (now - l->burst_started_ms >= PUBLISH_INTERVAL_MS) {
+		l->burst_started_ms = now;
+		l->burst_writes = 0;
+	}
+	if (l->burst_writes < PUBLISH_BURST) {
+		l->burst_writes++;
+		publish(l);
+	} else {
+		eloop_timer_at(l->shared.loop, &l->publish_timer,
+			       l->burst_started_ms + PUBLISH_INTERVAL_MS);
+	}
+}
 
 static void check_output(struct renew_loop *l)
 {
@@ -77,6 +142,7 @@ static void on_changed(void *context)
 			waiting = c;
 	}
 	reporter_status(&l->shared.rep, active, count, client, waiting);
+	publish_soon(l);
 	if (tried) {
 		reporter_ready(&l->shared.rep);
 		/* no reason left to wake at the deadline */
@@ -222,6 +288,11 @@ static void shut_down(struct renew_loop *l)
 	for (i = 0; i < l->family_count; i++)
 		family_mappings_shut_down(&l->families[i], &deadline);
 	renew_shared_save_state(&l->shared);
+	/* what --keep left holds; what was deleted, or is left to lapse, no
+	 * longer forwards anything natpmp keeps */
+	if (!l->shared.options->keep)
+		port_file_write(&l->port_file, NULL, 0);
+	live_publisher_close(&l->live);
 	reporter_end_hooks(&l->shared.rep, SHUTDOWN_HOOK_GRACE_MS);
 	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
 }
@@ -249,6 +320,14 @@ static int loop_init(struct renew_loop *l, const struct options *options)
 	size_t families = options->families == (FAMILY_V4 | FAMILY_V6) ? 2 : 1;
 
 	memset(l, 0, sizeof(*l));
+	l->live.directory_fd = l->live.lock_fd = -1;
+	/* + 1: never a request for 0 bytes */
+	l->statuses = calloc(per_family * families + 1, sizeof(*l->statuses));
+	l->ports = calloc(per_family * families + 1, sizeof(*l->ports));
+	if (!l->statuses || !l->ports)
+		return -1;
+	eloop_timer_init(&l->publish_timer, on_publish_timer, l);
+	l->burst_started_ms = clock_now_ms() - PUBLISH_INTERVAL_MS;
 	l->shared.options = options;
 	l->shared.changed = on_changed;
 	l->shared.context = l;
@@ -305,11 +384,32 @@ static void loop_free(struct renew_loop *l)
 {
 	size_t i;
 
+	if (l->shared.loop)
+		eloop_timer_stop(l->shared.loop, &l->publish_timer);
 	for (i = 0; i < l->family_count; i++)
 		family_mappings_free(&l->families[i]);
 	reporter_free(&l->shared.rep);
 	ledger_close(&l->shared.ledger);
 	eloop_free(l->shared.loop);
+	live_publisher_close(&l->live);
+	port_file_close(&l->port_file);
+	free(l->statuses);
+	free(l->ports);
+}
+
+/* What the loop will need later, checked before anything is sent: a
+ * port file that cannot be written is a mistake in the setup. */
+static int prepare_outputs(struct renew_loop *l)
+{
+	char error[PORT_FILE_ERROR_SIZE];
+
+	if (port_file_open(&l->port_file, l->shared.options->port_file, error,
+			   sizeof(error)) < 0) {
+		diag_error("renew-loop: %s", error);
+		return EXIT_CANNOT_CREATE;
+	}
+	live_publisher_open(&l->live, l->shared.options->state_directory);
+	return EXIT_OK;
 }
 
 int renew_loop_run(const struct options *options)
@@ -317,12 +417,17 @@ int renew_loop_run(const struct options *options)
 	struct renew_loop *l = calloc(1, sizeof(*l));
 	int status = EXIT_OK;
 
-	if (!l || loop_init(l, options) < 0 || start_families(l) < 0) {
-		diag_error("renew-loop: cannot start: %s", strerror(errno));
+	if (!l || loop_init(l, options) < 0 ||
+	    (status = prepare_outputs(l)) != EXIT_OK || start_families(l) < 0) {
+		if (status == EXIT_OK) {
+			diag_error("renew-loop: cannot start: %s",
+				   strerror(errno));
+			status = EXIT_SYSTEM;
+		}
 		if (l)
 			loop_free(l);
 		free(l);
-		return EXIT_SYSTEM;
+		return status;
 	}
 	on_changed(l);
 	while (!l->shared.stopping) {

@@ -55,11 +55,11 @@ usage_error() {
 	[ "$status" -eq 64 ]
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "usage: natpmp [options] COMMAND [ARGS]" ]
-	for command in address map unmap renew-loop doctor help; do
+	for command in address map unmap renew-loop status doctor help; do
 		printf '%s\n' "${stderr_lines[@]}" | grep -qE "^  $command +[a-z]"
 	done
 	[ "${stderr_lines[-1]}" = "More: natpmp help, natpmp help COMMAND, man natpmp." ]
-	[ "${#stderr_lines[@]}" -eq 8 ]
+	[ "${#stderr_lines[@]}" -eq 9 ]
 }
 
 @test "options without a command are a usage error" {

@@ -131,9 +131,9 @@ unit_checks() {
 @test "the example instance file names its prefix's hook, and its options parse" {
 	local conf args
 	conf=$LOCAL/usr/local/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	conf=$USR/usr/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	args=$(sed -n 's/^NATPMP_ARGS=//p' "$conf")
 	# split on spaces, as systemd splits $NATPMP_ARGS; --help sends nothing
 	# shellcheck disable=SC2086
@@ -193,15 +193,18 @@ filter_allows() {
 	start_notify_listener
 	# PCP: its nonces go to the state file
 	start_gateway --speaks pcp
-	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes it
+	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes them
+	mkdir -m 755 "$BATS_TEST_TMPDIR/unit-run"
 	# as the unit runs it: its own state directory, systemd's notify
-	# socket, a hook; mappings renewed every second, a signal of each kind
+	# socket, a hook, a port file; mappings renewed every second, a signal
+	# of each kind
 	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
 		env -u NATPMP_STATE_DIR strace -f -qq -o "$trace" "$USR/usr/bin/natpmp" -g "$GW" -l 2 \
-		--on-change "$hook" renew-loop 7000/both \
+		--on-change "$hook" --port-file "$BATS_TEST_TMPDIR/unit-run/port" renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local strace_pid=$!
 	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
+	[ "$(cat "$BATS_TEST_TMPDIR/unit-run/port")" = 7000 ]
 	natpmp_pid=$(pgrep -P "$strace_pid" -x natpmp)
 	kill -HUP "$natpmp_pid"
 	kill -USR1 "$natpmp_pid"
@@ -211,6 +214,9 @@ filter_allows() {
 	kill "$LISTENER"
 	grep -q '^READY=1$' "$NOTES"
 	[ "$(grep -c '^mapped ' "$BATS_TEST_TMPDIR/events")" -eq 2 ]
+	# the port file was written, and emptied at exit; the live state gone
+	[ -f "$BATS_TEST_TMPDIR/unit-run/port" ] && [ ! -s "$BATS_TEST_TMPDIR/unit-run/port" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/unit-state" -name 'renew-loop.*')" ]
 	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$BATS_TEST_TMPDIR/unit-state/state"
 	# the shipped hooks too, and the programs they run, up to the point
 	# where the application (none listens on port 1) does not answer

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# renew_loop_vpn.bats - renew-loop as VPN users run it, against the fake
+# gateway with a VPN provider's personality (NAT-PMP only, 60 s at most, a
+# random port per internal port): the port file other programs read,
+# several ports at once, and the hook at every renewal.
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $lines
+
+load helpers
+
+teardown() {
+	stop_loop
+	common_teardown
+}
+
+VPN_PERSONALITY=(--speaks nat-pmp --max-lifetime 60 --random-port)
+
+start_loop() {
+	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
+	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	# shellcheck disable=SC2086 # a wrapper is a command with arguments
+	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
+	LOOP_PID=$!
+}
+
+stop_loop() {
+	if [ -n "${LOOP_PID:-}" ]; then
+		kill -TERM "$LOOP_PID" 2>/dev/null || true
+		wait "$LOOP_PID" 2>/dev/null || true
+		LOOP_PID=
+	fi
+}
+
+# Stops the loop with SIGTERM; fails unless it exits 0.
+stop_loop_cleanly() {
+	kill -TERM "$LOOP_PID"
+	local status=0
+	wait "$LOOP_PID" || status=$?
+	LOOP_PID=
+	[ "$status" -eq 0 ]
+}
+
+loop_wait_for() {
+	wait_until file_has "$LOOP_OUT" "$1" "${2:-1}"
+}
+
+# The external ports of the loop's last events of kind EVENT, sorted, each
+# once: what the port file must hold.
+ports_of() {
+	sed -nE "s/.* $1 (udp|tcp) [0-9.]+:([0-9]+) -> .*/\\2/p" "$LOOP_OUT" |
+		sort -n -u
+}
+
+# True when the file holds exactly N lines.
+lines_in() {
+	[ -f "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]
+}
+
+# True when the file exists and is empty.
+empty_file() {
+	[ -f "$1" ] && [ ! -s "$1" ]
+}
+
+@test "--port-file holds each active mapping's external port once, ascending: ProtonVPN's 0/both 56789-56790:0/both" {
+	start_gateway "${VPN_PERSONALITY[@]}"
+	local port_file=$BATS_TEST_TMPDIR/run/port
+	mkdir "$BATS_TEST_TMPDIR/run"
+	start_loop -g "$GW" -l 60 renew-loop 0/both 56789-56790:0/both \
+		--port-file "$port_file"
+	loop_wait_for ' mapped ' 6
+	wait_until lines_in "$port_file" 3
+	# each internal port's UDP and TCP share one random port: 3 lines
+	[ "$(ports_of mapped | wc -l)" -eq 3 ]
+	[ "$(cat "$port_file")" = "$(ports_of mapped)" ]
+	sort -n -c "$port_file"
+	grep -qxE '[0-9]+' "$port_file"
+	[ "$(stat -c %a "$port_file")" = 644 ]
+	# what the gateway was asked: internal 0, 56789, 56790, the port left
+	# to it, for 60 s
+	[ "$(gw_count 'recv .*op=map-(udp|tcp) internal=(0|56789|56790) suggested=0 lifetime=60$')" -eq 6 ]
+	# written by rename: nothing else is left in its directory
+	[ "$(find "$BATS_TEST_TMPDIR/run" -type f | wc -l)" -eq 1 ]
+}
+
+@test "a range granted in a burst ends with every port in the port file" {
+	start_gateway --max-lifetime 60
+	start_loop -g "$GW" -l 60 renew-loop 20000-20149/both --port-file "$BATS_TEST_TMPDIR/port"
+	loop_wait_for ' mapped ' 300
+	wait_until lines_in "$BATS_TEST_TMPDIR/port" 150
+	[ "$(cat "$BATS_TEST_TMPDIR/port")" = "$(seq 20000 20149)" ]
+}
+
+@test "the port file is empty while nothing is active, follows the ports, and is emptied on exit; --keep leaves it" {
+	start_gateway --speaks nat-pmp --max-lifetime 2 --random-port
+	local port_file=$BATS_TEST_TMPDIR/port first
+	start_loop -g "$GW" -l 60 renew-loop 0/udp --port-file "$port_file"
+	loop_wait_for ' mapped udp '
+	wait_until lines_in "$port_file" 1
+	first=$(ports_of mapped)
+	[ "$(cat "$port_file")" = "$first" ]
+	# a reader that opened it keeps what it read whole: each version is a
+	# new file renamed over the old, never the old one rewritten
+	exec 4<"$port_file"
+
+	# the gateway goes silent: the 2 s grant runs out, nothing is active
+	gw_ctl silent on
+	loop_wait_for ' lost udp '
+	wait_until empty_file "$port_file"
+	[ "$(cat <&4)" = "$first" ]
+	exec 4<&-
+	# it comes back having forgotten the mapping: another port
+	gw_ctl forget
+	gw_ctl silent off
+	loop_wait_for ' mapped udp ' 2
+	wait_until lines_in "$port_file" 1
+	[ "$(cat "$port_file")" = "$(sed -nE 's/.* mapped udp [0-9.]+:([0-9]+) -> .*/\1/p' "$LOOP_OUT" | tail -1)" ]
+
+	stop_loop_cleanly
+	empty_file "$port_file"
+
+	start_loop -g "$GW" -l 60 renew-loop 0/udp --port-file "$port_file" --keep
+	wait_until lines_in "$port_file" 1
+	stop_loop_cleanly
+	lines_in "$port_file" 1
+}
+
+@test "a --port-file that cannot be written is exit 73 at start, one line, and nothing is sent" {
+	start_gateway
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 \
+		--port-file "$BATS_TEST_TMPDIR/no/such/dir/port"
+	[ "$status" -eq 73 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: renew-loop: --port-file $BATS_TEST_TMPDIR/no/such/dir/port: cannot write it: No such file or directory" ]
+	mkdir "$BATS_TEST_TMPDIR/a-directory"
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 \
+		--port-file "$BATS_TEST_TMPDIR/a-directory"
+	[ "$status" -eq 73 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"cannot write it: Is a directory" ]]
+	assert_nothing_sent
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --port-file ''
+	[ "$status" -eq 64 ]
+	run --separate-stderr natpmp -g "$GW" map 8080 --port-file "$BATS_TEST_TMPDIR/port"
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: option --port-file does not apply to map" ]
+}
+
+@test "a port file that cannot be written later is a warning, and the loop goes on and writes it again" {
+	start_gateway --max-lifetime 2
+	local dir=$BATS_TEST_TMPDIR/run
+	mkdir "$dir"
+	start_loop -g "$GW" -l 60 renew-loop 8080 9090 --port-file "$dir/port"
+	wait_until lines_in "$dir/port" 2
+	rm -r "$dir"
+	gw_ctl silent on
+	loop_wait_for ' lost ' 1
+	wait_until file_has "$LOOP_ERR" "warning: --port-file $dir/port: cannot write it: No such file or directory; the loop goes on" 1
+	mkdir "$dir"
+	gw_ctl silent off
+	wait_until lines_in "$dir/port" 2
+	[ "$(cat "$dir/port")" = "$(printf '8080\n9090')" ]
+	[ "$(grep -c 'warning: --port-file' "$LOOP_ERR")" -eq 1 ]
+	grep -q "note: --port-file $dir/port: written again" "$LOOP_ERR"
+	kill -0 "$LOOP_PID"
+}
