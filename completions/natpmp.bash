@@ -90,7 +90,7 @@ _natpmp_options() {
 	map) echo "--exact --for --allow-from" ;;
 	unmap) echo "-a --all -p --proto --for" ;;
 	renew-loop)
-		echo "--on-change --hook-timeout --port-file --keep
+		echo "--on-change --hook-renewals --hook-timeout --port-file --keep
 			--unmap-all-on-exit --exact --for --allow-from"
 		;;
 	doctor) echo "--port" ;;

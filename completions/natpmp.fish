@@ -30,6 +30,7 @@ complete -c natpmp -n "__fish_seen_subcommand_from map renew-loop" -l allow-from
 complete -c natpmp -n "__fish_seen_subcommand_from unmap" -s a -l all -d 'every mapping of this host'
 complete -c natpmp -n "__fish_seen_subcommand_from unmap" -s p -l proto -x -a 'tcp udp both' -d 'protocol for --all'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l on-change -r -F -a '(__fish_complete_command)' -d 'run a command on each change'
+complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l hook-renewals -d 'run the hook at every renewal too'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l hook-timeout -x -d 'longest a hook may run'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l port-file -r -F -d 'keep the active ports in this file'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l keep -d 'leave the mappings on exit'

@@ -49,6 +49,7 @@ enum option_id {
 	OPTION_ALLOW_FROM,
 	OPTION_PORT,
 	OPTION_PORT_FILE,
+	OPTION_HOOK_RENEWALS,
 };
 
 struct option_spec {
@@ -85,6 +86,8 @@ static const struct option_spec option_specs[] = {
 	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
 	{ OPTION_PORT, "port", 0, true, CLI_OPTION_PORT },
 	{ OPTION_PORT_FILE, "port-file", 0, true, CLI_OPTION_PORT_FILE },
+	{ OPTION_HOOK_RENEWALS, "hook-renewals", 0, false,
+	  CLI_OPTION_HOOK_RENEWALS },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
@@ -162,6 +165,7 @@ static int apply_flag(struct parse_state *st, const struct option_spec *o)
 	case OPTION_IPV4: inv->options.families |= FAMILY_V4; break;
 	case OPTION_IPV6: inv->options.families |= FAMILY_V6; break;
 	case OPTION_EXACT: inv->options.exact = true; break;
+	case OPTION_HOOK_RENEWALS: inv->options.hook_renewals = true; break;
 	default: break;
 	}
 	return 0;
@@ -353,6 +357,10 @@ static int check_options_apply(struct parse_state *st)
 		return cli_fail(
 			st->error, st->size,
 			"option --proto needs --all (a SPEC carries its own protocol)");
+	if (st->inv->options.hook_renewals && !st->inv->options.on_change)
+		return cli_fail(
+			st->error, st->size,
+			"option --hook-renewals needs --on-change (the hook to run)");
 	return 0;
 }
 

@@ -77,6 +77,7 @@ struct options {
 	bool keep;
 	bool unmap_all_on_exit; /* delete-all for internal port 0 on exit */
 	const char *port_file;	/* the active mappings' external ports */
+	bool hook_renewals;	/* the hook runs at each renewal too */
 
 	/* doctor: the test mappings' internal port, 0 if not given */
 	uint16_t port;

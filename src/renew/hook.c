@@ -166,6 +166,19 @@ void hook_retry(struct hook_runner *runner, size_t index,
 	start(lane, true);
 }
 
+void hook_renewed(struct hook_runner *runner, size_t index,
+		  const struct hook_event *renewal)
+{
+	if (!runner->command || index >= runner->lane_count)
+		return;
+	if (runner->lanes[index].retry_due) {
+		hook_retry(runner, index, renewal);
+		return;
+	}
+	if (!runner->lanes[index].waiting)
+		hook_queue(runner, index, renewal);
+}
+
 /* The hook outlived its time: TERM its group now, KILL after a grace. */
 static void on_timer(void *context)
 {

@@ -20,7 +20,7 @@
 #define HOOK_KILL_GRACE_MS 2000
 
 struct hook_event {
-	const char *event; /* "mapped", "changed", "lost" */
+	const char *event; /* "mapped", "changed", "lost", "renewed" */
 	unsigned transport;
 	uint16_t internal_port;
 	uint16_t external_port;
@@ -70,6 +70,12 @@ void hook_queue(struct hook_runner *runner, size_t lane,
  * every retry. */
 void hook_retry(struct hook_runner *runner, size_t lane,
 		const struct hook_event *renewal);
+
+/* At a renewal, with --hook-renewals: runs the hook with the renewal's
+ * facts (event "renewed"), unless another event of lane's waits (it says
+ * more), or a failed hook is due again (then that runs, as hook_retry). */
+void hook_renewed(struct hook_runner *runner, size_t lane,
+		  const struct hook_event *renewal);
 
 /* Collects finished hooks, reports their exit status, starts the next. */
 void hook_reap(struct hook_runner *runner);

@@ -21,6 +21,7 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 	memset(r, 0, sizeof(*r));
 	r->output.json = options->json;
 	r->quiet_renewals = options->quiet;
+	r->hook_renewals = options->hook_renewals;
 	r->loop = loop;
 	eloop_timer_init(&r->status_timer, on_status_timer, r);
 	r->status_sent_ms = clock_now_ms() - REPORTER_STATUS_INTERVAL_MS;
@@ -99,6 +100,8 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 	hook.via = place->via;
 	if (run_hook)
 		hook_queue(&r->hooks, lane, &hook);
+	else if (r->hook_renewals)
+		hook_renewed(&r->hooks, lane, &hook);
 	else /* a plain renewal runs only a hook that failed before */
 		hook_retry(&r->hooks, lane, &hook);
 }

@@ -21,6 +21,7 @@
 struct reporter {
 	struct output output;
 	bool quiet_renewals;
+	bool hook_renewals; /* the hook hears of every renewal */
 	struct hook_runner hooks;
 	bool ready;
 	struct eloop *loop;

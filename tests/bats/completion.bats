@@ -36,6 +36,7 @@ offered() {
 	[ "$(offered 'natpmp unmap -ap u')" = "udp" ]
 	[ "$(offered 'natpmp help ')" = "address,map,unmap,renew-loop,status,doctor,help" ]
 	[ "$(offered 'natpmp st')" = "status" ]
+	[ "$(offered 'natpmp renew-loop --hook-r')" = "--hook-renewals" ]
 	# a port file is a path
 	[ "$(offered "natpmp renew-loop --port-file $TOP/hooks/qbit")" = "$TOP/hooks/qbittorrent" ]
 	[ "$(offered "natpmp renew-loop --port-file=$TOP/hooks/qbit")" = "$TOP/hooks/qbittorrent" ]
@@ -106,11 +107,12 @@ EOF
 	local listing
 	listing=$(complete_zsh 'natpmp ma' 'natpmp -g 10.2.0.1:5351 map 80/' \
 		'natpmp doctor --p' 'natpmp unmap --all --proto=' 'natpmp st' \
-		'natpmp renew-loop --port-')
+		'natpmp renew-loop --port-' 'natpmp renew-loop --hook-r')
 	echo "$listing"
 	grep -q '^map  -- create or renew port mappings' <<<"$listing"
 	grep -q '^status  -- show the mappings renew-loop keeps' <<<"$listing"
 	grep -q '^--port-file  -- keep the active ports in this file' <<<"$listing"
+	grep -q '^--hook-renewals  -- run the hook at every renewal too' <<<"$listing"
 	[ "$(grep -cE '^both +tcp +udp' <<<"$listing")" -eq 2 ]
 	grep -q "^--port  -- the test mappings' internal port" <<<"$listing"
 }
@@ -127,4 +129,6 @@ EOF
 	[ "${lines[0]}" = $'status\tshow the mappings renew-loop keeps' ]
 	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp renew-loop --port-f'"
 	[ "${lines[0]}" = $'--port-file\tkeep the active ports in this file' ]
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp renew-loop --hook-r'"
+	[ "${lines[0]}" = $'--hook-renewals\trun the hook at every renewal too' ]
 }

@@ -131,9 +131,9 @@ unit_checks() {
 @test "the example instance file names its prefix's hook, and its options parse" {
 	local conf args
 	conf=$LOCAL/usr/local/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission --port-file /run/natpmp/vpn/port 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission --hook-renewals --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	conf=$USR/usr/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission --port-file /run/natpmp/vpn/port 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission --hook-renewals --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	args=$(sed -n 's/^NATPMP_ARGS=//p' "$conf")
 	# split on spaces, as systemd splits $NATPMP_ARGS; --help sends nothing
 	# shellcheck disable=SC2086
@@ -200,7 +200,8 @@ filter_allows() {
 	# of each kind
 	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
 		env -u NATPMP_STATE_DIR strace -f -qq -o "$trace" "$USR/usr/bin/natpmp" -g "$GW" -l 2 \
-		--on-change "$hook" --port-file "$BATS_TEST_TMPDIR/unit-run/port" renew-loop 7000/both \
+		--on-change "$hook" --hook-renewals --port-file "$BATS_TEST_TMPDIR/unit-run/port" \
+		renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local strace_pid=$!
 	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
@@ -214,6 +215,7 @@ filter_allows() {
 	kill "$LISTENER"
 	grep -q '^READY=1$' "$NOTES"
 	[ "$(grep -c '^mapped ' "$BATS_TEST_TMPDIR/events")" -eq 2 ]
+	grep -q '^renewed 7000$' "$BATS_TEST_TMPDIR/events"
 	# the port file was written, and emptied at exit; the live state gone
 	[ -f "$BATS_TEST_TMPDIR/unit-run/port" ] && [ ! -s "$BATS_TEST_TMPDIR/unit-run/port" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR/unit-state" -name 'renew-loop.*')" ]

@@ -162,3 +162,59 @@ empty_file() {
 	grep -q "note: --port-file $dir/port: written again" "$LOOP_ERR"
 	kill -0 "$LOOP_PID"
 }
+
+# A hook that appends "EVENT PROTOCOL EXTERNAL-PORT" to HOOK_LOG, and
+# exits with the status in $BATS_TEST_TMPDIR/hook.status if there is one.
+make_hook() {
+	HOOK=$BATS_TEST_TMPDIR/hook
+	HOOK_LOG=$BATS_TEST_TMPDIR/hook.events
+	cat >"$HOOK" <<-EOF
+		#!/bin/sh
+		echo "\$NATPMP_EVENT \$NATPMP_PROTOCOL \$NATPMP_EXTERNAL_PORT" >>'$HOOK_LOG'
+		exit \$(cat '$BATS_TEST_TMPDIR/hook.status' 2>/dev/null || echo 0)
+	EOF
+	chmod 755 "$HOOK"
+}
+
+@test "--hook-renewals runs the hook at every renewal, with NATPMP_EVENT=renewed and the port; even with -q" {
+	start_gateway "${VPN_PERSONALITY[@]}" --max-lifetime 2
+	make_hook
+	start_loop -q -g "$GW" -l 60 renew-loop 0/both --on-change "$HOOK" --hook-renewals
+	wait_until file_has "$HOOK_LOG" '^renewed udp ' 2
+	wait_until file_has "$HOOK_LOG" '^renewed tcp ' 2
+	local udp tcp
+	udp=$(gw_log 'reply .*op=map-udp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+	tcp=$(gw_log 'reply .*op=map-tcp' | head -1 | sed 's/.* external=\([0-9]*\).*/\1/')
+	[ "$(head -2 "$HOOK_LOG" | sort | paste -sd ' ')" = "mapped tcp $tcp mapped udp $udp" ]
+	[ "$(grep -c '^renewed ' "$HOOK_LOG")" -eq "$(grep -cE "^renewed (udp $udp|tcp $tcp)\$" "$HOOK_LOG")" ]
+	# -q keeps the renewals off stdout, not from the hook
+	[ "$(grep -c ' renewed ' "$LOOP_OUT")" -eq 0 ]
+}
+
+@test "without --hook-renewals, renewals run no hook; a failed hook is run again with its own event" {
+	start_gateway "${VPN_PERSONALITY[@]}" --max-lifetime 2
+	make_hook
+	start_loop -g "$GW" -l 60 renew-loop 0/udp --on-change "$HOOK"
+	loop_wait_for ' renewed udp ' 2
+	[ "$(cat "$HOOK_LOG")" = "mapped udp $(ports_of mapped)" ]
+	stop_loop_cleanly
+
+	# with it, a hook that fails is run again as it was, mapped, not renewed
+	rm "$HOOK_LOG"
+	echo 1 >"$BATS_TEST_TMPDIR/hook.status"
+	start_loop -g "$GW" -l 60 renew-loop 0/udp --on-change "$HOOK" --hook-renewals
+	wait_until file_has "$HOOK_LOG" '^mapped udp ' 2
+	rm "$BATS_TEST_TMPDIR/hook.status"
+	wait_until file_has "$HOOK_LOG" '^renewed udp ' 1
+	[ "$(grep -c '^renewed ' "$HOOK_LOG")" -ge 1 ]
+	[ "$(sed -n 1p "$HOOK_LOG" | cut -d' ' -f1)" = mapped ]
+	[ "$(grep -c 'exited with status 1' "$LOOP_ERR")" -eq 1 ]
+}
+
+@test "--hook-renewals without --on-change is a usage error" {
+	run --separate-stderr natpmp renew-loop 0/both --hook-renewals
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: option --hook-renewals needs --on-change (the hook to run)" ]
+	run --separate-stderr natpmp map 80 --hook-renewals
+	[ "$status" -eq 64 ]
+}
