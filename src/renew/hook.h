@@ -55,6 +55,14 @@ struct hook_runner {
 	size_t lane_count;
 };
 
+/* Whether command can run at all, checked before the loop starts: when
+ * its first word is a plain word (no quotes, variables or other shell
+ * syntax) naming no shell builtin, the program it names must exist, be a
+ * file and be executable (a path, or a name found in PATH). Returns 0, or
+ * -1 with one line in error. What the shell alone can tell is left to
+ * it. */
+int hook_check(const char *command, char *error, size_t size);
+
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 		     const char *command, int64_t timeout_ms,
 		     size_t lane_count);

@@ -397,12 +397,18 @@ static void loop_free(struct renew_loop *l)
 	free(l->ports);
 }
 
-/* What the loop will need later, checked before anything is sent: a
- * port file that cannot be written is a mistake in the setup. */
+/* What the loop will need later, checked before anything is sent: a hook
+ * that cannot run or a port file that cannot be written is a mistake in
+ * the setup, not something to find out at the first grant. */
 static int prepare_outputs(struct renew_loop *l)
 {
 	char error[PORT_FILE_ERROR_SIZE];
 
+	if (hook_check(l->shared.options->on_change, error, sizeof(error)) <
+	    0) {
+		diag_error("renew-loop: %s", error);
+		return EXIT_USAGE;
+	}
 	if (port_file_open(&l->port_file, l->shared.options->port_file, error,
 			   sizeof(error)) < 0) {
 		diag_error("renew-loop: %s", error);

@@ -218,3 +218,42 @@ make_hook() {
 	run --separate-stderr natpmp map 80 --hook-renewals
 	[ "$status" -eq 64 ]
 }
+
+@test "a hook that cannot run is a start-up error, one line, exit 64, and nothing is sent" {
+	start_gateway
+	local dir=$BATS_TEST_TMPDIR
+	printf '#!/bin/sh\nexit 0\n' >"$dir/not-executable"
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change "$dir/no-such-hook"
+	[ "$status" -eq 64 ]
+	[ -z "$output" ]
+	[ "$stderr" = "natpmp: renew-loop: --on-change $dir/no-such-hook: No such file or directory" ]
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change "$dir/not-executable --flag"
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: renew-loop: --on-change $dir/not-executable: it is not executable (chmod +x it, or run it with sh PATH)" ]
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change "$dir"
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: renew-loop: --on-change $dir: it is a directory" ]
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change 'no-such-program-anywhere "$NATPMP_EXTERNAL_PORT"'
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: renew-loop: --on-change no-such-program-anywhere: no such program in PATH" ]
+	# a shipped hook's path with a name no install has: where they are
+	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change /usr/share/natpmp/hooks/no-such-hook
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "natpmp: renew-loop: --on-change /usr/share/natpmp/hooks/no-such-hook: No such file or directory (natpmp's hooks are in /usr/share/natpmp/hooks from a package, /usr/local/share/natpmp/hooks from cmake --install)" ]
+	assert_nothing_sent
+}
+
+@test "hooks only the shell can judge are left to it: builtins, quoted words, variables, assignments" {
+	start_gateway
+	local out=$BATS_TEST_TMPDIR/told
+	# shellcheck disable=SC2016 # the hook's shell expands them
+	start_loop -g "$GW" -l 60 renew-loop 8080 --on-change \
+		"echo \"\$NATPMP_EVENT\" >>'$out'"
+	wait_until file_has "$out" '^mapped$' 1
+	stop_loop_cleanly
+	for hook in 'PORT=1 true' '"$HOME/x"' 'cd /; true' "sh $BATS_TEST_TMPDIR/not-a-file" ': ${NATPMP_EVENT}'; do
+		start_loop -g "$GW" -l 60 renew-loop 8080 --on-change "$hook"
+		loop_wait_for ' mapped tcp '
+		stop_loop_cleanly
+	done
+}
