@@ -216,3 +216,21 @@ router_received() {
 	[ "$(router_received)" -eq "$before" ]
 	stop_lan_loop
 }
+
+@test "map 51413 through a tunnel: the VPN forwards its port to the same port here, so the note says to listen on it" {
+	start_vpn_gateway
+	run --separate-stderr lan_natpmp -g "$TUNNEL_GATEWAY" -l 60 map 51413
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^tcp\ $VPN_EXIT:([0-9]+)\ -\>\ $TUNNEL_CLIENT:51413\ lifetime\ 60s$ ]]
+	local port=${BASH_REMATCH[1]}
+	[ "$stderr" = "natpmp: note: map 51413/tcp: the gateway granted external port $port instead of 51413; through the tunnel vpn0 it forwards port $port to port $port here, not 51413: make the application listen on $port, or keep it told with renew-loop 0/both --on-change HOOK" ]
+	# the gateway left to choose, the same holds, and -q keeps the note
+	run --separate-stderr lan_natpmp -q -g "$TUNNEL_GATEWAY" -l 60 map 51414:0/udp
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ $stderr =~ ^natpmp:\ note:\ map\ 51414/udp:\ the\ gateway\ granted\ external\ port\ ([0-9]+)\;\ through\ the\ tunnel\ vpn0\ it\ forwards\ port\ ([0-9]+)\ to\ port\ ([0-9]+)\ here,\ not\ 51414: ]]
+	# internal port 0 is the way to ask on a VPN: no note
+	run --separate-stderr lan_natpmp -g "$TUNNEL_GATEWAY" -l 60 map 0/both
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
