@@ -637,7 +637,7 @@ static int scan_arguments(struct parse_state *st, int argc,
 			  size_t command_count)
 {
 	bool options_done = false;
-	char natpmpc[96];
+	char natpmpc[SUGGEST_SIZE];
 	int i;
 
 	for (i = 1; i < argc; i++) {

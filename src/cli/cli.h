@@ -12,7 +12,7 @@
 #include "core/port_mapping.h"
 #include "engine/options.h"
 
-#define CLI_ERROR_SIZE 256
+#define CLI_ERROR_SIZE 512
 
 /* options beyond the common ones (-g -l -t -j -q -v -h -V -4 -6 --pcp
  * --nat-pmp); -l is common so that one alias serves every command: those
