@@ -494,9 +494,16 @@ size_t family_mappings_established(const struct family_mappings *f)
 	return scheduler_established(&f->sched);
 }
 
-size_t family_mappings_active(struct family_mappings *f)
+size_t family_mappings_active_ports(struct family_mappings *f, uint16_t *out)
 {
-	return gateway_client(f) ? family_mappings_established(f) : 0;
+	size_t i, n = 0;
+
+	if (!gateway_client(f))
+		return 0;
+	for (i = 0; i < f->sched.count; i++)
+		if (f->mappings[i].established)
+			out[n++] = f->mappings[i].external_port;
+	return n;
 }
 
 static enum mapping_condition condition_of(const struct mapping *m,

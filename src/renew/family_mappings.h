@@ -86,8 +86,9 @@ void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms);
 void family_mappings_give_up(struct family_mappings *f);
 
 size_t family_mappings_established(const struct family_mappings *f);
-/* how many are active: established, with the gateway in reach */
-size_t family_mappings_active(struct family_mappings *f);
+/* The external ports of the active mappings, into out (room for
+ * family_mappings_count); returns how many. */
+size_t family_mappings_active_ports(struct family_mappings *f, uint16_t *out);
 /* Each mapping as natpmp status shows it, into out (room for
  * family_mappings_count); returns how many. */
 size_t family_mappings_status(struct family_mappings *f,

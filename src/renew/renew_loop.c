@@ -59,21 +59,43 @@ struct renew_loop {
 	uint16_t *ports;
 };
 
+static int compare_ports(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The active mappings' external ports, ascending and each once, into
+ * l->ports; returns how many (*active: how many mappings are active). */
+static size_t active_ports(struct renew_loop *l, size_t *active)
+{
+	size_t i, n = 0, ports = 0;
+
+	for (i = 0; i < l->family_count; i++)
+		ports += family_mappings_active_ports(&l->families[i],
+						      l->ports + ports);
+	*active = ports;
+	qsort(l->ports, ports, sizeof(*l->ports), compare_ports);
+	for (i = 0; i < ports; i++)
+		if (n == 0 || l->ports[i] != l->ports[n - 1])
+			l->ports[n++] = l->ports[i];
+	return n;
+}
+
 /* The active mappings' ports into the port file, and every mapping into
  * the live state. */
 static void publish(struct renew_loop *l)
 {
-	size_t i, n = 0, active = 0;
+	size_t i, count = 0, active, ports = active_ports(l, &active);
 	char *text;
 
 	eloop_timer_stop(l->shared.loop, &l->publish_timer);
+	port_file_write(&l->port_file, l->ports, ports);
 	for (i = 0; i < l->family_count; i++)
-		n += family_mappings_status(&l->families[i], l->statuses + n);
-	for (i = 0; i < n; i++)
-		if (l->statuses[i].condition == CONDITION_ACTIVE)
-			l->ports[active++] = l->statuses[i].external_port;
-	port_file_write(&l->port_file, l->ports, active);
-	text = live_state_format((long)getpid(), l->statuses, n);
+		count += family_mappings_status(&l->families[i],
+						l->statuses + count);
+	text = live_state_format((long)getpid(), l->statuses, count);
 	live_publisher_write(&l->live, text);
 	free(text);
 }
@@ -127,13 +149,12 @@ static void on_changed(void *context)
 {
 	struct renew_loop *l = context;
 	const struct client *client = NULL, *waiting = NULL;
-	size_t i, active = 0, count = 0;
+	size_t i, active, count = 0, ports = active_ports(l, &active);
 	bool tried = true;
 
 	for (i = 0; i < l->family_count; i++) {
 		struct family_mappings *f = &l->families[i];
 		const struct client *c = family_mappings_client(f);
-		active += family_mappings_established(f);
 		count += family_mappings_count(f);
 		tried = tried && family_mappings_all_tried(f);
 		if (!client)
@@ -141,7 +162,8 @@ static void on_changed(void *context)
 		if (!waiting && c && client_waiting(c))
 			waiting = c;
 	}
-	reporter_status(&l->shared.rep, active, count, client, waiting);
+	reporter_status(&l->shared.rep, active, count, client, waiting,
+			l->ports, ports);
 	publish_soon(l);
 	if (tried) {
 		reporter_ready(&l->shared.rep);

@@ -138,8 +138,30 @@ void reporter_address(struct reporter *r, const struct client *client,
 	emit(r, &result, "address-changed");
 }
 
+/* ", external ports 51413 56790", as many as fit in what is left of
+ * status, then "... and N more". */
+static void append_ports(char *status, size_t size, const uint16_t *ports,
+			 size_t count)
+{
+	size_t used = strlen(status), i;
+	/* room kept for the longest " ... and N more" */
+	size_t room = size > 24 ? size - 24 : 0;
+
+	if (count == 0 || used >= room)
+		return;
+	used += (size_t)snprintf(status + used, size - used,
+				 ", external port%s", count > 1 ? "s" : "");
+	for (i = 0; i < count && used + 7 < room; i++)
+		used += (size_t)snprintf(status + used, size - used, " %u",
+					 (unsigned)ports[i]);
+	if (i < count)
+		snprintf(status + used, size - used, " ... and %zu more",
+			 count - i);
+}
+
 void reporter_status(struct reporter *r, size_t active, size_t count,
-		     const struct client *client, const struct client *waiting)
+		     const struct client *client, const struct client *waiting,
+		     const uint16_t *ports, size_t port_count)
 {
 	char *status = r->status_due;
 	size_t size = sizeof(r->status_due);
@@ -157,6 +179,7 @@ void reporter_status(struct reporter *r, size_t active, size_t count,
 		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active, no gateway",
 			 active, count);
+	append_ports(status, size, ports, port_count);
 	if (r->status_timer.armed)
 		return;
 	if (clock_now_ms() - r->status_sent_ms >= REPORTER_STATUS_INTERVAL_MS)

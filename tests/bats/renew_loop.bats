@@ -533,7 +533,8 @@ pid_in_file_gone() {
 	statuses=$(grep -c '^STATUS=' "$NOTES")
 	echo "$statuses STATUS= for 200 mappings"
 	[ "$statuses" -le 10 ]
-	[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" = "STATUS=200 of 200 mappings active via $GW" ]
+	# its ports as many as fit, the rest counted
+	[[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" =~ ^STATUS=200\ of\ 200\ mappings\ active\ via\ $GW,\ external\ ports\ 1\ 2\ 3\ [0-9\ ]+\ \.\.\.\ and\ [0-9]+\ more$ ]]
 	kill "$LISTENER"
 }
 
@@ -545,7 +546,23 @@ pid_in_file_gone() {
 	gw_ctl silent off >/dev/null
 	WAIT_LIMIT=10 wait_until grep -q '^STATUS=1 of 1 mappings active via' "$NOTES"
 	# the wait is over: the last word is the active mapping, not the wait
-	[[ "$(grep '^STATUS=' "$NOTES" | tail -1)" == "STATUS=1 of 1 mappings active via $GW" ]]
+	[[ "$(grep '^STATUS=' "$NOTES" | tail -1)" == "STATUS=1 of 1 mappings active via $GW, external port 8080" ]]
+	kill "$LISTENER"
+}
+
+@test "under systemd STATUS= names the external ports, each once, and drops them when the grants run out" {
+	start_gateway --random-port --max-lifetime 2
+	start_notify_listener
+	# 0/both: one random port for UDP and TCP (the fake gateway pairs them)
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 0/both 8080/udp
+	wait_until grep -q '^READY=1$' "$NOTES"
+	local ports
+	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | sort -n -u | paste -sd ' ')
+	[ "$(wc -w <<<"$ports")" -eq 2 ]
+	wait_until grep -qx "STATUS=3 of 3 mappings active via $GW, external ports $ports" "$NOTES"
+	# the grants run out: none active, no ports
+	gw_ctl silent on >/dev/null
+	WAIT_LIMIT=8 wait_until grep -q "^STATUS=waiting for gateway $GW; 0 of 3 mappings active\$" "$NOTES"
 	kill "$LISTENER"
 }
 
