@@ -38,6 +38,8 @@
  * granted in a burst of hundreds) */
 #define PUBLISH_INTERVAL_MS 250
 #define PUBLISH_BURST 8
+/* a bit for each port number */
+#define PORT_WORDS (65536 / 64)
 
 struct renew_loop {
 	struct renew_shared shared;
@@ -57,29 +59,32 @@ struct renew_loop {
 	unsigned burst_writes;
 	struct mapping_status *statuses; /* room for every mapping */
 	uint16_t *ports;
+	uint64_t port_bits[PORT_WORDS];
 };
 
-static int compare_ports(const void *a, const void *b)
-{
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The active mappings' external ports, ascending and each once, into
- * l->ports; returns how many (*active: how many mappings are active). */
+ * l->ports; returns how many (*active: how many mappings are active).
+ * Done at every event, so without sorting: a bit per port. */
 static size_t active_ports(struct renew_loop *l, size_t *active)
 {
 	size_t i, n = 0, ports = 0;
+	unsigned word;
 
 	for (i = 0; i < l->family_count; i++)
 		ports += family_mappings_active_ports(&l->families[i],
 						      l->ports + ports);
 	*active = ports;
-	qsort(l->ports, ports, sizeof(*l->ports), compare_ports);
+	memset(l->port_bits, 0, sizeof(l->port_bits));
 	for (i = 0; i < ports; i++)
-		if (n == 0 || l->ports[i] != l->ports[n - 1])
-			l->ports[n++] = l->ports[i];
+		l->port_bits[l->ports[i] / 64] |= UINT64_C(1)
+						  << (l->ports[i] % 64);
+	for (word = 0; word < PORT_WORDS; word++) {
+		uint64_t bits = l->port_bits[word];
+		unsigned bit;
+		for (bit = 0; bits; bit++, bits >>= 1)
+			if (bits & 1)
+				l->ports[n++] = (uint16_t)(word * 64 + bit);
+	}
 	return n;
 }
 
@@ -104,8 +109,9 @@ static void on_publish_timer(void *context)
 {
 	struct renew_loop *l = context;
 
+	/* the burst goes on: the next change waits for the next interval */
 	l->burst_started_ms = clock_now_ms();
-	l->burst_writes = 1;
+	l->burst_writes = PUBLISH_BURST;
 	publish(l);
 }
 
