@@ -14,6 +14,10 @@ void diag_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_note(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void diag_warning(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));
+/* A line of a long-running command's log in the shape of its events: the
+ * time when (as the events write it), then the text; no prefix. */
+void diag_event(const char *when, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Only with --verbose: one line prefixed with the elapsed milliseconds. */
 void diag_verbose(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));

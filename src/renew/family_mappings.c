@@ -220,6 +220,8 @@ static void took_mapping(struct family_mappings *f, struct result *r,
 	if (r->failure != FAILURE_NONE) {
 		scheduler_failed(&f->sched, index, now,
 				 (int64_t)r->error_lifetime * 1000);
+		if (r->failure == FAILURE_PORT_UNREACHABLE)
+			scheduler_hold(&f->sched, f->mappings[index].due_ms);
 		reporter_failure(&f->shared->rep, r);
 		return;
 	}
@@ -231,6 +233,11 @@ static void took_address(struct family_mappings *f, struct result *r,
 {
 	if (r->failure != FAILURE_NONE) {
 		scheduler_address_failed(&f->sched, now);
+		if (r->failure == FAILURE_PORT_UNREACHABLE)
+			scheduler_hold(
+				&f->sched,
+				now + scheduler_retry_ms(
+					      f->sched.address_failures));
 		reporter_failure(&f->shared->rep, r);
 		return;
 	}

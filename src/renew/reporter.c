@@ -20,6 +20,7 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 {
 	memset(r, 0, sizeof(*r));
 	r->output.json = options->json;
+	r->output.timed_failures = true;
 	r->quiet_renewals = options->quiet;
 	r->hook_renewals = options->hook_renewals;
 	r->loop = loop;

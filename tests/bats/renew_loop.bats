@@ -137,7 +137,7 @@ ms_until_line() {
 	[ "$lost_at" -le $((mapped_at + 5000)) ]
 	wait_until file_has "$hook_log" '^lost 8080$' 1
 	# one error per attempt, naming the request that was really sent
-	grep -q "natpmp: map 8080/tcp: no reply from gateway $GW before the mapping ran out" "$LOOP_ERR"
+	grep -qE "^[0-9T:-]+Z error map 8080/tcp: no reply from gateway $GW before the mapping ran out" "$LOOP_ERR"
 	gw_ctl silent off >/dev/null
 	WAIT_LIMIT=8 loop_wait_for ' mapped tcp ' 2
 	wait_until file_has "$hook_log" '^mapped 8080$' 2
@@ -186,7 +186,7 @@ ms_until_line() {
 	WAIT_LIMIT=10 loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 ' 3
 	[ "$(loop_count ' lost tcp 44\.1\.2\.3:8080 ')" -eq 0 ]
 	[ "$(loop_count ' mapped tcp [^ ]*:9999 ')" -eq 0 ]
-	grep -q 'natpmp: map 9999/tcp: no reply from gateway .*giving way to other requests' "$LOOP_ERR"
+	grep -qE "^[0-9T:-]+Z error map 9999/tcp: no reply from gateway .*giving way to other requests" "$LOOP_ERR"
 }
 
 @test "SIGTERM deletes the mappings and exits 0" {

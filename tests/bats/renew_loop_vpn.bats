@@ -257,3 +257,22 @@ make_hook() {
 		stop_loop_cleanly
 	done
 }
+
+# bats test_tags=timing
+@test "a closed port is asked once per retry: one error line each, with the time, in the events' shape; reopened, everything is mapped" {
+	start_gateway "${VPN_PERSONALITY[@]}"
+	gw_ctl close
+	start_loop -g "$GW" -l 60 renew-loop 0/both 56789/both
+	# retries 1 s, then 2 s apart: three rounds in about 3 s
+	WAIT_LIMIT=8 wait_until file_has "$LOOP_ERR" ' error ' 3
+	local line
+	while IFS= read -r line; do
+		[[ $line =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\ error\ address:\ gateway\ $GW\ does\ not\ speak\ NAT-PMP\ \(ICMP\ port\ unreachable\)$ ]]
+	done <"$LOOP_ERR"
+	# the mappings waited their turn: not one request for them
+	[ "$(grep -c 'map ' "$LOOP_ERR")" -eq 0 ]
+	gw_ctl reopen
+	# at the next retry, 4 s after the last
+	WAIT_LIMIT=10 loop_wait_for ' mapped ' 4
+	[ "$(grep -c ' mapped ' "$LOOP_OUT")" -eq 4 ]
+}
