@@ -135,10 +135,11 @@ int output_flush(struct output *output, int fd)
 /* A failure, one line on stderr. */
 static void say_failure(const struct output *output, const struct result *r)
 {
-	char label[64], when[32];
+	char label[64];
 
 	result_label(r, label, sizeof(label));
 	if (output->timed_failures) {
+		char when[32];
 		format_time(r->time, when, sizeof(when));
 		diag_event(when, "error %s%s%s", label, label[0] ? ": " : "",
 			   r->message);

@@ -233,6 +233,7 @@ make_hook() {
 	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change "$dir"
 	[ "$status" -eq 64 ]
 	[ "$stderr" = "natpmp: renew-loop: --on-change $dir: it is a directory" ]
+	# shellcheck disable=SC2016 # the hook's shell would expand it
 	run --separate-stderr natpmp -g "$GW" renew-loop 8080 --on-change 'no-such-program-anywhere "$NATPMP_EXTERNAL_PORT"'
 	[ "$status" -eq 64 ]
 	[ "$stderr" = "natpmp: renew-loop: --on-change no-such-program-anywhere: no such program in PATH" ]
@@ -251,6 +252,7 @@ make_hook() {
 		"echo \"\$NATPMP_EVENT\" >>'$out'"
 	wait_until file_has "$out" '^mapped$' 1
 	stop_loop_cleanly
+	# shellcheck disable=SC2016 # the hooks' shell would expand them
 	for hook in 'PORT=1 true' '"$HOME/x"' 'cd /; true' "sh $BATS_TEST_TMPDIR/not-a-file" ': ${NATPMP_EVENT}'; do
 		start_loop -g "$GW" -l 60 renew-loop 8080 --on-change "$hook"
 		loop_wait_for ' mapped tcp '
