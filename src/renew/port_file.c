@@ -29,8 +29,10 @@ static char *ports_text(const uint16_t *ports, size_t count)
 		free(text);
 		return NULL;
 	}
-	memcpy(sorted, ports, count * sizeof(*sorted));
-	qsort(sorted, count, sizeof(*sorted), compare_ports);
+	if (count) {
+		memcpy(sorted, ports, count * sizeof(*sorted));
+		qsort(sorted, count, sizeof(*sorted), compare_ports);
+	}
 	*end = '\0';
 	for (i = 0; i < count; i++)
 		if (i == 0 || sorted[i] != sorted[i - 1])
