@@ -88,21 +88,22 @@ static size_t active_ports(struct renew_loop *l, size_t *active)
 	return n;
 }
 
-/* The active mappings' ports into the port file, and every mapping into
- * the live state. */
+/* Every mapping into the live state, then the active mappings' ports into
+ * the port file: whoever saw the ports change finds status agreeing. */
 static void publish(struct renew_loop *l)
 {
-	size_t i, count = 0, active, ports = active_ports(l, &active);
+	size_t i, count = 0, active, ports;
 	char *text;
 
 	eloop_timer_stop(l->shared.loop, &l->publish_timer);
-	port_file_write(&l->port_file, l->ports, ports);
 	for (i = 0; i < l->family_count; i++)
 		count += family_mappings_status(&l->families[i],
 						l->statuses + count);
 	text = live_state_format((long)getpid(), l->statuses, count);
 	live_publisher_write(&l->live, text);
 	free(text);
+	ports = active_ports(l, &active);
+	port_file_write(&l->port_file, l->ports, ports);
 }
 
 static void on_publish_timer(void *context)

@@ -133,9 +133,10 @@ loop_port() {
 	local ports
 	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | sort -n -u)
 	[ "$(wc -l <<<"$ports")" -eq 3 ]
-	wait_until file_has "$port_file" '^[0-9]+$' 3
+	# status through the same state directory: healthy once all six are
+	# (the three ports are in the file as soon as one protocol of each is)
+	wait_until natpmp -q status
 	[ "$(cat "$port_file")" = "$ports" ]
-	# status through the same state directory: six active mappings
 	run --separate-stderr natpmp status
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 6 ]
