@@ -84,17 +84,22 @@ offered() {
 # complete_zsh LINE...: what zsh lists (list-choices, ^D) after each LINE,
 # typed into an interactive zsh on a pseudo-terminal with the completion
 # in its $fpath; each listing follows a line "== LINE". Reads wait on
-# markers that only the shell's output holds, not on the typed echo.
+# markers that only the shell's output holds, not on the typed echo. Each
+# line is typed once the line editor says it is up (zle-line-init): typed
+# before, its ^D and ^U were plain characters, and about one run in three
+# listed nothing or waited forever for its marker. A read takes what came,
+# so each waits for its marker and the next prompt's together.
 complete_zsh() {
 	timeout 20 zsh -f -s "$TOP/completions" "$@" <<'EOF'
 zmodload zsh/zpty
 zpty shell 'TERM=dumb PS1= zsh -f -i'
 zpty -w shell "fpath=($1 \${(M)fpath:#*/Completion(|/Base|/Zsh)})
+	zle-line-init() { print -n ZLE_IS''_UP; }; zle -N zle-line-init
 	autoload -U compinit && compinit -u -D && print RE''ADY"
-zpty -r shell out '*READY*'
+zpty -r shell out '*READY*ZLE_IS_UP*'
 for line in ${@:2}; do
 	zpty -w -n shell "$line"$'\C-d\C-u'"print DO''NE"$'\n'
-	zpty -r shell out '*DONE*'
+	zpty -r shell out '*DONE*ZLE_IS_UP*'
 	print -r -- "== $line"
 	print -r -- ${out//$'\r'}
 done
