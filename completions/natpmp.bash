@@ -1,6 +1,6 @@
 # natpmp.bash - bash completion for natpmp: commands, options, the values
-# of --proto and --on-change, the protocol after a SPEC's '/', and help
-# topics.
+# of --proto, --on-change and --port-file, the protocol after a SPEC's '/',
+# and help topics.
 # shellcheck shell=bash
 
 # _natpmp_words: the words up to the cursor as natpmp will see them, in the
@@ -42,7 +42,7 @@ _natpmp_words() {
 _natpmp_value_of() {
 	case $1 in
 	--gateway | --lifetime | --timeout | --proto | --on-change | \
-		--hook-timeout | --for | --allow-from | --port)
+		--hook-timeout | --for | --allow-from | --port | --port-file)
 		echo "${1#--}"
 		;;
 	--*) ;;
@@ -68,6 +68,7 @@ _natpmp_value_of() {
 _natpmp_values() {
 	case $1 in
 	proto) compgen -W "tcp udp both" -- "$2" ;;
+	port-file) compgen -f -- "$2" ;;
 	on-change)
 		# a command, or the path of a hook
 		if [[ $2 == */* ]]; then
@@ -89,8 +90,8 @@ _natpmp_options() {
 	map) echo "--exact --for --allow-from" ;;
 	unmap) echo "-a --all -p --proto --for" ;;
 	renew-loop)
-		echo "--on-change --hook-timeout --keep --unmap-all-on-exit
-			--exact --for --allow-from"
+		echo "--on-change --hook-renewals --hook-timeout --port-file --keep
+			--unmap-all-on-exit --exact --for --allow-from"
 		;;
 	doctor) echo "--port" ;;
 	esac
@@ -99,7 +100,7 @@ _natpmp_options() {
 _natpmp() {
 	local words cword cur piece
 	_natpmp_words
-	local commands="address map unmap renew-loop doctor help"
+	local commands="address map unmap renew-loop status doctor help"
 	local command="" at=0 options=1 value="" i
 	COMPREPLY=()
 
@@ -133,7 +134,7 @@ _natpmp() {
 	if ((options)); then value=$(_natpmp_value_of "${words[cword - 1]}"); fi
 	if [ -n "$value" ]; then
 		mapfile -t COMPREPLY < <(_natpmp_values "$value" "$cur")
-		if [[ $value == on-change && $cur == */* ]]; then
+		if [[ $value == port-file || ($value == on-change && $cur == */*) ]]; then
 			compopt -o filenames 2>/dev/null
 		fi
 	elif ((options)) && [[ $cur == --*=* ]]; then

@@ -1,11 +1,12 @@
 # natpmp.fish - fish completion for natpmp: commands, options and their values.
 
-set -l commands address map unmap renew-loop doctor help
+set -l commands address map unmap renew-loop status doctor help
 complete -c natpmp -f
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a address -d "print the gateway's external address"
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a map -d 'create or renew port mappings'
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a unmap -d 'delete port mappings'
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a renew-loop -d 'keep port mappings alive until stopped'
+complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a status -d 'show the mappings renew-loop keeps'
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a doctor -d 'say why port forwarding works or not'
 complete -c natpmp -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for natpmp or one command'
 complete -c natpmp -n "__fish_seen_subcommand_from help" -a "$commands"
@@ -29,7 +30,9 @@ complete -c natpmp -n "__fish_seen_subcommand_from map renew-loop" -l allow-from
 complete -c natpmp -n "__fish_seen_subcommand_from unmap" -s a -l all -d 'every mapping of this host'
 complete -c natpmp -n "__fish_seen_subcommand_from unmap" -s p -l proto -x -a 'tcp udp both' -d 'protocol for --all'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l on-change -r -F -a '(__fish_complete_command)' -d 'run a command on each change'
+complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l hook-renewals -d 'run the hook at every renewal too'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l hook-timeout -x -d 'longest a hook may run'
+complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l port-file -r -F -d 'keep the active ports in this file'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l keep -d 'leave the mappings on exit'
 complete -c natpmp -n "__fish_seen_subcommand_from renew-loop" -l unmap-all-on-exit -d 'delete every mapping on exit'
 complete -c natpmp -n "__fish_seen_subcommand_from doctor" -l port -x -d "the test mappings' internal port"

@@ -29,8 +29,8 @@ static const struct command command_help = {
 };
 
 static const struct command *const commands[] = {
-	&command_address,    &command_map,    &command_unmap,
-	&command_renew_loop, &command_doctor, &command_help,
+	&command_address, &command_map,	   &command_unmap, &command_renew_loop,
+	&command_status,  &command_doctor, &command_help,
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 

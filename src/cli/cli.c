@@ -48,6 +48,8 @@ enum option_id {
 	OPTION_FOR,
 	OPTION_ALLOW_FROM,
 	OPTION_PORT,
+	OPTION_PORT_FILE,
+	OPTION_HOOK_RENEWALS,
 };
 
 struct option_spec {
@@ -83,6 +85,9 @@ static const struct option_spec option_specs[] = {
 	{ OPTION_FOR, "for", 0, true, CLI_OPTION_FOR },
 	{ OPTION_ALLOW_FROM, "allow-from", 0, true, CLI_OPTION_ALLOW_FROM },
 	{ OPTION_PORT, "port", 0, true, CLI_OPTION_PORT },
+	{ OPTION_PORT_FILE, "port-file", 0, true, CLI_OPTION_PORT_FILE },
+	{ OPTION_HOOK_RENEWALS, "hook-renewals", 0, false,
+	  CLI_OPTION_HOOK_RENEWALS },
 };
 #define OPTION_COUNT (sizeof(option_specs) / sizeof(option_specs[0]))
 
@@ -160,6 +165,7 @@ static int apply_flag(struct parse_state *st, const struct option_spec *o)
 	case OPTION_IPV4: inv->options.families |= FAMILY_V4; break;
 	case OPTION_IPV6: inv->options.families |= FAMILY_V6; break;
 	case OPTION_EXACT: inv->options.exact = true; break;
+	case OPTION_HOOK_RENEWALS: inv->options.hook_renewals = true; break;
 	default: break;
 	}
 	return 0;
@@ -220,6 +226,12 @@ static int apply_value(struct parse_state *st, const struct option_spec *o,
 			return cli_fail(st->error, st->size,
 					"option --on-change needs a command");
 		inv->options.on_change = value;
+		return 0;
+	case OPTION_PORT_FILE:
+		if (*value == '\0')
+			return cli_fail(st->error, st->size,
+					"option --port-file needs a path");
+		inv->options.port_file = value;
 		return 0;
 	case OPTION_PORT:
 		if (!cli_parse_port_number(value, &inv->options.port))
@@ -345,6 +357,10 @@ static int check_options_apply(struct parse_state *st)
 		return cli_fail(
 			st->error, st->size,
 			"option --proto needs --all (a SPEC carries its own protocol)");
+	if (st->inv->options.hook_renewals && !st->inv->options.on_change)
+		return cli_fail(
+			st->error, st->size,
+			"option --hook-renewals needs --on-change (the hook to run)");
 	return 0;
 }
 
@@ -621,7 +637,7 @@ static int scan_arguments(struct parse_state *st, int argc,
 			  size_t command_count)
 {
 	bool options_done = false;
-	char natpmpc[96];
+	char natpmpc[SUGGEST_SIZE];
 	int i;
 
 	for (i = 1; i < argc; i++) {

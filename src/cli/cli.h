@@ -12,7 +12,7 @@
 #include "core/port_mapping.h"
 #include "engine/options.h"
 
-#define CLI_ERROR_SIZE 256
+#define CLI_ERROR_SIZE 512
 
 /* options beyond the common ones (-g -l -t -j -q -v -h -V -4 -6 --pcp
  * --nat-pmp); -l is common so that one alias serves every command: those
@@ -24,10 +24,12 @@ enum cli_option_bits {
 	CLI_OPTION_KEEP = 1 << 4,
 	CLI_OPTION_HOOK_TIMEOUT = 1 << 5,
 	CLI_OPTION_UNMAP_ALL_ON_EXIT = 1 << 6,
-	CLI_OPTION_EXACT = 1 << 7,	/* PCP's PREFER_FAILURE */
-	CLI_OPTION_FOR = 1 << 8,	/* PCP's THIRD_PARTY */
-	CLI_OPTION_ALLOW_FROM = 1 << 9, /* PCP's FILTER */
-	CLI_OPTION_PORT = 1 << 10,	/* doctor's test port */
+	CLI_OPTION_EXACT = 1 << 7,	    /* PCP's PREFER_FAILURE */
+	CLI_OPTION_FOR = 1 << 8,	    /* PCP's THIRD_PARTY */
+	CLI_OPTION_ALLOW_FROM = 1 << 9,	    /* PCP's FILTER */
+	CLI_OPTION_PORT = 1 << 10,	    /* doctor's test port */
+	CLI_OPTION_PORT_FILE = 1 << 11,	    /* renew-loop's ports, for others */
+	CLI_OPTION_HOOK_RENEWALS = 1 << 12, /* the hook at each renewal */
 };
 
 enum cli_operands {

@@ -73,11 +73,67 @@ static bool is_number(const char *text, unsigned long max, unsigned long *value)
 	return *end == '\0' && *value <= max;
 }
 
+/* Appends a character to out (at *used); false when out is full. */
+static bool put(char *out, size_t size, size_t *used, char c)
+{
+	if (*used + 1 >= size)
+		return false;
+	out[(*used)++] = c;
+	out[*used] = '\0';
+	return true;
+}
+
+/* Appends a blank and word, quoted for sh when it needs it (a ' inside
+ * as '\''); false when out is full. */
+static bool append_word(char *out, size_t size, size_t *used, const char *word)
+{
+	bool plain =
+		*word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789-_./:=@%+,[]") == strlen(word);
+	const char *c;
+
+	if (!put(out, size, used, ' ') ||
+	    (!plain && !put(out, size, used, '\'')))
+		return false;
+	for (c = word; *c; c++) {
+		if (!plain && *c == '\'') {
+			if (!put(out, size, used, '\'') ||
+			    !put(out, size, used, '\\') ||
+			    !put(out, size, used, '\'') ||
+			    !put(out, size, used, '\''))
+				return false;
+		} else if (!put(out, size, used, *c)) {
+			return false;
+		}
+	}
+	return plain || put(out, size, used, '\'');
+}
+
+/* "natpmp" and the words of argv outside the -a group [from, to): the
+ * user's own options, kept as given. */
+static bool user_options(int argc, const char *const argv[], int from, int to,
+			 char *out, size_t size)
+{
+	size_t used = 0;
+	int i;
+
+	if (snprintf(out, size, "natpmp") >= (int)size)
+		return false;
+	used = strlen(out);
+	for (i = 1; i < argc; i++)
+		if ((i < from || i >= to) &&
+		    !append_word(out, size, &used, argv[i]))
+			return false;
+	return true;
+}
+
 int suggest_natpmpc(int argc, const char *const argv[], int at, char *out,
 		    size_t size)
 {
 	/* natpmpc asks for 3600 s when no lifetime is given */
 	unsigned long public_port, private_port, lifetime = 3600;
+	char options[SUGGEST_SIZE], external[16] = "";
 	const char *proto;
 	bool has_lifetime;
 	int n;
@@ -95,18 +151,29 @@ int suggest_natpmpc(int argc, const char *const argv[], int at, char *out,
 		return -1;
 	has_lifetime = at + 4 < argc &&
 		       is_number(argv[at + 4], 0xffffffffUL, &lifetime);
+	if (!user_options(argc, argv, at, at + (has_lifetime ? 5 : 4), options,
+			  sizeof(options)))
+		return -1;
 	if (has_lifetime && lifetime == 0 && private_port == 0)
-		n = snprintf(out, size, "natpmp unmap --all --proto %s", proto);
-	else if (has_lifetime && lifetime == 0)
-		n = snprintf(out, size, "natpmp unmap %lu/%s", private_port,
+		n = snprintf(out, size, "%s unmap --all --proto %s", options,
 			     proto);
+	else if (has_lifetime && lifetime == 0)
+		n = snprintf(out, size, "%s unmap %lu/%s", options,
+			     private_port, proto);
 	else {
-		char external[16] = "";
 		if (public_port != private_port)
 			snprintf(external, sizeof(external), ":%lu",
 				 public_port);
-		n = snprintf(out, size, "natpmp -l %lu map %lu%s/%s", lifetime,
-			     private_port, external, proto);
+		/* what natpmpc's users loop for; a VPN's port 0 for both
+		 * protocols, as VPN users ask for it */
+		n = snprintf(
+			out, size,
+			"%s -l %lu map %lu%s/%s; to keep it mapped, as a natpmpc loop does: %s -l %lu renew-loop %s",
+			options, lifetime, private_port, external, proto,
+			options, lifetime, private_port == 0 ? "0/both" : "");
+		if (private_port != 0 && n > 0 && (size_t)n < size)
+			n += snprintf(out + n, size - (size_t)n, "%lu%s/%s",
+				      private_port, external, proto);
 	}
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }

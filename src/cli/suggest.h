@@ -11,9 +11,14 @@
 const char *suggest_closest(const char *word, size_t length,
 			    const char *const names[], size_t count);
 
+/* room for the commands suggest_natpmpc writes */
+#define SUGGEST_SIZE 400
+
 /* When argv[at] starts natpmpc's "-a PUBLIC PRIVATE PROTO [LIFETIME]",
- * writes the natpmp command that does the same into out and returns 0;
- * else -1. */
+ * writes into out the natpmp command that does the same, with every other
+ * word of argv kept as the user gave it (a gateway, natpmp's options), and
+ * for a mapping also the renew-loop that keeps it, as a natpmpc loop does
+ * (for internal port 0, a VPN's, 0/both); returns 0. Else -1. */
 int suggest_natpmpc(int argc, const char *const argv[], int at, char *out,
 		    size_t size);
 

@@ -28,20 +28,43 @@ static bool learn_external_address(struct oneshot *oneshot)
 	return false;
 }
 
+/* A VPN server forwards the port it grants to the same port of this host,
+ * whatever internal port was asked: an application listening on that one
+ * stays unreachable. */
+static void note_tunnel(const struct request *asked, const struct result *got,
+			const char *tunnel, char *text, size_t size)
+{
+	unsigned external = got->external_port;
+
+	if (!tunnel || asked->internal_port == 0 ||
+	    external == asked->internal_port)
+		return;
+	snprintf(
+		text, size,
+		"; through the tunnel %s it forwards port %u to port %u here, not %u: make the application listen on %u, or keep it told with renew-loop 0/both --on-change HOOK",
+		tunnel, external, external, (unsigned)asked->internal_port,
+		external);
+}
+
 /* The gateway may grant another port or a shorter lifetime than asked; a
  * cron job renewing at the asked half-life would then lose the mapping,
  * so say so, even under -q (which silences results, not notes). */
-static void note_grant(const struct request *asked, const struct result *got)
+static void note_grant(const struct request *asked, const struct result *got,
+		       const char *tunnel)
 {
-	char port[48] = "", lifetime[64] = "", renew[48] = "";
+	char port[48] = "", lifetime[64] = "", renew[48] = "", vpn[256] = "";
 
 	if (got->failure != FAILURE_NONE || got->lifetime == 0)
 		return;
+	note_tunnel(asked, got, tunnel, vpn, sizeof(vpn));
 	if (asked->suggested_port != 0 &&
 	    got->external_port != asked->suggested_port)
 		snprintf(port, sizeof(port), "external port %u instead of %u",
 			 (unsigned)got->external_port,
 			 (unsigned)asked->suggested_port);
+	else if (vpn[0])
+		snprintf(port, sizeof(port), "external port %u",
+			 (unsigned)got->external_port);
 	if (got->lifetime != asked->lifetime) {
 		snprintf(lifetime, sizeof(lifetime), "%s%lu s instead of %lu s",
 			 port[0] ? " and " : "", (unsigned long)got->lifetime,
@@ -51,10 +74,10 @@ static void note_grant(const struct request *asked, const struct result *got)
 							   : 1));
 	}
 	if (port[0] || lifetime[0])
-		diag_note("map %u/%s: the gateway granted %s%s%s",
+		diag_note("map %u/%s: the gateway granted %s%s%s%s",
 			  (unsigned)asked->internal_port,
 			  transport_name(asked->transport), port, lifetime,
-			  renew);
+			  renew, vpn);
 }
 
 static void map_body(struct oneshot *oneshot)
@@ -81,7 +104,8 @@ static void map_body(struct oneshot *oneshot)
 				       &request);
 			oneshot_request(oneshot, &request, &result);
 			oneshot_report(oneshot, &result);
-			note_grant(&request, &result);
+			note_grant(&request, &result,
+				   client_tunnel(&oneshot->client));
 			if (result.failure == FAILURE_NONE && !warned) {
 				output_address_warning(&result);
 				warned = true;

@@ -10,9 +10,11 @@ const struct command command_renew_loop = {
 	.examples =
 		"  natpmp renew-loop 8080                     keep TCP 8080 mapped\n"
 		"  natpmp -g 10.2.0.1 -l 60 renew-loop 0/both \\\n"
-		"      --on-change 'echo \"$NATPMP_EXTERNAL_PORT\" >/run/port'  a VPN's port\n",
+		"      --port-file /run/natpmp/vpn/port       a VPN's port, in the directory\n"
+		"                                             the unit natpmp-renew@vpn gives\n",
 	.usage =
-		"usage: natpmp [options] renew-loop [--on-change CMD] [--hook-timeout DURATION]\n"
+		"usage: natpmp [options] renew-loop [--on-change CMD [--hook-renewals]]\n"
+		"                                   [--hook-timeout DURATION] [--port-file PATH]\n"
 		"                                   [--keep | --unmap-all-on-exit] SPEC...\n"
 		"\n"
 		"Creates each mapping, then renews it at half the granted lifetime (PCP: at\n"
@@ -25,7 +27,11 @@ const struct command command_renew_loop = {
 		"  -l, --lifetime DURATION   requested lifetime (default 7200s)\n"
 		"  --on-change CMD           run /bin/sh -c CMD when a mapping is made, changes\n"
 		"                            port or address, or is lost; facts in NATPMP_*\n"
+		"  --hook-renewals           run the hook at each renewal too (NATPMP_EVENT\n"
+		"                            renewed), to set again a port changed behind its back\n"
 		"  --hook-timeout DURATION   end a hook still running after this (default 60s)\n"
+		"  --port-file PATH          keep the external ports of the active mappings in\n"
+		"                            PATH, one per line (empty while none is active)\n"
 		"  --keep                    on exit, leave the mappings to expire\n"
 		"  --unmap-all-on-exit       on exit, delete internal-port-0 mappings too, with\n"
 		"                            a request that deletes all of this host's mappings\n"
@@ -33,6 +39,7 @@ const struct command command_renew_loop = {
 		"  --exact, --for ADDR, --allow-from ADDR[/LEN][:PORT]   as for map (PCP)\n",
 	.options = CLI_OPTION_ON_CHANGE | CLI_OPTION_KEEP |
 		   CLI_OPTION_HOOK_TIMEOUT | CLI_OPTION_UNMAP_ALL_ON_EXIT |
+		   CLI_OPTION_PORT_FILE | CLI_OPTION_HOOK_RENEWALS |
 		   CLI_OPTION_EXACT | CLI_OPTION_FOR | CLI_OPTION_ALLOW_FROM,
 	.operands = CLI_OPERANDS_SPECS,
 };

@@ -10,5 +10,6 @@ extern const struct command command_map;
 extern const struct command command_unmap;
 extern const struct command command_renew_loop;
 extern const struct command command_doctor;
+extern const struct command command_status;
 
 #endif

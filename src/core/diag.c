@@ -54,6 +54,18 @@ void diag_warning(const char *format, ...)
 	va_end(ap);
 }
 
+void diag_event(const char *when, const char *format, ...)
+{
+	va_list ap;
+
+	diag_progress_clear();
+	fprintf(stderr, "%s ", when);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void diag_note(const char *format, ...)
 {
 	va_list ap;

@@ -16,6 +16,10 @@ void diag_warning(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));
 /* Whether --verbose is on: a caller skips costly formatting without it. */
 bool diag_verbose_enabled(void);
+/* A line of a long-running command's log in the shape of its events: the
+ * time when (as the events write it), then the text; no prefix. */
+void diag_event(const char *when, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Only with --verbose: one line prefixed with the elapsed milliseconds. */
 void diag_verbose(const char *format, ...)
 	__attribute__((format(printf, 1, 2)));

@@ -10,7 +10,9 @@ enum exit_status {
 	EXIT_UNSUPPORTED =
 		69,	  /* EX_UNAVAILABLE: gateway does not speak NAT-PMP */
 	EXIT_SYSTEM = 71, /* EX_OSERR: local system error */
-	EXIT_OUTPUT = 74, /* EX_IOERR: the results could not be written */
+	EXIT_CANNOT_CREATE =
+		73,	     /* EX_CANTCREAT: --port-file cannot be written */
+	EXIT_OUTPUT = 74,    /* EX_IOERR: the results could not be written */
 	EXIT_TRY_LATER = 75, /* EX_TEMPFAIL: no reply in time, result 3 or 4 */
 	EXIT_PROTOCOL = 76,  /* EX_PROTOCOL: result code outside 0-5 */
 	EXIT_REFUSED = 77,   /* EX_NOPERM: result 2, not authorized */

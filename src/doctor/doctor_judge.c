@@ -166,11 +166,18 @@ static void describe_failure(const struct doctor_probe *probe,
 			 probe->sends == 1 ? "attempt" : "attempts");
 		break;
 	case PROBE_CLOSED:
-		snprintf(text, size,
-			 "port %u of %s is closed (ICMP port unreachable)",
-			 (unsigned)route->gateway.port,
-			 ip_address_format(&route->gateway.address, gw,
-					   sizeof(gw)));
+		ip_address_format(&route->gateway.address, gw, sizeof(gw));
+		if (route->route.tunnel)
+			snprintf(
+				text, size,
+				"port %u of %s is closed (ICMP port unreachable through the tunnel %s): port forwarding is not enabled for this VPN connection",
+				(unsigned)route->gateway.port, gw,
+				route->route.interface_name);
+		else
+			snprintf(
+				text, size,
+				"port %u of %s is closed (ICMP port unreachable)",
+				(unsigned)route->gateway.port, gw);
 		break;
 	case PROBE_REFUSED:
 	case PROBE_OTHER_PROTOCOL:
@@ -224,8 +231,9 @@ static void judge_route(const struct doctor_facts *facts,
 	}
 	ip_address_format(&v4->route.source, source, sizeof(source));
 	set(report, CHECK_ROUTE, CHECK_OK,
-	    "gateway %s from %s, interface %s, source %s", gw,
-	    finders[v4->found_by], v4->route.interface_name, source);
+	    "gateway %s from %s, interface %s%s, source %s", gw,
+	    finders[v4->found_by], v4->route.interface_name,
+	    v4->route.tunnel ? " (a tunnel)" : "", source);
 }
 
 static void judge_protocol(const struct doctor_facts *facts,
@@ -501,6 +509,20 @@ static void judge_ipv6(const struct doctor_facts *facts,
 	    facts->pinhole.deleted ? " and deleted" : ", not deleted");
 }
 
+/* A VPN server closes its port to a connection whose port forwarding is
+ * off. */
+static void advise_vpn_closed(struct doctor_report *report,
+			      const struct doctor_route *v4, const char *port)
+{
+	char address[IP_ADDRESS_TEXT_SIZE];
+
+	advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
+	       "port forwarding is not enabled for this VPN connection (%s closes %s through the tunnel %s): enable it with the provider (a configuration or login with port forwarding, on a server that offers it), then reconnect",
+	       ip_address_format(&v4->gateway.address, address,
+				 sizeof(address)),
+	       port, v4->route.interface_name);
+}
+
 /* The verdict when IPv4 port forwarding cannot work; false if it can. */
 static bool ipv4_failure(const struct doctor_facts *facts,
 			 struct doctor_report *report)
@@ -527,8 +549,11 @@ static bool ipv4_failure(const struct doctor_facts *facts,
 			facts->natpmp.outcome == PROBE_UNUSABLE ? &facts->natpmp
 			: facts->pcp.outcome == PROBE_UNUSABLE	? &facts->pcp
 								: NULL;
-		if (facts->natpmp.outcome == PROBE_CLOSED ||
-		    facts->pcp.outcome == PROBE_CLOSED)
+		bool closed = facts->natpmp.outcome == PROBE_CLOSED ||
+			      facts->pcp.outcome == PROBE_CLOSED;
+		if (closed && v4->route.tunnel)
+			advise_vpn_closed(report, v4, port);
+		else if (closed)
 			advise(report, CHECK_FAIL, EXIT_UNSUPPORTED,
 			       "the router does not speak NAT-PMP or PCP (%s closed): enable NAT-PMP or PCP in its settings (often next to UPnP)",
 			       port);

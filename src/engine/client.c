@@ -152,6 +152,12 @@ void client_close(struct client *c)
 	c->running = false;
 }
 
+void client_set_tunnel(struct client *c, const char *interface)
+{
+	snprintf(c->tunnel, sizeof(c->tunnel), "%s",
+		 interface ? interface : "");
+}
+
 void client_listen(struct client *c, const struct client_events *events,
 		   void *context)
 {
@@ -541,11 +547,20 @@ static void on_exchange_done(void *context, enum exchange_status status)
 		break;
 	case EXCHANGE_TIMEOUT: describe_silence(c); break;
 	case EXCHANGE_PORT_UNREACHABLE:
-		set_message(
-			r, FAILURE_PORT_UNREACHABLE,
-			"gateway %s does not speak %s (ICMP port unreachable)",
-			c->exchange.gateway_text,
-			protocol_name(c->protocol->id));
+		if (c->tunnel[0])
+			/* a VPN server closes the port to connections whose
+			 * port forwarding is off */
+			set_message(
+				r, FAILURE_PORT_UNREACHABLE,
+				"gateway %s does not speak %s (ICMP port unreachable through the tunnel %s): port forwarding is not enabled for this VPN connection; enable it with the provider",
+				c->exchange.gateway_text,
+				protocol_name(c->protocol->id), c->tunnel);
+		else
+			set_message(
+				r, FAILURE_PORT_UNREACHABLE,
+				"gateway %s does not speak %s (ICMP port unreachable)",
+				c->exchange.gateway_text,
+				protocol_name(c->protocol->id));
 		break;
 	case EXCHANGE_SYSTEM_ERROR:
 		set_message(r, FAILURE_SYSTEM, "cannot talk to gateway %s: %s",
@@ -661,6 +676,11 @@ const struct ip_endpoint *client_gateway(const struct client *c)
 const char *client_gateway_text(const struct client *c)
 {
 	return c->exchange.gateway_text;
+}
+
+const char *client_tunnel(const struct client *c)
+{
+	return c->tunnel[0] ? c->tunnel : NULL;
 }
 
 const struct ip_address *client_source(const struct client *c)

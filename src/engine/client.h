@@ -30,6 +30,9 @@ typedef void (*client_done_fn)(void *context, struct result *result);
  * client whose protocol the gateway proved (answers_echo_nonce) follows */
 #define CLIENT_SWITCH_EVIDENCE 3
 
+/* an interface's name, as IF_NAMESIZE holds it */
+#define CLIENT_TUNNEL_NAME_SIZE 16
+
 /* What the gateway makes known beyond a request's own end. */
 struct client_events {
 	/* an epoch showed that the gateway lost its mappings (a restart);
@@ -70,6 +73,9 @@ struct client {
 	struct ip_address external_address;
 	const struct client_events *events;
 	void *events_context;
+	/* the gateway is the far end of this tunnel ("" if not): a closed
+	 * port is a VPN connection without port forwarding */
+	char tunnel[CLIENT_TUNNEL_NAME_SIZE];
 
 	/* the request in flight, or the last one */
 	bool running;		/* from client_start to its end or cancel */
@@ -98,6 +104,10 @@ int client_open(struct client *client, struct eloop *loop,
 		const struct ip_endpoint *gateway,
 		const struct ip_address *source, struct result *failure);
 void client_close(struct client *client);
+/* The gateway is the far end of the tunnel interface (NULL: it is not):
+ * an ICMP port unreachable from it then says that port forwarding is not
+ * enabled for the VPN connection. */
+void client_set_tunnel(struct client *client, const char *interface);
 /* From now on, events go to these callbacks (any may be NULL). */
 void client_listen(struct client *client, const struct client_events *events,
 		   void *context);
@@ -136,6 +146,8 @@ bool client_follows_gateway(const struct client *client);
 const struct ip_endpoint *client_gateway(const struct client *client);
 /* the gateway as natpmp writes it: its port shown only if not 5351 */
 const char *client_gateway_text(const struct client *client);
+/* the tunnel the gateway is the far end of, or NULL */
+const char *client_tunnel(const struct client *client);
 /* the address requests go out from */
 const struct ip_address *client_source(const struct client *client);
 const struct epoch_tracker *client_epoch(const struct client *client);

@@ -31,6 +31,8 @@ static int oneshot_open(struct oneshot *s)
 			s->family == AF_INET6 ? &route.source : NULL,
 			&failure) < 0)
 		goto fail;
+	if (route.tunnel)
+		client_set_tunnel(&s->client, route.interface_name);
 	s->patience = patience_for_command(options->timeout_ms, clock_now_ms());
 	return 0;
 fail:

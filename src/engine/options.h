@@ -76,6 +76,8 @@ struct options {
 	int64_t hook_timeout_ms;
 	bool keep;
 	bool unmap_all_on_exit; /* delete-all for internal port 0 on exit */
+	const char *port_file;	/* the active mappings' external ports */
+	bool hook_renewals;	/* the hook runs at each renewal too */
 
 	/* doctor: the test mappings' internal port, 0 if not given */
 	uint16_t port;

@@ -34,10 +34,15 @@ struct gateway_route {
 	/* discovery: the route came from a table other than main, so a
 	 * policy rule chose it */
 	bool policy;
-	/* discovery failed because the default route is a point-to-point
-	 * link without a next hop, such as a VPN tunnel (interface and
-	 * interface_name say which) */
+	/* the way to the gateway is a point-to-point link without a next
+	 * hop, such as a VPN tunnel (interface and interface_name say
+	 * which): a gateway is reached directly over it, or discovery failed
+	 * because the default route goes through it */
 	bool tunnel;
+	/* a named gateway (gateway_route_to): the router the kernel sends its
+	 * datagrams through; unset when the gateway is on a link of this
+	 * host, a neighbour or the far end of a tunnel */
+	struct ip_address next_hop;
 };
 
 /* The route of family (AF_INET or AF_INET6) that the host's traffic to the
@@ -50,8 +55,9 @@ int gateway_discover(int family, struct gateway_route *route, char *error,
 		     size_t size);
 
 /* For a gateway the user named: the interface and source address the
- * kernel uses to reach it (route->gateway is set to gateway). Returns 0,
- * or -1 with one line in error (no route to it). */
+ * kernel uses to reach it (route->gateway is set to gateway), the router
+ * in between if any (next_hop), and whether it is the far end of a tunnel.
+ * Returns 0, or -1 with one line in error (no route to it). */
 int gateway_route_to(const struct ip_address *gateway,
 		     struct gateway_route *route, char *error, size_t size);
 
@@ -84,6 +90,9 @@ ssize_t os_receive(int fd, void *buffer, size_t size, struct ip_endpoint *from,
 /* Whether the interface is up and running (has its carrier); true when
  * that cannot be told. */
 bool os_interface_running(const char *name);
+/* Whether the interface is a point-to-point link (a tunnel: WireGuard,
+ * OpenVPN's tun); false when that cannot be told. */
+bool os_interface_point_to_point(const char *name);
 
 /* Fills buffer with size bytes from the kernel's random source. Returns
  * 0, or -1 with errno. */

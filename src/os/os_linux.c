@@ -15,21 +15,37 @@
 #include <time.h>
 #include <unistd.h>
 
-bool os_interface_running(const char *name)
+/* The interface's flags into *flags; -1 when they cannot be read. */
+static int interface_flags(const char *name, short *flags)
 {
 	struct ifreq request;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool running = true; /* when unsure, try */
+	int status;
 
 	if (fd < 0)
-		return true;
+		return -1;
 	memset(&request, 0, sizeof(request));
 	snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFFLAGS, &request) == 0)
-		running = (request.ifr_flags & IFF_UP) &&
-			  (request.ifr_flags & IFF_RUNNING);
+	status = ioctl(fd, SIOCGIFFLAGS, &request);
 	close(fd);
-	return running;
+	*flags = request.ifr_flags;
+	return status;
+}
+
+bool os_interface_running(const char *name)
+{
+	short flags;
+
+	if (interface_flags(name, &flags) < 0)
+		return true; /* when unsure, try */
+	return (flags & IFF_UP) && (flags & IFF_RUNNING);
+}
+
+bool os_interface_point_to_point(const char *name)
+{
+	short flags;
+
+	return interface_flags(name, &flags) == 0 && (flags & IFF_POINTOPOINT);
 }
 
 int os_random(void *buffer, size_t size)

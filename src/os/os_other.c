@@ -48,6 +48,12 @@ bool os_interface_running(const char *name)
 	return true; /* when unsure, try */
 }
 
+bool os_interface_point_to_point(const char *name)
+{
+	(void)name;
+	return false;
+}
+
 int os_random(void *buffer, size_t size)
 {
 	unsigned char *bytes = buffer;

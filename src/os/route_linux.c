@@ -448,6 +448,8 @@ static int route_toward(struct netlink *nl, struct gateway_route *route,
 			route->interface = toward.interface;
 		if (source_usable(&toward.source))
 			route->source = toward.source;
+		if (!ip_address_equal(&toward.gateway, &route->gateway))
+			route->next_hop = toward.gateway;
 	}
 	if (!ip_address_is_set(&route->source) && fallback &&
 	    source_usable(fallback))
@@ -456,6 +458,10 @@ static int route_toward(struct netlink *nl, struct gateway_route *route,
 		best_interface_address(nl, route->gateway.family,
 				       route->interface, &route->source);
 	interface_name(route->interface, route->interface_name);
+	/* reached directly over a tunnel: its far end, the VPN's server */
+	route->tunnel = status == 0 && !ip_address_is_set(&route->next_hop) &&
+			route->interface &&
+			os_interface_point_to_point(route->interface_name);
 	return status;
 }
 
@@ -583,10 +589,19 @@ int gateway_route_to(const struct ip_address *gateway,
 			 strerror(status));
 	if (status != 0)
 		goto out;
-	snprintf(route->origin, sizeof(route->origin),
-		 "named gateway %s dev %s",
-		 plain_address(gateway, text, sizeof(text)),
-		 route->interface_name);
+	plain_address(gateway, text, sizeof(text));
+	if (ip_address_is_set(&route->next_hop)) {
+		char hop[IP_ADDRESS_TEXT_SIZE];
+		snprintf(route->origin, sizeof(route->origin),
+			 "named gateway %s via %s dev %s", text,
+			 plain_address(&route->next_hop, hop, sizeof(hop)),
+			 route->interface_name);
+	} else {
+		snprintf(route->origin, sizeof(route->origin),
+			 "named gateway %s dev %s%s", text,
+			 route->interface_name,
+			 route->tunnel ? " (a tunnel)" : "");
+	}
 	append_source(route);
 out:
 	close(nl.fd);

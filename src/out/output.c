@@ -132,16 +132,28 @@ int output_flush(struct output *output, int fd)
 	return 0;
 }
 
+/* A failure, one line on stderr. */
+static void say_failure(const struct output *output, const struct result *r)
+{
+	char label[64];
+
+	result_label(r, label, sizeof(label));
+	if (output->timed_failures) {
+		char when[32];
+		format_time(r->time, when, sizeof(when));
+		diag_event(when, "error %s%s%s", label, label[0] ? ": " : "",
+			   r->message);
+	} else if (label[0]) {
+		diag_error("%s: %s", label, r->message);
+	} else {
+		diag_error("%s", r->message);
+	}
+}
+
 int output_result(struct output *output, const struct result *r)
 {
-	if (r->failure != FAILURE_NONE) {
-		char label[64];
-		result_label(r, label, sizeof(label));
-		if (label[0])
-			diag_error("%s: %s", label, r->message);
-		else
-			diag_error("%s", r->message);
-	}
+	if (r->failure != FAILURE_NONE)
+		say_failure(output, r);
 	if (output->quiet && r->failure == FAILURE_NONE)
 		return 0;
 	if (!output->json && r->failure != FAILURE_NONE)

@@ -17,7 +17,10 @@
 
 struct output {
 	bool json;
-	bool quiet;  /* nothing on stdout for successes */
+	bool quiet; /* nothing on stdout for successes */
+	/* a failure on stderr in the shape of renew-loop's events: "TIME
+	 * error LABEL: MESSAGE" */
+	bool timed_failures;
 	bool failed; /* writing to stdout failed */
 	int error_number;
 

@@ -254,6 +254,8 @@ static void took_mapping(struct family_mappings *f, struct result *r,
 			scheduler_suggestion_refused(&f->sched, index);
 		scheduler_failed(&f->sched, index, now,
 				 (int64_t)r->error_lifetime * 1000);
+		if (r->failure == FAILURE_PORT_UNREACHABLE)
+			scheduler_hold(&f->sched, f->mappings[index].due_ms);
 		reporter_failure(&f->shared->rep, r);
 		return;
 	}
@@ -279,6 +281,11 @@ static void took_address(struct family_mappings *f, struct result *r,
 {
 	if (r->failure != FAILURE_NONE) {
 		scheduler_address_failed(&f->sched, now);
+		if (r->failure == FAILURE_PORT_UNREACHABLE)
+			scheduler_hold(
+				&f->sched,
+				now + scheduler_retry_ms(
+					      f->sched.address_failures));
 		reporter_failure(&f->shared->rep, r);
 		return;
 	}
@@ -575,6 +582,64 @@ size_t family_mappings_count(const struct family_mappings *f)
 size_t family_mappings_established(const struct family_mappings *f)
 {
 	return scheduler_established(&f->sched);
+}
+
+size_t family_mappings_active_ports(struct family_mappings *f, uint16_t *out)
+{
+	size_t i, n = 0;
+
+	if (!gateway_client(f))
+		return 0;
+	for (i = 0; i < f->sched.count; i++)
+		if (f->mappings[i].established)
+			out[n++] = f->mappings[i].external_port;
+	return n;
+}
+
+static enum mapping_condition condition_of(const struct mapping *m,
+					   bool connected)
+{
+	if (m->established && connected)
+		return CONDITION_ACTIVE;
+	return m->established || m->granted_ms ? CONDITION_LOST
+					       : CONDITION_WAITING;
+}
+
+size_t family_mappings_status(struct family_mappings *f,
+			      struct mapping_status *out)
+{
+	const struct client *c = gateway_client(f);
+	size_t i;
+
+	for (i = 0; i < f->sched.count; i++) {
+		const struct mapping *m = &f->mappings[i];
+		struct mapping_status *s = &out[i];
+		memset(s, 0, sizeof(*s));
+		s->family = f->family;
+		s->transport = m->transport;
+		s->internal_port = m->internal_port;
+		s->internal_address =
+			ip_address_is_set(&m->internal_address) || !c
+				? m->internal_address
+				: *client_source(c);
+		s->condition = condition_of(m, c != NULL);
+		if (m->established || m->granted_ms) {
+			s->external_address = m->external_address;
+			s->external_port = m->external_port;
+			s->lifetime = m->lifetime;
+		}
+		s->expires_ms = m->established ? m->expires_at_ms : 0;
+		/* with no gateway, nothing is sent until one is found */
+		s->next_ms = c ? m->due_ms : 0;
+		s->gateway_known =
+			c || ip_address_is_set(&f->last_gateway.address);
+		s->gateway = c ? *client_gateway(c) : f->last_gateway;
+		s->via = c ? client_protocol(c)->id : f->last_via;
+		if (!c)
+			snprintf(s->problem, sizeof(s->problem), "%s",
+				 supervisor_last_failure(&f->sup));
+	}
+	return f->sched.count;
 }
 
 bool family_mappings_all_tried(const struct family_mappings *f)

@@ -10,6 +10,7 @@
 
 #include "engine/eloop.h"
 #include "engine/options.h"
+#include "out/mapping_status.h"
 #include "renew/reporter.h"
 #include "renew/scheduler.h"
 #include "renew/supervisor.h"
@@ -95,6 +96,13 @@ void family_mappings_shut_down(struct family_mappings *f, int64_t *deadline_ms);
 void family_mappings_give_up(struct family_mappings *f);
 
 size_t family_mappings_established(const struct family_mappings *f);
+/* The external ports of the active mappings, into out (room for
+ * family_mappings_count); returns how many. */
+size_t family_mappings_active_ports(struct family_mappings *f, uint16_t *out);
+/* Each mapping as natpmp status shows it, into out (room for
+ * family_mappings_count); returns how many. */
+size_t family_mappings_status(struct family_mappings *f,
+			      struct mapping_status *out);
 /* how many mappings it keeps, established or not */
 size_t family_mappings_count(const struct family_mappings *f);
 bool family_mappings_all_tried(const struct family_mappings *f);

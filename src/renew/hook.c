@@ -10,16 +10,148 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/diag.h"
 
+/* room for a path as hooks are named */
+#define PATH_MAX_TEXT 4096
+
 static void on_timer(void *context);
 static void on_fork_timer(void *context);
 static bool reap_lane(struct hook_lane *lane);
 static void end_lane(struct hook_lane *lane);
+
+/* where the shipped hooks are: the package's prefix, and cmake's default */
+#define HOOKS_PACKAGED "/usr/share/natpmp/hooks/"
+#define HOOKS_LOCAL "/usr/local/share/natpmp/hooks/"
+
+/* sh's reserved words and builtins (POSIX, and dash's): no file to find */
+static const char *const shell_words[] = {
+	"!",	    "{",     "}",      "case",	  "do",	     "done",
+	"elif",	    "else",  "esac",   "fi",	  "for",     "if",
+	"in",	    "then",  "until",  "while",	  ".",	     ":",
+	"[",	    "alias", "bg",     "break",	  "cd",	     "command",
+	"continue", "echo",  "eval",   "exec",	  "exit",    "export",
+	"false",    "fc",    "fg",     "getopts", "hash",    "jobs",
+	"kill",	    "local", "printf", "pwd",	  "read",    "readonly",
+	"return",   "set",   "shift",  "test",	  "times",   "trap",
+	"true",	    "type",  "ulimit", "umask",	  "unalias", "unset",
+	"wait",
+};
+
+static bool is_shell_word(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
+		if (strcmp(word, shell_words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Why path cannot be run, or NULL when it can. */
+static const char *not_runnable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return strerror(errno);
+	if (S_ISDIR(st.st_mode))
+		return "it is a directory";
+	if (!S_ISREG(st.st_mode))
+		return "it is not a file";
+	if (access(path, X_OK) < 0)
+		return "it is not executable (chmod +x it, or run it with sh PATH)";
+	return NULL;
+}
+
+/* The shipped hook of the other install, when path names one that is not
+ * here but is there. */
+static const char *other_install(const char *path, char *other, size_t size)
+{
+	const char *name = NULL, *there = NULL;
+
+	if (strncmp(path, HOOKS_PACKAGED, strlen(HOOKS_PACKAGED)) == 0) {
+		name = path + strlen(HOOKS_PACKAGED);
+		there = HOOKS_LOCAL;
+	} else if (strncmp(path, HOOKS_LOCAL, strlen(HOOKS_LOCAL)) == 0) {
+		name = path + strlen(HOOKS_LOCAL);
+		there = HOOKS_PACKAGED;
+	}
+	if (!name || snprintf(other, size, "%s%s", there, name) >= (int)size)
+		return NULL;
+	return not_runnable(other) ? NULL : other;
+}
+
+static int check_path(const char *path, char *error, size_t size)
+{
+	const char *why = not_runnable(path);
+	char other[PATH_MAX_TEXT];
+
+	if (!why)
+		return 0;
+	if (other_install(path, other, sizeof(other)))
+		snprintf(error, size,
+			 "--on-change %s: %s; this natpmp's hooks are in %.*s",
+			 path, why, (int)(strrchr(other, '/') - other), other);
+	else if (strncmp(path, HOOKS_PACKAGED, strlen(HOOKS_PACKAGED)) == 0 ||
+		 strncmp(path, HOOKS_LOCAL, strlen(HOOKS_LOCAL)) == 0)
+		snprintf(
+			error, size,
+			"--on-change %s: %s (natpmp's hooks are in /usr/share/natpmp/hooks from a package, /usr/local/share/natpmp/hooks from cmake --install)",
+			path, why);
+	else
+		snprintf(error, size, "--on-change %s: %s", path, why);
+	return -1;
+}
+
+/* A name without '/', looked up in PATH as sh looks it up (an empty
+ * entry is the current directory). */
+static int check_name(const char *name, char *error, size_t size)
+{
+	const char *dir = getenv("PATH");
+	char path[PATH_MAX_TEXT];
+
+	if (!dir || !*dir)
+		dir = "/usr/bin:/bin";
+	for (;;) {
+		size_t length = strcspn(dir, ":");
+		int n = snprintf(path, sizeof(path), "%.*s/%s", (int)length,
+				 length ? dir : ".", name);
+		if (n > 0 && (size_t)n < sizeof(path) && !not_runnable(path))
+			return 0;
+		if (dir[length] == '\0')
+			break;
+		dir += length + 1;
+	}
+	snprintf(error, size, "--on-change %s: no such program in PATH", name);
+	return -1;
+}
+
+int hook_check(const char *command, char *error, size_t size)
+{
+	char word[PATH_MAX_TEXT];
+	size_t length;
+
+	if (!command)
+		return 0;
+	command += strspn(command, " \t\n");
+	length = strcspn(command, " \t\n;&|<>()");
+	/* quotes, expansions, globs, assignments: only sh can tell */
+	if (length == 0 || length >= sizeof(word) ||
+	    strcspn(command, "'\"$`\\*?[~=#") < length)
+		return 0;
+	memcpy(word, command, length);
+	word[length] = '\0';
+	if (is_shell_word(word))
+		return 0;
+	return strchr(word, '/') ? check_path(word, error, size)
+				 : check_name(word, error, size);
+}
 
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 		     const char *command, int64_t timeout_ms, size_t lane_count)
@@ -226,6 +358,19 @@ void hook_retry(struct hook_runner *runner, size_t index,
 		     lane->next.event, (unsigned)lane->next.internal_port,
 		     transport_name(lane->next.transport));
 	want(lane);
+}
+
+void hook_renewed(struct hook_runner *runner, size_t index,
+		  const struct hook_event *renewal)
+{
+	if (!runner->command || index >= runner->lane_count)
+		return;
+	if (runner->lanes[index].retry_due) {
+		hook_retry(runner, index, renewal);
+		return;
+	}
+	if (!runner->lanes[index].waiting)
+		hook_queue(runner, index, renewal);
 }
 
 /* Tells lane's hook to end: TERM to its group now, KILL at kill_at_ms. */

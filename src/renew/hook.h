@@ -29,7 +29,7 @@
 #define HOOK_FORK_RETRY_MS 1000
 
 struct hook_event {
-	const char *event; /* "mapped", "changed", "lost" */
+	const char *event; /* "mapped", "changed", "lost", "renewed" */
 	unsigned transport;
 	uint16_t internal_port;
 	uint16_t external_port;
@@ -74,6 +74,14 @@ struct hook_runner {
 	bool fork_warned;	       /* fork failed before: said so */
 };
 
+/* Whether command can run at all, checked before the loop starts: when
+ * its first word is a plain word (no quotes, variables or other shell
+ * syntax) naming no shell builtin, the program it names must exist, be a
+ * file and be executable (a path, or a name found in PATH). Returns 0, or
+ * -1 with one line in error. What the shell alone can tell is left to
+ * it. */
+int hook_check(const char *command, char *error, size_t size);
+
 int hook_runner_init(struct hook_runner *runner, struct eloop *loop,
 		     const char *command, int64_t timeout_ms,
 		     size_t lane_count);
@@ -89,6 +97,12 @@ void hook_queue(struct hook_runner *runner, size_t lane,
  * every retry. */
 void hook_retry(struct hook_runner *runner, size_t lane,
 		const struct hook_event *renewal);
+
+/* At a renewal, with --hook-renewals: runs the hook with the renewal's
+ * facts (event "renewed"), unless another event of lane's waits (it says
+ * more), or a failed hook is due again (then that runs, as hook_retry). */
+void hook_renewed(struct hook_runner *runner, size_t lane,
+		  const struct hook_event *renewal);
 
 /* Collects finished hooks, reports their exit status, starts the next. */
 void hook_reap(struct hook_runner *runner);

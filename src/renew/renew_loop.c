@@ -18,7 +18,9 @@
 #include "core/exit_status.h"
 #include "engine/save.h"
 #include "renew/family_mappings.h"
+#include "renew/live_state.h"
 #include "renew/notify.h"
+#include "renew/port_file.h"
 #include "renew/renew_loop.h"
 
 /* ending hooks and writing the last events on the way out: bounded in
@@ -30,6 +32,14 @@
 #define READY_AT_THE_LATEST_MS 10000
 /* a jump of boot time over monotonic time this large is a suspend */
 #define RESUME_THRESHOLD_MS 1000
+/* the port file and the live state are rewritten at once for the first
+ * PUBLISH_BURST changes of a PUBLISH_INTERVAL_MS (a VPN's few ports: no
+ * timer to wake for), then at most once per interval (a range of ports is
+ * granted in a burst of hundreds) */
+#define PUBLISH_INTERVAL_MS 250
+#define PUBLISH_BURST 8
+/* a bit for each port number */
+#define PORT_WORDS (65536 / 64)
 
 struct renew_loop {
 	struct renew_shared shared;
@@ -40,7 +50,91 @@ struct renew_loop {
 	bool output_warned;
 	bool stdout_watched;
 	short stdout_events;
+	/* what others may read of the loop: the ports, and for natpmp
+	 * status every mapping */
+	struct port_file port_file;
+	struct live_publisher live;
+	struct eloop_timer publish_timer;
+	int64_t burst_started_ms;
+	unsigned burst_writes;
+	struct mapping_status *statuses; /* room for every mapping */
+	uint16_t *ports;
+	uint64_t port_bits[PORT_WORDS];
 };
+
+/* The active mappings' external ports, ascending and each once, into
+ * l->ports; returns how many (*active: how many mappings are active).
+ * Done at every event, so without sorting: a bit per port. */
+static size_t active_ports(struct renew_loop *l, size_t *active)
+{
+	size_t i, n = 0, ports = 0;
+	unsigned word;
+
+	for (i = 0; i < l->family_count; i++)
+		ports += family_mappings_active_ports(&l->families[i],
+						      l->ports + ports);
+	*active = ports;
+	memset(l->port_bits, 0, sizeof(l->port_bits));
+	for (i = 0; i < ports; i++)
+		l->port_bits[l->ports[i] / 64] |= UINT64_C(1)
+						  << (l->ports[i] % 64);
+	for (word = 0; word < PORT_WORDS; word++) {
+		uint64_t bits = l->port_bits[word];
+		unsigned bit;
+		for (bit = 0; bits; bit++, bits >>= 1)
+			if (bits & 1)
+				l->ports[n++] = (uint16_t)(word * 64 + bit);
+	}
+	return n;
+}
+
+/* Every mapping into the live state, then the active mappings' ports into
+ * the port file: whoever saw the ports change finds status agreeing. */
+static void publish(struct renew_loop *l)
+{
+	size_t i, count = 0, active, ports;
+	char *text;
+
+	eloop_timer_stop(l->shared.loop, &l->publish_timer);
+	for (i = 0; i < l->family_count; i++)
+		count += family_mappings_status(&l->families[i],
+						l->statuses + count);
+	text = live_state_format((long)getpid(), l->statuses, count);
+	live_publisher_write(&l->live, text);
+	free(text);
+	ports = active_ports(l, &active);
+	port_file_write(&l->port_file, l->ports, ports);
+}
+
+static void on_publish_timer(void *context)
+{
+	struct renew_loop *l = context;
+
+	/* the burst goes on: the next change waits for the next interval */
+	l->burst_started_ms = clock_now_ms();
+	l->burst_writes = PUBLISH_BURST;
+	publish(l);
+}
+
+/* At once, or at the end of a burst's interval. */
+static void publish_soon(struct renew_loop *l)
+{
+	int64_t now = clock_now_ms();
+
+	if (l->publish_timer.armed)
+		return;
+	if (now - l->burst_started_ms >= PUBLISH_INTERVAL_MS) {
+		l->burst_started_ms = now;
+		l->burst_writes = 0;
+	}
+	if (l->burst_writes < PUBLISH_BURST) {
+		l->burst_writes++;
+		publish(l);
+	} else {
+		eloop_timer_at(l->shared.loop, &l->publish_timer,
+			       l->burst_started_ms + PUBLISH_INTERVAL_MS);
+	}
+}
 
 static void check_output(struct renew_loop *l)
 {
@@ -62,13 +156,12 @@ static void on_changed(void *context)
 {
 	struct renew_loop *l = context;
 	const struct client *client = NULL, *waiting = NULL;
-	size_t i, active = 0, count = 0;
+	size_t i, active, count = 0, ports = active_ports(l, &active);
 	bool tried = true;
 
 	for (i = 0; i < l->family_count; i++) {
 		struct family_mappings *f = &l->families[i];
 		const struct client *c = family_mappings_client(f);
-		active += family_mappings_established(f);
 		count += family_mappings_count(f);
 		tried = tried && family_mappings_all_tried(f);
 		if (!client)
@@ -76,7 +169,9 @@ static void on_changed(void *context)
 		if (!waiting && c && client_waiting(c))
 			waiting = c;
 	}
-	reporter_status(&l->shared.rep, active, count, client, waiting);
+	reporter_status(&l->shared.rep, active, count, client, waiting,
+			l->ports, ports);
+	publish_soon(l);
 	if (tried) {
 		reporter_ready(&l->shared.rep);
 		/* no reason left to wake at the deadline */
@@ -224,6 +319,11 @@ static void shut_down(struct renew_loop *l)
 	for (i = 0; i < l->family_count; i++)
 		family_mappings_shut_down(&l->families[i], &deadline);
 	save_and_wait(l->shared.loop, &l->shared.ledger, SAVE_PATIENCE_MS);
+	/* what --keep left holds; what was deleted, or is left to lapse, no
+	 * longer forwards anything natpmp keeps */
+	if (!l->shared.options->keep)
+		port_file_write(&l->port_file, NULL, 0);
+	live_publisher_close(&l->live);
 	reporter_end_hooks(&l->shared.rep, SHUTDOWN_HOOK_GRACE_MS);
 	drain_stdout(l, SHUTDOWN_OUTPUT_GRACE_MS);
 }
@@ -251,6 +351,14 @@ static int loop_init(struct renew_loop *l, const struct options *options)
 	size_t families = options->families == (FAMILY_V4 | FAMILY_V6) ? 2 : 1;
 
 	memset(l, 0, sizeof(*l));
+	l->live.directory_fd = l->live.lock_fd = -1;
+	/* + 1: never a request for 0 bytes */
+	l->statuses = calloc(per_family * families + 1, sizeof(*l->statuses));
+	l->ports = calloc(per_family * families + 1, sizeof(*l->ports));
+	if (!l->statuses || !l->ports)
+		return -1;
+	eloop_timer_init(&l->publish_timer, on_publish_timer, l);
+	l->burst_started_ms = clock_now_ms() - PUBLISH_INTERVAL_MS;
 	l->shared.options = options;
 	l->shared.changed = on_changed;
 	l->shared.context = l;
@@ -306,11 +414,38 @@ static void loop_free(struct renew_loop *l)
 {
 	size_t i;
 
+	if (l->shared.loop)
+		eloop_timer_stop(l->shared.loop, &l->publish_timer);
 	for (i = 0; i < l->family_count; i++)
 		family_mappings_free(&l->families[i]);
 	reporter_free(&l->shared.rep);
 	ledger_close(&l->shared.ledger);
 	eloop_free(l->shared.loop);
+	live_publisher_close(&l->live);
+	port_file_close(&l->port_file);
+	free(l->statuses);
+	free(l->ports);
+}
+
+/* What the loop will need later, checked before anything is sent: a hook
+ * that cannot run or a port file that cannot be written is a mistake in
+ * the setup, not something to find out at the first grant. */
+static int prepare_outputs(struct renew_loop *l)
+{
+	char error[PORT_FILE_ERROR_SIZE];
+
+	if (hook_check(l->shared.options->on_change, error, sizeof(error)) <
+	    0) {
+		diag_error("renew-loop: %s", error);
+		return EXIT_USAGE;
+	}
+	if (port_file_open(&l->port_file, l->shared.options->port_file, error,
+			   sizeof(error)) < 0) {
+		diag_error("renew-loop: %s", error);
+		return EXIT_CANNOT_CREATE;
+	}
+	live_publisher_open(&l->live, l->shared.options->state_directory);
+	return EXIT_OK;
 }
 
 int renew_loop_run(const struct options *options)
@@ -318,12 +453,17 @@ int renew_loop_run(const struct options *options)
 	struct renew_loop *l = calloc(1, sizeof(*l));
 	int status = EXIT_OK;
 
-	if (!l || loop_init(l, options) < 0 || start_families(l) < 0) {
-		diag_error("renew-loop: cannot start: %s", strerror(errno));
+	if (!l || loop_init(l, options) < 0 ||
+	    (status = prepare_outputs(l)) != EXIT_OK || start_families(l) < 0) {
+		if (status == EXIT_OK) {
+			diag_error("renew-loop: cannot start: %s",
+				   strerror(errno));
+			status = EXIT_SYSTEM;
+		}
 		if (l)
 			loop_free(l);
 		free(l);
-		return EXIT_SYSTEM;
+		return status;
 	}
 	on_changed(l);
 	while (!l->shared.stopping) {

@@ -20,7 +20,9 @@ int reporter_init(struct reporter *r, struct eloop *loop,
 {
 	memset(r, 0, sizeof(*r));
 	r->output.json = options->json;
+	r->output.timed_failures = true;
 	r->quiet_renewals = options->quiet;
+	r->hook_renewals = options->hook_renewals;
 	r->loop = loop;
 	eloop_timer_init(&r->status_timer, on_status_timer, r);
 	r->status_sent_ms = clock_now_ms() - REPORTER_STATUS_INTERVAL_MS;
@@ -99,6 +101,8 @@ void reporter_mapping(struct reporter *r, const struct mapping *m, size_t lane,
 	hook.via = place->via;
 	if (run_hook)
 		hook_queue(&r->hooks, lane, &hook);
+	else if (r->hook_renewals)
+		hook_renewed(&r->hooks, lane, &hook);
 	else /* a plain renewal runs only a hook that failed before */
 		hook_retry(&r->hooks, lane, &hook);
 }
@@ -135,8 +139,30 @@ void reporter_address(struct reporter *r, const struct client *client,
 	emit(r, &result, "address-changed");
 }
 
+/* ", external ports 51413 56790", as many as fit in what is left of
+ * status, then "... and N more". */
+static void append_ports(char *status, size_t size, const uint16_t *ports,
+			 size_t count)
+{
+	size_t used = strlen(status), i;
+	/* room kept for the longest " ... and N more" */
+	size_t room = size > 24 ? size - 24 : 0;
+
+	if (count == 0 || used >= room)
+		return;
+	used += (size_t)snprintf(status + used, size - used,
+				 ", external port%s", count > 1 ? "s" : "");
+	for (i = 0; i < count && used + 7 < room; i++)
+		used += (size_t)snprintf(status + used, size - used, " %u",
+					 (unsigned)ports[i]);
+	if (i < count)
+		snprintf(status + used, size - used, " ... and %zu more",
+			 count - i);
+}
+
 void reporter_status(struct reporter *r, size_t active, size_t count,
-		     const struct client *client, const struct client *waiting)
+		     const struct client *client, const struct client *waiting,
+		     const uint16_t *ports, size_t port_count)
 {
 	char *status = r->status_due;
 	size_t size = sizeof(r->status_due);
@@ -154,6 +180,7 @@ void reporter_status(struct reporter *r, size_t active, size_t count,
 		snprintf(status, size,
 			 "STATUS=%zu of %zu mappings active, no gateway",
 			 active, count);
+	append_ports(status, size, ports, port_count);
 	if (r->status_timer.armed)
 		return;
 	if (clock_now_ms() - r->status_sent_ms >= REPORTER_STATUS_INTERVAL_MS)

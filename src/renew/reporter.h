@@ -17,15 +17,18 @@
 /* STATUS= goes out at most this often: a range of ports changes the
  * count at each grant, and each message is work for systemd */
 #define REPORTER_STATUS_INTERVAL_MS 200
+/* a STATUS= line, its ports cut short to fit ("... and 150 more") */
+#define REPORTER_STATUS_SIZE 256
 
 struct reporter {
 	struct output output;
 	bool quiet_renewals;
+	bool hook_renewals; /* the hook hears of every renewal */
 	struct hook_runner hooks;
 	bool ready;
 	struct eloop *loop;
-	char status[160];     /* the last STATUS= sent */
-	char status_due[160]; /* the newest, sent at status_timer */
+	char status[REPORTER_STATUS_SIZE];     /* the last STATUS= sent */
+	char status_due[REPORTER_STATUS_SIZE]; /* the newest, at status_timer */
 	struct eloop_timer status_timer;
 	int64_t status_sent_ms;
 };
@@ -58,12 +61,14 @@ void reporter_gateway(struct reporter *r, const char *event,
 void reporter_address(struct reporter *r, const struct client *client,
 		      const struct ip_address *address);
 
-/* STATUS= with the mappings active, and the gateway a request has waited
- * on for a second or more (waiting, or NULL), when it changed: at once, or
- * the newest REPORTER_STATUS_INTERVAL_MS after the last. READY=1 once,
- * after the newest STATUS=. */
+/* STATUS= with the mappings active and their external ports (ascending,
+ * each once), and the gateway a request has waited on for a second or
+ * more (waiting, or NULL), when it changed: at once, or the newest
+ * REPORTER_STATUS_INTERVAL_MS after the last. READY=1 once, after the
+ * newest STATUS=. */
 void reporter_status(struct reporter *r, size_t active, size_t count,
-		     const struct client *client, const struct client *waiting);
+		     const struct client *client, const struct client *waiting,
+		     const uint16_t *ports, size_t port_count);
 void reporter_ready(struct reporter *r);
 /* Sends the STATUS= that waits for its time now (on the way out). */
 void reporter_status_flush(struct reporter *r);

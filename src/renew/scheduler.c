@@ -265,6 +265,20 @@ void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
 	m->due_ms = now_ms + wait;
 }
 
+void scheduler_hold(struct scheduler *s, int64_t until_ms)
+{
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		struct mapping *m = &s->mappings[i];
+		m->tried = true;
+		if (m->due_ms < until_ms)
+			m->due_ms = until_ms;
+	}
+	if (s->address_wanted && s->address_due_ms < until_ms)
+		s->address_due_ms = until_ms;
+}
+
 void scheduler_address_learned(struct scheduler *s, int64_t now_ms)
 {
 	s->address_known = true;

@@ -144,6 +144,12 @@ void scheduler_suggestion_refused(struct scheduler *s, size_t index);
 void scheduler_failed(struct scheduler *s, size_t index, int64_t now_ms,
 		      int64_t at_least_ms);
 
+/* The gateway's port is closed (an ICMP port unreachable): every other
+ * request would get the same answer at once, so none is sent before
+ * until_ms (the failed one's retry); those that come due earlier wait,
+ * and count as tried. */
+void scheduler_hold(struct scheduler *s, int64_t until_ms);
+
 void scheduler_address_learned(struct scheduler *s, int64_t now_ms);
 void scheduler_address_failed(struct scheduler *s, int64_t now_ms);
 

@@ -16,10 +16,59 @@
 #include "renew/scheduler.h"
 
 static void check(struct supervisor *s);
+static void no_gateway(struct supervisor *s, struct result *failure);
 
 static void on_settled(void *context)
 {
 	check(context);
+}
+
+/* The named gateway, once a neighbour, now behind a router: fills
+ * *failure and returns true. */
+static bool strayed(struct supervisor *s, const struct ip_endpoint *to,
+		    const struct gateway_route *route, struct result *failure)
+{
+	char gateway[IP_ADDRESS_TEXT_SIZE], hop[IP_ADDRESS_TEXT_SIZE];
+
+	if (!s->options->gateway_given)
+		return false;
+	if (!ip_address_is_set(&route->next_hop)) {
+		if (route->interface) {
+			s->was_neighbour = true;
+			snprintf(s->neighbour_interface,
+				 sizeof(s->neighbour_interface), "%s",
+				 route->interface_name);
+		}
+		return false;
+	}
+	if (!s->was_neighbour)
+		return false;
+	memset(failure, 0, sizeof(*failure));
+	failure->failure = FAILURE_NO_GATEWAY;
+	snprintf(
+		failure->message, sizeof(failure->message),
+		"gateway %s was reached directly over %s, and its route now goes via %s on %s (a tunnel down?): sending it nothing until that route is back",
+		ip_address_format(&to->address, gateway, sizeof(gateway)),
+		s->neighbour_interface,
+		ip_address_format(&route->next_hop, hop, sizeof(hop)),
+		route->interface_name);
+	return true;
+}
+
+/* Between a route's change and the check that follows it, not one
+ * datagram may go to the router a vanished tunnel's traffic falls back
+ * to: that is looked at at once. */
+static void check_neighbour_now(struct supervisor *s)
+{
+	struct gateway_route route;
+	struct ip_endpoint to;
+	struct result failure;
+
+	if (!s->connected || !s->was_neighbour)
+		return;
+	if (policy_gateway(s->options, s->family, &to, &route, &failure) == 0 &&
+	    strayed(s, &to, &route, &failure))
+		no_gateway(s, &failure);
 }
 
 static void on_network_news(void *context, int fd, short revents)
@@ -33,6 +82,8 @@ static void on_network_news(void *context, int fd, short revents)
 		diag_verbose("interface %s went down", s->route.interface_name);
 		s->link_went_down = true;
 	}
+	if (news.changed)
+		check_neighbour_now(s);
 	if (news.changed || news.interface_down)
 		supervisor_check_soon(s);
 }
@@ -148,6 +199,8 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 		no_gateway(s, &failure);
 		return;
 	}
+	if (route->tunnel)
+		client_set_tunnel(&s->client, route->interface_name);
 	s->route = *route;
 	s->last_gateway = *to;
 	s->last_source = *client_source(&s->client);
@@ -168,7 +221,8 @@ static void check(struct supervisor *s)
 	bool bounced = false;
 
 	eloop_timer_stop(s->loop, &s->settle_timer);
-	if (policy_gateway(s->options, s->family, &to, &route, &failure) < 0) {
+	if (policy_gateway(s->options, s->family, &to, &route, &failure) < 0 ||
+	    strayed(s, &to, &route, &failure)) {
 		no_gateway(s, &failure);
 		return;
 	}

@@ -2,7 +2,14 @@
  * the gateway (or the way to the one named), connects the client and the
  * announcement listener, watches routes, rules, addresses and links, and
  * reconnects when the gateway, the interface, the source address or the
- * link changes, or when a route appears where there was none. */
+ * link changes, or when a route appears where there was none.
+ *
+ * A named gateway once reached directly (a neighbour, or the far end of a
+ * tunnel) is never followed through a router: when its route moves to a
+ * next hop, the tunnel it lived in is down and that router is the wrong
+ * place to ask, so it is lost, and nothing is sent, until its direct route
+ * is back. One reached through a router from the start (a PCP server
+ * beyond the first hop) is followed wherever its route goes. */
 #ifndef NATPMP_SUPERVISOR_H
 #define NATPMP_SUPERVISOR_H
 
@@ -58,6 +65,10 @@ struct supervisor {
 	int watch_fd;
 	int announce_fd;
 	bool link_went_down; /* seen down since the last check */
+	/* the named gateway has been reached with no router in between, on
+	 * this interface: a route through a router is not the way to it */
+	bool was_neighbour;
+	char neighbour_interface[IF_NAMESIZE];
 	struct eloop_timer settle_timer;
 	int64_t settle_started_ms;
 	struct eloop_timer retry_timer;

@@ -148,4 +148,9 @@ int state_load(const char *directory, int64_t now, struct state *state);
 int state_commit(const char *directory, int64_t now,
 		 const struct state_change *changes, size_t count);
 
+/* The directory opened (a descriptor, O_CLOEXEC) for other files natpmp
+ * keeps beside the state, made and checked as state_commit does. Returns
+ * -1 after a warning on stderr. */
+int state_directory_open(const char *directory);
+
 #endif

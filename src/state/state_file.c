@@ -515,6 +515,11 @@ static int update_state_file(int directory_fd, const char *directory,
 	return status;
 }
 
+int state_directory_open(const char *directory)
+{
+	return open_or_make_directory(directory);
+}
+
 int state_commit(const char *directory, int64_t now,
 		 const struct state_change *changes, size_t count)
 {

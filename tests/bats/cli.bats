@@ -55,11 +55,11 @@ usage_error() {
 	[ "$status" -eq 64 ]
 	[ -z "$output" ]
 	[ "${stderr_lines[0]}" = "usage: natpmp [options] COMMAND [ARGS]" ]
-	for command in address map unmap renew-loop doctor help; do
+	for command in address map unmap renew-loop status doctor help; do
 		printf '%s\n' "${stderr_lines[@]}" | grep -qE "^  $command +[a-z]"
 	done
 	[ "${stderr_lines[-1]}" = "More: natpmp help, natpmp help COMMAND, man natpmp." ]
-	[ "${#stderr_lines[@]}" -eq 8 ]
+	[ "${#stderr_lines[@]}" -eq 9 ]
 }
 
 @test "options without a command are a usage error" {
@@ -98,17 +98,31 @@ usage_error() {
 	usage_error "invalid SPEC 'all': did you mean --all?" unmap all
 }
 
-@test "natpmpc's -a PUBLIC PRIVATE PROTO LIFETIME is answered with the natpmp command" {
-	usage_error "'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -l 60 map 8080/tcp" \
+@test "natpmpc's -a PUBLIC PRIVATE PROTO LIFETIME is answered with the natpmp command and the renew-loop that keeps it" {
+	usage_error "'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -g $GW -t 2 -l 60 map 8080/tcp; to keep it mapped, as a natpmpc loop does: natpmp -g $GW -t 2 -l 60 renew-loop 8080/tcp" \
 		-a 8080 8080 tcp 60
 }
 
 @test "natpmpc's -a without a lifetime is natpmpc's 3600 s; PUBLIC differing becomes :EXTERNAL" {
-	usage_error "natpmp says it as: natpmp -l 3600 map 8080:80/udp" -a 80 8080 udp
+	usage_error "natpmp says it as: natpmp -g $GW -t 2 -l 3600 map 8080:80/udp;" -a 80 8080 udp
 }
 
 @test "natpmpc's -a with lifetime 0 is answered with unmap" {
-	usage_error "natpmp says it as: natpmp unmap 8080/tcp" -a 8080 8080 tcp 0
+	usage_error "natpmp says it as: natpmp -g $GW -t 2 unmap 8080/tcp" -a 8080 8080 tcp 0
+}
+
+@test "ProtonVPN's natpmpc loop keeps its -g wherever it was, and is told of renew-loop 0/both" {
+	local said="natpmp says it as: natpmp -g 10.2.0.1 -l 60 map 0:1/udp; to keep it mapped, as a natpmpc loop does: natpmp -g 10.2.0.1 -l 60 renew-loop 0/both"
+	run --separate-stderr natpmp -a 1 0 udp 60 -g 10.2.0.1
+	[ "$status" -eq 64 ]
+	[[ $stderr == "natpmp: '-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; $said" ]]
+	run --separate-stderr natpmp -g 10.2.0.1 -a 1 0 udp 60
+	[ "$status" -eq 64 ]
+	[[ $stderr == *"$said" ]]
+	# what it says works, at a gateway of our own
+	run natpmp -g "$GW" -l 60 map 0:1/udp
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^udp\ 44\.1\.2\.3:[0-9]+\ -\>\ 127\.0\.0\.1:0\ lifetime\ 60s$ ]]
 }
 
 @test "-l is accepted by every command, so one alias serves them all" {

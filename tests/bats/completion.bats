@@ -34,7 +34,12 @@ offered() {
 	[ "$(offered 'natpmp -g 10.2.0.1 renew-loop 6881-6889/b')" = "6881-6889/both" ]
 	[ "$(offered 'natpmp unmap --all -p ')" = "tcp,udp,both" ]
 	[ "$(offered 'natpmp unmap -ap u')" = "udp" ]
-	[ "$(offered 'natpmp help ')" = "address,map,unmap,renew-loop,doctor,help" ]
+	[ "$(offered 'natpmp help ')" = "address,map,unmap,renew-loop,status,doctor,help" ]
+	[ "$(offered 'natpmp st')" = "status" ]
+	[ "$(offered 'natpmp renew-loop --hook-r')" = "--hook-renewals" ]
+	# a port file is a path
+	[ "$(offered "natpmp renew-loop --port-file $TOP/hooks/qbit")" = "$TOP/hooks/qbittorrent" ]
+	[ "$(offered "natpmp renew-loop --port-file=$TOP/hooks/qbit")" = "$TOP/hooks/qbittorrent" ]
 	[ "$(offered 'natpmp doctor --p')" = "--pcp,--port" ]
 	[ "$(offered 'natpmp --nat')" = "--nat-pmp" ]
 	# the command is found past options and their values
@@ -62,7 +67,7 @@ offered() {
 
 @test "bash: every option natpmp's help lists is offered" {
 	local command missing
-	for command in "" address map unmap renew-loop doctor; do
+	for command in "" address map unmap renew-loop status doctor; do
 		# "": the common options, before any command; the words of the
 		# option column of the help's option lines, less those offered
 		missing=$(comm -23 <(natpmp help ${command:+"$command"} |
@@ -121,9 +126,13 @@ EOF
 	zsh -n "$TOP/completions/_natpmp"
 	local listing
 	listing=$(complete_zsh 'natpmp ma' 'natpmp -g 10.2.0.1:5351 map 80/' \
-		'natpmp doctor --p' 'natpmp unmap --all --proto=')
+		'natpmp doctor --p' 'natpmp unmap --all --proto=' 'natpmp st' \
+		'natpmp renew-loop --port-' 'natpmp renew-loop --hook-r')
 	echo "$listing"
 	grep -q '^map  -- create or renew port mappings' <<<"$listing"
+	grep -q '^status  -- show the mappings renew-loop keeps' <<<"$listing"
+	grep -q '^--port-file  -- keep the active ports in this file' <<<"$listing"
+	grep -q '^--hook-renewals  -- run the hook at every renewal too' <<<"$listing"
 	[ "$(grep -cE '^both +tcp +udp' <<<"$listing")" -eq 2 ]
 	grep -q "^--port  -- the test mappings' internal port" <<<"$listing"
 }
@@ -136,4 +145,10 @@ EOF
 	[ "$(printf '%s\n' "${lines[@]}" | sort | paste -sd,)" = "80/both,80/tcp,80/udp" ]
 	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp unmap -a --proto=b'"
 	[ "${lines[*]}" = $'--proto=both\tprotocol for --all' ]
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp st'"
+	[ "${lines[0]}" = $'status\tshow the mappings renew-loop keeps' ]
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp renew-loop --port-f'"
+	[ "${lines[0]}" = $'--port-file\tkeep the active ports in this file' ]
+	run fish -c "source '$TOP/completions/natpmp.fish'; complete -C 'natpmp renew-loop --hook-r'"
+	[ "${lines[0]}" = $'--hook-renewals\trun the hook at every renewal too' ]
 }

@@ -237,6 +237,42 @@ watch_saw() {
 	[ "${lines[3]}" = "origin named gateway 10.2.0.1 dev wg0, source 10.2.0.2" ]
 }
 
+@test "a named gateway behind a router names that router as the next hop" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	run --separate-stderr lan_discover --to 198.51.100.1
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "interface veth-lan" ]
+	[ "${lines[3]}" = "origin named gateway 198.51.100.1 via 10.77.0.1 dev veth-lan, source 10.77.0.2" ]
+	[ "${lines[4]}" = "next-hop 10.77.0.1" ]
+	[ "${lines[5]}" = "tunnel no" ]
+	# a neighbour on the LAN has none, and a LAN is no tunnel
+	run --separate-stderr lan_discover --to 10.77.0.3
+	[ "$status" -eq 0 ]
+	[ "${lines[4]}" = "next-hop none" ]
+	[ "${lines[5]}" = "tunnel no" ]
+}
+
+@test "a named gateway at the far end of a tun device is reached directly over a tunnel" {
+	netns_wire_lan
+	ip -n "$NS_LAN" route add default via 10.77.0.1
+	ip -n "$NS_LAN" tuntap add dev vpn0 mode tun
+	ip -n "$NS_LAN" link set vpn0 up
+	ip -n "$NS_LAN" addr add 10.2.0.2/24 dev vpn0
+	run --separate-stderr lan_discover --to 10.2.0.1
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "interface vpn0" ]
+	[ "${lines[3]}" = "origin named gateway 10.2.0.1 dev vpn0 (a tunnel), source 10.2.0.2" ]
+	[ "${lines[4]}" = "next-hop none" ]
+	[ "${lines[5]}" = "tunnel yes" ]
+	# the tunnel gone, the same gateway is behind the LAN's router
+	ip -n "$NS_LAN" link del vpn0
+	run --separate-stderr lan_discover --to 10.2.0.1
+	[ "$status" -eq 0 ]
+	[ "${lines[4]}" = "next-hop 10.77.0.1" ]
+	[ "${lines[5]}" = "tunnel no" ]
+}
+
 @test "the network watch reports a new route, address or rule of either family" {
 	netns_quiet_lan
 	netns_wire_lan

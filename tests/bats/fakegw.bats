@@ -150,6 +150,21 @@ logged_epoch_hex() {
 	[ "$(bytes "$REPLY" 0 4)" = 02810000 ]
 }
 
+@test "random-port gives UDP and TCP of one internal port the same random port, as a VPN gateway does" {
+	start_gateway --random-port --speaks nat-pmp
+	run --separate-stderr natpmp -g "$GW" -j map 0/both 56789/both
+	[ "$status" -eq 0 ]
+	local ports
+	ports=$(jq -r .external_port <<<"$output" | paste -sd ' ')
+	echo "granted: $ports"
+	local udp0 tcp0 udp1 tcp1
+	read -r udp0 tcp0 udp1 tcp1 <<<"$ports"
+	[ "$udp0" = "$tcp0" ]
+	[ "$udp1" = "$tcp1" ]
+	[ "$udp0" != "$udp1" ]
+	[ "$udp1" != 56789 ]
+}
+
 @test "a renewal with another nonce keeps the port, and the new nonce then owns the mapping" {
 	start_gateway --random-port
 	exchange "$GW" "$(map_request 120 "$NONCE_A" 8080 0)"

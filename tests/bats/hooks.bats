@@ -40,14 +40,17 @@ in_lan() {
 
 # Starts renew-loop on the LAN host with HOOK and the environment given as
 # NAME=VALUE words before it: a VPN-style request, internal port 0 for
-# both protocols, the gateway choosing the port.
+# both protocols, the gateway choosing the port; LOOP_OPTIONS are more of
+# renew-loop's options.
 start_loop_with_hook() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	# shellcheck disable=SC2086 # options, a word each
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "$@" "$NATPMP" -l 4 \
-		renew-loop 0/both --on-change "$HOOK" \
+		renew-loop 0/both --on-change "$HOOK" ${LOOP_OPTIONS:-} \
 		>"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
-	track_background "$!"
+	LOOP_PID=$!
+	track_background "$LOOP_PID"
 }
 
 # run_hook_by_hand NAME=VALUE...: $HOOK on the LAN host with the facts of a
@@ -136,6 +139,27 @@ transmission_listens_on() {
 	grep -q ' changed udp 44\.1\.2\.3:40002 ' "$LOOP_OUT"
 	grep -q '^transmission hook: peer port 51413 -> 40001$' "$LOOP_ERR"
 	grep -q '^transmission hook: peer port 40001 -> 40002$' "$LOOP_ERR"
+}
+
+@test "transmission hook with --hook-renewals: a peer port changed behind natpmp's back is set again at the next renewal, and a right one left alone" {
+	HOOK=$TOP/hooks/transmission
+	start_transmission
+	LOOP_OPTIONS=--hook-renewals start_loop_with_hook NATPMP_TRANSMISSION_RPC=127.0.0.1:9091
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
+	# the daemon restarted with its old settings, say
+	in_lan transmission-remote 127.0.0.1:9091 --port 51413 >/dev/null
+	[ "$(transmission_port)" = 51413 ]
+	# renewals come every 2 s
+	WAIT_LIMIT=10 wait_until transmission_listens_on 40001
+	# (the UDP and the TCP mapping's hooks may both have set it)
+	local renewals set
+	renewals=$(grep -c ' renewed ' "$LOOP_OUT")
+	# while the port is right, renewals set nothing: two more rounds
+	wait_until file_has "$LOOP_OUT" ' renewed ' $((renewals + 2))
+	set=$(grep -c '^transmission hook: peer port' "$LOOP_ERR")
+	wait_until file_has "$LOOP_OUT" ' renewed ' $((renewals + 6))
+	[ "$(grep -c '^transmission hook: peer port' "$LOOP_ERR")" -eq "$set" ]
+	[ "$(transmission_port)" = 40001 ]
 }
 
 @test "transmission hook: an RPC that asks for a password gets NATPMP_TRANSMISSION_AUTH, never on a command line or printed" {

@@ -141,9 +141,9 @@ unit_checks() {
 @test "the example instance file names its prefix's hook, and its options parse" {
 	local conf args
 	conf=$LOCAL/usr/local/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/local/share/natpmp/hooks/transmission --hook-renewals --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	conf=$USR/usr/share/doc/natpmp/examples/vpn.conf
-	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission 0/both" "$conf"
+	grep -qx "NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/transmission --hook-renewals --port-file /run/natpmp/vpn/port 0/both" "$conf"
 	grep -qx "#NATPMP_ARGS=-g 10.2.0.1 -l 60 --on-change /usr/share/natpmp/hooks/deluge 0/both" "$conf"
 	args=$(sed -n 's/^NATPMP_ARGS=//p' "$conf")
 	# split on spaces, as systemd splits $NATPMP_ARGS; --help sends nothing
@@ -151,6 +151,25 @@ unit_checks() {
 	run "$USR/usr/bin/natpmp" renew-loop $args --help
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: natpmp [options] renew-loop "* ]]
+}
+
+# Under the unit only its RuntimeDirectory= is writable in /run: the files
+# renew-loop's help and the example instance file write there are in it.
+@test "what the help and the example write to /run is in the unit's RuntimeDirectory" {
+	local unit=$USR/usr/lib/systemd/system/natpmp-renew@.service runtime path
+	runtime=$(sed -n 's/^RuntimeDirectory=//p' "$unit")
+	[ "$runtime" = "natpmp/%i" ]
+	run "$USR/usr/bin/natpmp" renew-loop --help
+	[ "$status" -eq 0 ]
+	# every path under /run that the help names, as instance "vpn"
+	mapfile -t paths < <(grep -o '/run/[^ ]*' <<<"$output")
+	[ "${#paths[@]}" -ge 1 ]
+	mapfile -t -O "${#paths[@]}" paths < <(grep -o '/run/[^ ]*' \
+		"$USR/usr/share/doc/natpmp/examples/vpn.conf")
+	for path in "${paths[@]}"; do
+		echo "$path"
+		[[ "$path" == "/run/${runtime/\%i/vpn}/"* ]]
+	done
 }
 
 # syscalls_of NAME...: the system calls a SystemCallFilter= word names, one
@@ -204,18 +223,22 @@ filter_allows() {
 	start_notify_listener
 	# PCP: its nonces go to the state file
 	start_gateway --speaks pcp
-	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes it
+	mkdir -m 700 "$BATS_TEST_TMPDIR/unit-state" # systemd makes them
+	mkdir -m 755 "$BATS_TEST_TMPDIR/unit-run"
 	# as the unit runs it: its own state directory, systemd's notify
-	# socket, a hook; mappings renewed every second, a signal of each kind
+	# socket, a hook, a port file; mappings renewed every second, a signal
+	# of each kind
 	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH STATE_DIRECTORY=$BATS_TEST_TMPDIR/unit-state \
 		env -u NATPMP_STATE_DIR strace -f -qq -o "$trace" "$USR/usr/bin/natpmp" -g "$GW" -l 2 \
-		--on-change "$hook" renew-loop 7000/both \
+		--on-change "$hook" --hook-renewals --port-file "$BATS_TEST_TMPDIR/unit-run/port" \
+		renew-loop 7000/both \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local strace_pid=$!
 	# strace, ended, would let natpmp go on untraced: teardown ends
 	# natpmp first, then strace
 	track_background "$strace_pid"
 	wait_until file_has "$BATS_TEST_TMPDIR/out" ' renewed ' 2
+	[ "$(cat "$BATS_TEST_TMPDIR/unit-run/port")" = 7000 ]
 	natpmp_pid=$(pgrep -P "$strace_pid" -x natpmp)
 	kill -HUP "$natpmp_pid"
 	kill -USR1 "$natpmp_pid"
@@ -225,6 +248,10 @@ filter_allows() {
 	kill "$LISTENER"
 	grep -q '^READY=1$' "$NOTES"
 	[ "$(grep -c '^mapped ' "$BATS_TEST_TMPDIR/events")" -eq 2 ]
+	grep -q '^renewed 7000$' "$BATS_TEST_TMPDIR/events"
+	# the port file was written, and emptied at exit; the live state gone
+	[ -f "$BATS_TEST_TMPDIR/unit-run/port" ] && [ ! -s "$BATS_TEST_TMPDIR/unit-run/port" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR/unit-state" -name 'renew-loop.*')" ]
 	grep -q "^gateway 127.0.0.1 $GW_PORT pcp " "$BATS_TEST_TMPDIR/unit-state/state"
 	# the shipped hooks too, and the programs they run, up to the point
 	# where the application (none listens on port 1) does not answer

@@ -15,12 +15,12 @@ dash_words() {
 	# what natpmp itself offers, from its help
 	known=$({
 		natpmp help
-		for command in address map unmap renew-loop doctor; do natpmp help "$command"; done
+		for command in address map unmap renew-loop status doctor; do natpmp help "$command"; done
 	} | grep -oE -- "-{1,2}[A-Za-z0-9][A-Za-z0-9-]*" | sort -u)
 	# other programs' flags the page quotes: sh -c, jq -r, natpmpc -a,
-	# cmake --install, systemctl --now, and the examples "map -1" (a bad
-	# port) and "-46jqv" (bundled options)
-	known+=$'\n-c\n-r\n-a\n--install\n--now\n-1\n-46jqv'
+	# cmake --install, systemctl --now and -s, journalctl -u, and the examples "map -1" (a
+	# bad port) and "-46jqv" and "-jq" (bundled options)
+	known+=$'\n-c\n-r\n-a\n--install\n--now\n-s\n-u\n-1\n-46jqv\n-jq'
 	words=$(dash_words)
 	[ -n "$words" ]
 	for word in $words; do

@@ -147,7 +147,7 @@ ms_until_line() {
 	[ "$lost_at" -le $((mapped_at + 5000)) ]
 	wait_until file_has "$hook_log" '^lost 8080$' 1
 	# one error per attempt, naming the request that was really sent
-	grep -q "natpmp: map 8080/tcp: no reply from gateway $GW before the mapping ran out" "$LOOP_ERR"
+	grep -qE "^[0-9T:-]+Z error map 8080/tcp: no reply from gateway $GW before the mapping ran out" "$LOOP_ERR"
 	gw_ctl silent off >/dev/null
 	WAIT_LIMIT=8 loop_wait_for ' mapped tcp ' 2
 	wait_until file_has "$hook_log" '^mapped 8080$' 2
@@ -223,7 +223,7 @@ ms_until_line() {
 	WAIT_LIMIT=10 loop_wait_for ' renewed tcp 44\.1\.2\.3:8080 ' 3
 	[ "$(loop_count ' lost tcp 44\.1\.2\.3:8080 ')" -eq 0 ]
 	[ "$(loop_count ' mapped tcp [^ ]*:9999 ')" -eq 0 ]
-	grep -q 'natpmp: map 9999/tcp: no reply from gateway .*giving way to other requests' "$LOOP_ERR"
+	grep -qE "^[0-9T:-]+Z error map 9999/tcp: no reply from gateway .*giving way to other requests" "$LOOP_ERR"
 }
 
 @test "SIGTERM deletes the mappings and exits 0" {
@@ -682,7 +682,8 @@ unused_uid() {
 	statuses=$(grep -c '^STATUS=' "$NOTES")
 	echo "$statuses STATUS= for 200 mappings"
 	[ "$statuses" -le 10 ]
-	[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" = "STATUS=200 of 200 mappings active via $GW" ]
+	# its ports as many as fit, the rest counted
+	[[ "$(grep -B1 '^READY=1$' "$NOTES" | head -1)" =~ ^STATUS=200\ of\ 200\ mappings\ active\ via\ $GW,\ external\ ports\ 1\ 2\ 3\ [0-9\ ]+\ \.\.\.\ and\ [0-9]+\ more$ ]]
 	kill "$LISTENER"
 }
 
@@ -694,7 +695,23 @@ unused_uid() {
 	gw_ctl silent off >/dev/null
 	WAIT_LIMIT=10 wait_until grep -q '^STATUS=1 of 1 mappings active via' "$NOTES"
 	# the wait is over: the last word is the active mapping, not the wait
-	[[ "$(grep '^STATUS=' "$NOTES" | tail -1)" == "STATUS=1 of 1 mappings active via $GW" ]]
+	[[ "$(grep '^STATUS=' "$NOTES" | tail -1)" == "STATUS=1 of 1 mappings active via $GW, external port 8080" ]]
+	kill "$LISTENER"
+}
+
+@test "under systemd STATUS= names the external ports, each once, and drops them when the grants run out" {
+	start_gateway --random-port --max-lifetime 2
+	start_notify_listener
+	# 0/both: one random port for UDP and TCP (the fake gateway pairs them)
+	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 0/both 8080/udp
+	wait_until grep -q '^READY=1$' "$NOTES"
+	local ports
+	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | sort -n -u | paste -sd ' ')
+	[ "$(wc -w <<<"$ports")" -eq 2 ]
+	wait_until grep -qx "STATUS=3 of 3 mappings active via $GW, external ports $ports" "$NOTES"
+	# the grants run out: none active, no ports
+	gw_ctl silent on >/dev/null
+	WAIT_LIMIT=8 wait_until grep -q "^STATUS=waiting for gateway $GW; 0 of 3 mappings active\$" "$NOTES"
 	kill "$LISTENER"
 }
 

@@ -232,7 +232,7 @@ ms_when() {
 	ip -n "$NS_LAN" route del default
 	netns_start_gateway 10.77.0.1
 	start_lan_loop -l 1h renew-loop 8080
-	wait_until file_has "$LOOP_ERR" 'natpmp: no default route' 1
+	wait_until file_has "$LOOP_ERR" '^[0-9T:-]+Z error no default route' 1
 	local added at
 	added=$(now_ms)
 	ip -n "$NS_LAN" route add default via 10.77.0.1

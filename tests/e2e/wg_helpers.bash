@@ -113,7 +113,22 @@ build_underlay() {
 				oifname "wan0" masquerade;
 			}
 		}
+		table ip watch {
+			counter leaked {
+			}
+			chain prerouting {
+				type filter hook prerouting priority raw; policy accept;
+				iifname "lan0" ip daddr 10.0.0.0/8 counter name "leaked";
+			}
+		}
 	EOF
+}
+
+# Datagrams for the tunnel's addresses that reached the home router
+# instead: what left the client outside the tunnel.
+leaked_to_router() {
+	in_router nft -j list counter ip watch leaked |
+		jq '.nftables[] | select(.counter) | .counter.packets'
 }
 
 # start_wireguard_go NS LOG: wireguard-go for wg0 in NS, in the foreground,

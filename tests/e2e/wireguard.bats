@@ -122,9 +122,37 @@ loop_port() {
 	[ "$(grep -c 'lifetime=0' "$VPN_GW_LOG")" -eq 0 ]
 }
 
+@test "ProtonVPN's setup end to end: three ports, the hook at every renewal, the port file and status" {
+	start_vpn_gateway --max-lifetime 4
+	make_hook
+	local port_file=$BATS_TEST_TMPDIR/port
+	start_loop -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both 56789-56790:0/both \
+		--on-change "$HOOK" --hook-renewals --port-file "$port_file"
+	wait_until file_has "$LOOP_OUT" " mapped (udp|tcp) $VPN_EXIT:[0-9]+ -> $TUNNEL_CLIENT:(0|56789|56790) lifetime 4s\$" 6
+	# a port per internal port, UDP and TCP alike: three lines, ascending
+	local ports
+	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | sort -n -u)
+	[ "$(wc -l <<<"$ports")" -eq 3 ]
+	# status through the same state directory: healthy once all six are
+	# (the three ports are in the file as soon as one protocol of each is)
+	wait_until natpmp -q status
+	[ "$(cat "$port_file")" = "$ports" ]
+	run --separate-stderr natpmp status
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 6 ]
+	[ "$(grep -c " active, renewal in [0-9]s, gateway $TUNNEL_GATEWAY (nat-pmp)\$" <<<"$output")" -eq 6 ]
+	# the hook hears of each grant, then of each renewal
+	WAIT_LIMIT=10 wait_until file_has "$HOOK_LOG" '^renewed (udp|tcp) [0-9]+$' 6
+	[ "$(grep -c '^mapped ' "$HOOK_LOG")" -eq 6 ]
+	stop_loop
+	[ ! -s "$port_file" ]
+	run natpmp -q status
+	[ "$status" -eq 69 ]
+}
+
 # bats test_tags=timing
-@test "with port forwarding off (10.2.0.1:5351 closed), map 0/both exits 69 at once on the ICMP that comes back through the tunnel" {
-	local started elapsed
+@test "with port forwarding off (10.2.0.1:5351 closed), map, renew-loop and doctor say so in VPN terms at once, on the ICMP that comes back through the tunnel" {
+	local started elapsed off="port forwarding is not enabled for this VPN connection"
 	started=$(now_ms)
 	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" map 0/both
 	elapsed=$(($(now_ms) - started))
@@ -132,28 +160,45 @@ loop_port() {
 	[ "$status" -eq 69 ]
 	[ "$elapsed" -lt 2000 ]
 	[ "$output" = "" ]
-	[[ $stderr == *"port unreachable"* ]]
+	[[ ${stderr_lines[0]} == *"(ICMP port unreachable through the tunnel wg0): $off; enable it with the provider" ]]
 
 	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" -j map 0/both
 	[ "$status" -eq 69 ]
 	[ "$(jq -r .error <<<"${lines[0]}")" = port-unreachable ]
+	[[ $(jq -r .message <<<"${lines[0]}") == *"$off; enable it with the provider" ]]
+
+	started=$(now_ms)
+	start_loop -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both
+	wait_until file_has "$LOOP_ERR" "tunnel wg0\): $off; enable it with the provider"
+	echo "renew-loop said it after $(($(now_ms) - started)) ms"
+	[ $(($(now_ms) - started)) -lt 2000 ]
+	stop_loop
+
+	run --separate-stderr natpmp -g "$TUNNEL_GATEWAY" doctor
+	[ "$status" -eq 69 ]
+	[[ ${lines[-1]} == "verdict "*"fail  $off ($TUNNEL_GATEWAY closes port 5351 through the tunnel wg0): enable it with the provider"* ]]
 }
 
 # bats test_tags=timing
-@test "renew-loop reports the tunnel going down, waits idly, and maps again soon after it comes back" {
+@test "renew-loop reports the tunnel going down, waits idly sending nothing outside the tunnel, and maps again soon after it comes back" {
 	start_vpn_gateway --max-lifetime 4
 	make_hook
-	start_loop -v -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both --on-change "$HOOK"
+	local port_file=$BATS_TEST_TMPDIR/port
+	start_loop -v -g "$TUNNEL_GATEWAY" -l 60 renew-loop 0/both --on-change "$HOOK" \
+		--port-file "$port_file"
 	wait_until file_has "$LOOP_OUT" " mapped (udp|tcp) " 2
+	wait_until file_has "$port_file" '^[0-9]+$' 1
 	WAIT_LIMIT=10 wait_until file_has "$LOOP_OUT" " renewed (udp|tcp) " 2
 	local mapped_before
 	mapped_before=$(loop_count " mapped (udp|tcp) ")
 
 	# wg-quick down
+	local leaked_before
+	leaked_before=$(leaked_to_router)
 	tunnel_down
 	local down_at
 	down_at=$(now_ms)
-	WAIT_LIMIT=8 wait_until file_has "$LOOP_OUT" " (lost|error) "
+	wait_until file_has "$LOOP_ERR" "gateway $TUNNEL_GATEWAY was reached directly over wg0, and its route now goes via $ROUTER_LAN on eth0"
 	echo "loss reported $(($(now_ms) - down_at)) ms after the tunnel went down"
 
 	# the outage lasts 6 s; meanwhile the loop waits, it does not spin
@@ -164,8 +209,18 @@ loop_port() {
 	echo "CPU over 6 s of outage: $((ticks_after - ticks_before)) ticks of $(getconf CLK_TCK) per s"
 	[ $((ticks_after - ticks_before)) -lt $(($(getconf CLK_TCK) / 5)) ]
 	running "$LOOP_PID"
-	# and claims no mapping while nothing can answer
+	# and claims no mapping while nothing can answer: the grants of 4 s
+	# ran out, and were reported lost
 	[ "$(loop_count " mapped (udp|tcp) ")" -eq "$mapped_before" ]
+	[ "$(loop_count " lost (udp|tcp) ")" -eq 2 ]
+
+	# not one datagram for 10.2.0.1 went out of eth0 meanwhile
+	[ "$(leaked_to_router)" -eq "$leaked_before" ]
+	# nothing is active: an empty port file, and status says why
+	[ ! -s "$port_file" ]
+	run --separate-stderr natpmp status
+	[ "$status" -eq 75 ]
+	[[ ${lines[0]} == "udp $VPN_EXIT:"*" -> $TUNNEL_CLIENT:0 lost, no gateway: gateway $TUNNEL_GATEWAY was reached directly over wg0, "* ]]
 
 	# wg-quick up
 	local up_at mapped_at
@@ -180,5 +235,6 @@ loop_port() {
 	grep -qx "mapped udp $(loop_port mapped udp)" "$HOOK_LOG"
 	grep -qx "mapped tcp $(loop_port mapped tcp)" "$HOOK_LOG"
 	[ "$(vpn_gateway_ctl mappings)" = "ok 2" ]
+	wait_until file_has "$port_file" "^$(loop_port mapped udp)\$" 1
 	stop_loop
 }

@@ -141,6 +141,20 @@ static uint16_t delete_natpmp(const uint8_t client[16], uint8_t protocol,
 	return 0;
 }
 
+/* A VPN gateway's random port is one per internal port: the port the
+ * other protocol of the same internal port holds, when this one is free
+ * there too. */
+static uint16_t paired_random_port(const uint8_t client[16], uint8_t protocol,
+				   uint16_t internal)
+{
+	uint8_t other = protocol == PROTOCOL_UDP ? PROTOCOL_TCP : PROTOCOL_UDP;
+	const struct mapping *pair = mapping_find(client, other, internal);
+
+	if (pair && !port_taken(protocol, pair->external))
+		return pair->external;
+	return random_free_port(protocol);
+}
+
 /* Applies a map request; returns the result code. */
 static uint16_t apply_map(const uint8_t client[16], uint8_t op,
 			  uint16_t internal, uint16_t suggested,
@@ -158,16 +172,18 @@ static uint16_t apply_map(const uint8_t client[16], uint8_t op,
 	if (gw.max_lifetime && *granted > gw.max_lifetime)
 		*granted = gw.max_lifetime;
 	if (!m) {
+		/* chosen first: a new entry counts as expired until made */
+		uint16_t port =
+			gw.grant_port ? (uint16_t)gw.grant_port
+			: gw.random_port
+				? paired_random_port(client, protocol, internal)
+			: suggested == 0 || port_taken(protocol, suggested)
+				? random_free_port(protocol)
+				: suggested;
 		m = mapping_new(client, protocol, internal, MADE_BY_NATPMP);
 		if (!m)
 			return 4;
-		if (gw.grant_port)
-			m->external = (uint16_t)gw.grant_port;
-		else if (gw.random_port || suggested == 0 ||
-			 port_taken(protocol, suggested))
-			m->external = random_free_port(protocol);
-		else
-			m->external = suggested;
+		m->external = port;
 	}
 	m->expires_ms = now_ms() + (int64_t)*granted * 1000;
 	if (gw.grant_lifetime >= 0)

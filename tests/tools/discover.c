@@ -31,6 +31,11 @@ static void print_route(const struct gateway_route *route)
 	printf("source %s\n",
 	       ip_address_format(&route->source, text, sizeof(text)));
 	printf("origin %s\n", route->origin);
+	printf("next-hop %s\n",
+	       ip_address_is_set(&route->next_hop)
+		       ? ip_address_format(&route->next_hop, text, sizeof(text))
+		       : "none");
+	printf("tunnel %s\n", route->tunnel ? "yes" : "no");
 }
 
 static int discover(int family)

@@ -464,10 +464,18 @@ static void test_suggestions(void)
 	BAD("invalid SPEC 'UDP': the protocol goes after the port, did you mean 5353:53/UDP?",
 	    "map", "5353:53", "UDP");
 	BAD("invalid SPEC 'all': did you mean --all?", "unmap", "all");
-	BAD("'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -l 60 map 8080/tcp",
+	BAD("'-a PUBLIC PRIVATE PROTO [LIFETIME]' is natpmpc's; natpmp says it as: natpmp -l 60 map 8080/tcp; to keep it mapped, as a natpmpc loop does: natpmp -l 60 renew-loop 8080/tcp",
 	    "-a", "8080", "8080", "tcp", "60");
-	BAD("natpmp says it as: natpmp -l 3600 map 8080:80/udp", "-g",
-	    "10.0.0.1", "-a", "80", "8080", "UDP");
+	/* every other word the user gave is kept, before or after */
+	BAD("natpmp says it as: natpmp -g 10.0.0.1 -l 3600 map 8080:80/udp; to keep it mapped, as a natpmpc loop does: natpmp -g 10.0.0.1 -l 3600 renew-loop 8080:80/udp",
+	    "-g", "10.0.0.1", "-a", "80", "8080", "UDP");
+	/* ProtonVPN's own loop: its renew-loop is a VPN's 0/both */
+	BAD("natpmp says it as: natpmp -g 10.2.0.1 -l 60 map 0:1/udp; to keep it mapped, as a natpmpc loop does: natpmp -g 10.2.0.1 -l 60 renew-loop 0/both",
+	    "-a", "1", "0", "udp", "60", "-g", "10.2.0.1");
+	BAD("natpmp says it as: natpmp -v -g 'fe80::1%wg 0' -l 60 map 0:1/tcp;",
+	    "-v", "-a", "1", "0", "tcp", "60", "-g", "fe80::1%wg 0");
+	BAD("natpmp says it as: natpmp -g 'it'\\''s' -l 3600 map 22/tcp;", "-a",
+	    "22", "22", "tcp", "-g", "it's");
 	BAD("natpmp says it as: natpmp unmap 8080/tcp", "-a", "8080", "8080",
 	    "tcp", "0");
 	BAD("natpmp says it as: natpmp unmap --all --proto udp", "-a", "0", "0",

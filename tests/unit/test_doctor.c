@@ -285,6 +285,45 @@ static void test_unusable(void)
 	CHECK(strcmp(probe_outcome_name(PROBE_UNUSABLE), "unusable") == 0);
 }
 
+/* A VPN server whose port forwarding is off for this connection closes
+ * port 5351 to it: said in those words, and on no other route. */
+static void test_closed_through_a_tunnel(void)
+{
+	struct doctor_facts f;
+	struct doctor_report r;
+
+	working(&f);
+	memset(&f.natpmp, 0, sizeof(f.natpmp));
+	memset(&f.pcp, 0, sizeof(f.pcp));
+	memset(&f.tcp, 0, sizeof(f.tcp));
+	memset(&f.udp, 0, sizeof(f.udp));
+	memset(&f.port_zero, 0, sizeof(f.port_zero));
+	f.v4.found_by = FOUND_BY_OPTION;
+	ip_address_set_v4(&f.v4.gateway.address, 0x0a020001);
+	strcpy(f.v4.route.interface_name, "wg0");
+	f.v4.route.tunnel = true;
+	f.natpmp.outcome = PROBE_CLOSED;
+	f.pcp.outcome = PROBE_CLOSED;
+	doctor_judge(&f, &r);
+	CHECK_STR_CONTAINS(r.checks[CHECK_ROUTE].text,
+			   "interface wg0 (a tunnel)");
+	CHECK_EQ(r.checks[CHECK_NATPMP].status, CHECK_FAIL);
+	CHECK_STR_CONTAINS(
+		r.checks[CHECK_NATPMP].text,
+		"port 5351 of 10.2.0.1 is closed (ICMP port unreachable through the tunnel wg0): port forwarding is not enabled for this VPN connection");
+	CHECK_EQ(r.verdict, CHECK_FAIL);
+	CHECK_EQ(r.exit_status, EXIT_UNSUPPORTED);
+	CHECK_STR_CONTAINS(
+		r.advice,
+		"port forwarding is not enabled for this VPN connection (10.2.0.1 closes port 5351 through the tunnel wg0): enable it with the provider");
+
+	f.v4.route.tunnel = false;
+	doctor_judge(&f, &r);
+	CHECK(strstr(r.advice, "VPN connection") == NULL);
+	CHECK(strstr(r.checks[CHECK_NATPMP].text, "VPN") == NULL);
+	CHECK(strstr(r.checks[CHECK_ROUTE].text, "tunnel") == NULL);
+}
+
 static void test_names(void)
 {
 	CHECK(strcmp(check_status_name(CHECK_WARN), "warn") == 0);
@@ -305,6 +344,7 @@ int main(void)
 	test_silence_and_closed();
 	test_slow();
 	test_unusable();
+	test_closed_through_a_tunnel();
 	test_names();
 	return check_report("test_doctor");
 }

@@ -474,6 +474,40 @@ static void test_renewal_refused(void)
 	CHECK_EQ(a.kind, ACTION_MAP);
 }
 
+/* A closed port (ICMP) answers every request the same: after one fails,
+ * the others wait for its retry, and count as tried. */
+static void test_hold_on_a_closed_port(void)
+{
+	struct mapping m[2];
+	struct scheduler s;
+	struct action a;
+
+	mapping_init(&m[0], TRANSPORT_UDP, 0, 0, 60, 1000);
+	mapping_init(&m[1], TRANSPORT_TCP, 0, 0, 60, 1000);
+	scheduler_init(&s, m, 2);
+	a = scheduler_next(&s, 1000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_ADDRESS);
+	scheduler_address_failed(&s, 1000);
+	CHECK_EQ(s.address_due_ms, 2000);
+	scheduler_hold(&s, s.address_due_ms);
+	CHECK_EQ(scheduler_next(&s, 1000, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_NONE);
+	CHECK(scheduler_all_tried(&s));
+	CHECK_EQ(scheduler_wake_ms(&s, true), 2000);
+	/* at the retry the address goes first again, the rest after it */
+	CHECK_EQ(scheduler_next(&s, 2000, OPTIONS_NO_TIMEOUT).kind,
+		 ACTION_ADDRESS);
+	scheduler_address_learned(&s, 2000);
+	a = scheduler_next(&s, 2000, OPTIONS_NO_TIMEOUT);
+	CHECK_EQ(a.kind, ACTION_MAP);
+	CHECK_EQ(a.index, 0);
+	/* a mapping due later is not brought forward */
+	m[1].due_ms = 9000;
+	scheduler_hold(&s, 5000);
+	CHECK_EQ(m[1].due_ms, 9000);
+	CHECK_EQ(m[0].due_ms, 5000);
+}
+
 int main(void)
 {
 	test_suggested_address();
@@ -490,5 +524,6 @@ int main(void)
 	test_recreation_reports_once();
 	test_reset_and_alive();
 	test_confirm();
+	test_hold_on_a_closed_port();
 	return check_report("test_scheduler");
 }
