@@ -107,11 +107,20 @@ start_gateway() {
 	rm -f "$ready"
 	${GW_NETNS:+ip netns exec "$GW_NETNS"} \
 		"$FAKEGW" --ready-file "$ready" --log "$GW_LOG" "$@" 3>&- &
-	track_background "$!"
+	GW_PID=$!
+	track_background "$GW_PID"
 	wait_until test -s "$ready"
 	read -r GW_PORT GW_CTL <"$ready"
 	GW=127.0.0.1:$GW_PORT
 	GW_BIND=
+}
+
+# Ends the fake gateway start_gateway started, before the test's end.
+stop_gateway() {
+	if [ -n "${GW_PID:-}" ]; then
+		end_process "$GW_PID"
+		GW_PID=
+	fi
 }
 
 # The same on [::1], an IPv6 firewall: GW is [::1]:PORT.
