@@ -36,7 +36,7 @@ static void count_attempts(const struct silence *s, bool bracketed, char *text,
 static void describe_no_reply(const struct silence *s, const char *why,
 			      char *message, size_t size)
 {
-	char waited[32], attempts[64];
+	char waited[32], attempts[64], when[160] = "";
 
 	format_seconds(s->waited_ms, waited, sizeof(waited));
 	count_attempts(s, s->reason == PATIENCE_SCHEDULE, attempts,
@@ -44,29 +44,26 @@ static void describe_no_reply(const struct silence *s, const char *why,
 	switch (s->reason) {
 	case PATIENCE_TIMEOUT:
 		format_seconds(s->timeout_ms, waited, sizeof(waited));
-		snprintf(
-			message, size,
-			"no reply from gateway %s within the %s timeout (%s)%s",
-			s->gateway_text, waited, attempts, why);
+		snprintf(when, sizeof(when), "within the %s timeout (%s)",
+			 waited, attempts);
 		break;
 	case PATIENCE_EXPIRY:
-		snprintf(
-			message, size,
-			"no reply from gateway %s before the mapping ran out (%s over %s)%s",
-			s->gateway_text, attempts, waited, why);
+		snprintf(when, sizeof(when),
+			 "before the mapping ran out (%s over %s)", attempts,
+			 waited);
 		break;
 	case PATIENCE_YIELD:
-		snprintf(
-			message, size,
-			"no reply from gateway %s in %s (%s), giving way to other requests%s",
-			s->gateway_text, waited, attempts, why);
+		snprintf(when, sizeof(when),
+			 "in %s (%s), giving way to other requests", waited,
+			 attempts);
 		break;
 	case PATIENCE_SCHEDULE:
-		snprintf(message, size,
-			 "no reply from gateway %s after %s over %s%s",
-			 s->gateway_text, attempts, waited, why);
+		snprintf(when, sizeof(when), "after %s over %s", attempts,
+			 waited);
 		break;
 	}
+	snprintf(message, size, "no reply from gateway %s %s%s",
+		 s->gateway_text, when, why);
 }
 
 /* "within the 1 s timeout", "over 127.75 s" */

@@ -151,4 +151,21 @@ extern const struct protocol protocol_pcp;
 /* The backend of a protocol; NAT-PMP's for PROTOCOL_NONE. */
 const struct protocol *protocol_backend(enum protocol_id protocol);
 
+/* What a gateway means by a result code that needs nothing but its name
+ * to explain: "gateway GW " and then these words. */
+struct result_words {
+	unsigned code;
+	const char *says;
+};
+
+/* "gateway GW " and then these words, into message. */
+void protocol_say(char *message, size_t size, const char *gateway_text,
+		  const char *says);
+
+/* The backends' explain for such codes: the words of code from a table,
+ * or, for a code not in it, that it is unknown. */
+void protocol_explain_code(const struct result_words *words, size_t count,
+			   unsigned code, const char *gateway_text,
+			   char *message, size_t size);
+
 #endif

@@ -104,55 +104,46 @@ static void natpmp_describe(const struct request *request, char *text,
 	natpmp_request_describe(&wire, text, size);
 }
 
+/* The result codes whose words need only the gateway's name. */
+static const struct result_words natpmp_words[] = {
+	{ NATPMP_RESULT_UNSUPPORTED_VERSION,
+	  "does not speak NAT-PMP version 0 (unsupported version)" },
+	{ NATPMP_RESULT_OUT_OF_RESOURCES,
+	  "is out of resources (no more mappings for now)" },
+	{ NATPMP_RESULT_UNSUPPORTED_OPCODE,
+	  "does not support this request (unsupported opcode)" },
+};
+
 static void natpmp_explain(const struct request *request,
 			   const struct reply *reply, const char *gw,
 			   char *message, size_t size)
 {
 	switch (reply->code) {
-	case NATPMP_RESULT_UNSUPPORTED_VERSION:
-		snprintf(
-			message, size,
-			"gateway %s does not speak NAT-PMP version 0 (unsupported version)",
-			gw);
-		break;
 	case NATPMP_RESULT_NOT_AUTHORIZED:
 		/* section 3.5: the box maps ports, but not for us now (a
 		 * refused external port 0 is the client's to explain) */
 		if (request->kind == REQUEST_MAP && request->suggested_port)
-			snprintf(
-				message, size,
-				"gateway %s refused (not authorized): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn NAT-PMP on there",
-				gw);
+			protocol_say(
+				message, size, gw,
+				"refused (not authorized): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn NAT-PMP on there");
 		else
-			snprintf(message, size,
-				 "gateway %s refused (not authorized)", gw);
+			protocol_say(message, size, gw,
+				     "refused (not authorized)");
 		break;
 	case NATPMP_RESULT_NETWORK_FAILURE:
 		/* section 3.5: typically the gateway has no DHCP lease on its
 		 * external side yet, and reports 0.0.0.0 */
-		snprintf(
-			message, size,
+		protocol_say(
+			message, size, gw,
 			request->kind == REQUEST_ADDRESS
-				? "gateway %s has no external address yet (network failure)"
-				: "gateway %s reported a network failure (it may have no external address yet)",
-			gw);
-		break;
-	case NATPMP_RESULT_OUT_OF_RESOURCES:
-		snprintf(
-			message, size,
-			"gateway %s is out of resources (no more mappings for now)",
-			gw);
-		break;
-	case NATPMP_RESULT_UNSUPPORTED_OPCODE:
-		snprintf(
-			message, size,
-			"gateway %s does not support this request (unsupported opcode)",
-			gw);
+				? "has no external address yet (network failure)"
+				: "reported a network failure (it may have no external address yet)");
 		break;
 	default:
-		snprintf(message, size,
-			 "gateway %s answered with unknown result code %u", gw,
-			 reply->code);
+		protocol_explain_code(natpmp_words,
+				      sizeof(natpmp_words) /
+					      sizeof(natpmp_words[0]),
+				      reply->code, gw, message, size);
 		break;
 	}
 }

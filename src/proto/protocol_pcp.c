@@ -223,10 +223,9 @@ static void explain_unsupported_option(const struct request *request,
 	if (request->filter_count)
 		sent[n++] = "FILTER, for --allow-from";
 	if (n == 0)
-		snprintf(
-			message, size,
-			"gateway %s answered that it does not support an option (UNSUPP_OPTION), but the request carried none",
-			gw);
+		protocol_say(
+			message, size, gw,
+			"answered that it does not support an option (UNSUPP_OPTION), but the request carried none");
 	else if (n == 1)
 		snprintf(
 			message, size,
@@ -246,24 +245,41 @@ static void explain_refusal(const struct request *request, const char *gw,
 			    char *message, size_t size)
 {
 	if (request->kind == REQUEST_DELETE)
-		snprintf(
-			message, size,
-			"gateway %s refused to delete it (NOT_AUTHORIZED): it was made with another nonce, by another program or without natpmp's state directory",
-			gw);
+		protocol_say(
+			message, size, gw,
+			"refused to delete it (NOT_AUTHORIZED): it was made with another nonce, by another program or without natpmp's state directory");
 	else if (request->third_party)
-		snprintf(
-			message, size,
-			"gateway %s refused (NOT_AUTHORIZED): it does not allow mappings on behalf of another host (--for)",
-			gw);
+		protocol_say(
+			message, size, gw,
+			"refused (NOT_AUTHORIZED): it does not allow mappings on behalf of another host (--for)");
 	else if (request->suggested_port == 0) /* the client explains */
-		snprintf(message, size, "gateway %s refused (NOT_AUTHORIZED)",
-			 gw);
+		protocol_say(message, size, gw, "refused (NOT_AUTHORIZED)");
 	else
-		snprintf(
-			message, size,
-			"gateway %s refused (NOT_AUTHORIZED): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn PCP on there",
-			gw);
+		protocol_say(
+			message, size, gw,
+			"refused (NOT_AUTHORIZED): allow this device to open ports by itself in the router's settings (a permission many routers give per device), or turn PCP on there");
 }
+
+/* The result codes whose words need only the gateway's name. */
+static const struct result_words pcp_words[] = {
+	{ PCP_RESULT_MALFORMED_REQUEST,
+	  "found the request malformed (MALFORMED_REQUEST)" },
+	{ PCP_RESULT_UNSUPPORTED_OPCODE,
+	  "does not support this request (UNSUPP_OPCODE)" },
+	{ PCP_RESULT_MALFORMED_OPTION,
+	  "found an option malformed (MALFORMED_OPTION)" },
+	{ PCP_RESULT_NETWORK_FAILURE,
+	  "reported a network failure (NETWORK_FAILURE): it may have no external address yet" },
+	{ PCP_RESULT_NO_RESOURCES, "is out of resources (NO_RESOURCES)" },
+	{ PCP_RESULT_UNSUPPORTED_PROTOCOL,
+	  "does not map this protocol (UNSUPP_PROTOCOL)" },
+	{ PCP_RESULT_USER_EXCEEDED_QUOTA,
+	  "refused: this host has used up its quota of mappings (USER_EX_QUOTA)" },
+	{ PCP_RESULT_ADDRESS_MISMATCH,
+	  "saw the request come from another address than this host's (ADDRESS_MISMATCH): there is a NAT between this host and the gateway" },
+	{ PCP_RESULT_EXCESSIVE_REMOTE_PEERS,
+	  "refused that many --allow-from peers (EXCESSIVE_REMOTE_PEERS)" },
+};
 
 static void pcp_explain(const struct request *request,
 			const struct reply *reply, const char *gw,
@@ -278,56 +294,15 @@ static void pcp_explain(const struct request *request,
 				"gateway %s speaks PCP version %u only, not version %u (UNSUPP_VERSION)",
 				gw, reply->version, (unsigned)PCP_VERSION);
 		else
-			snprintf(
-				message, size,
-				"gateway %s does not support this PCP version (UNSUPP_VERSION)",
-				gw);
+			protocol_say(
+				message, size, gw,
+				"does not support this PCP version (UNSUPP_VERSION)");
 		break;
 	case PCP_RESULT_NOT_AUTHORIZED:
 		explain_refusal(request, gw, message, size);
 		break;
-	case PCP_RESULT_MALFORMED_REQUEST:
-		snprintf(
-			message, size,
-			"gateway %s found the request malformed (MALFORMED_REQUEST)",
-			gw);
-		break;
-	case PCP_RESULT_UNSUPPORTED_OPCODE:
-		snprintf(
-			message, size,
-			"gateway %s does not support this request (UNSUPP_OPCODE)",
-			gw);
-		break;
 	case PCP_RESULT_UNSUPPORTED_OPTION:
 		explain_unsupported_option(request, gw, message, size);
-		break;
-	case PCP_RESULT_MALFORMED_OPTION:
-		snprintf(
-			message, size,
-			"gateway %s found an option malformed (MALFORMED_OPTION)",
-			gw);
-		break;
-	case PCP_RESULT_NETWORK_FAILURE:
-		snprintf(
-			message, size,
-			"gateway %s reported a network failure (NETWORK_FAILURE): it may have no external address yet",
-			gw);
-		break;
-	case PCP_RESULT_NO_RESOURCES:
-		snprintf(message, size,
-			 "gateway %s is out of resources (NO_RESOURCES)", gw);
-		break;
-	case PCP_RESULT_UNSUPPORTED_PROTOCOL:
-		snprintf(
-			message, size,
-			"gateway %s does not map this protocol (UNSUPP_PROTOCOL)",
-			gw);
-		break;
-	case PCP_RESULT_USER_EXCEEDED_QUOTA:
-		snprintf(
-			message, size,
-			"gateway %s refused: this host has used up its quota of mappings (USER_EX_QUOTA)",
-			gw);
 		break;
 	case PCP_RESULT_CANNOT_PROVIDE_EXTERNAL:
 		snprintf(
@@ -337,22 +312,10 @@ static void pcp_explain(const struct request *request,
 				: "gateway %s cannot give external port %u (CANNOT_PROVIDE_EXTERNAL)",
 			gw, (unsigned)request->suggested_port);
 		break;
-	case PCP_RESULT_ADDRESS_MISMATCH:
-		snprintf(
-			message, size,
-			"gateway %s saw the request come from another address than this host's (ADDRESS_MISMATCH): there is a NAT between this host and the gateway",
-			gw);
-		break;
-	case PCP_RESULT_EXCESSIVE_REMOTE_PEERS:
-		snprintf(
-			message, size,
-			"gateway %s refused that many --allow-from peers (EXCESSIVE_REMOTE_PEERS)",
-			gw);
-		break;
 	default:
-		snprintf(message, size,
-			 "gateway %s answered with unknown result code %u", gw,
-			 reply->code);
+		protocol_explain_code(pcp_words,
+				      sizeof(pcp_words) / sizeof(pcp_words[0]),
+				      reply->code, gw, message, size);
 		break;
 	}
 }
