@@ -525,7 +525,12 @@ static void on_exchange_done(void *context, enum exchange_status status)
 	struct client *c = context;
 	struct result *r = &c->result;
 
-	fallback_stop(&c->fallback);
+	/* an answer in the protocol spoken: the other's socket, opened while
+	 * the gateway was silent, is given back until it is silent again */
+	if (status == EXCHANGE_ANSWERED)
+		fallback_close(&c->fallback);
+	else
+		fallback_stop(&c->fallback);
 	if (c->step == STEP_PROBE_DELETE) {
 		/* the address is known; a deletion that failed leaves the
 		 * discard port mapped until its short lifetime ends */

@@ -108,6 +108,33 @@ ms_after_first_datagram() {
 	[ "$(gw_count ' recv .*op=map-(tcp|udp)')" -eq 0 ]
 }
 
+# open_descriptors: how many descriptors renew-loop holds now
+open_descriptors() {
+	find "/proc/$LOOP_PID/fd" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+descriptors_are() {
+	[ "$(open_descriptors)" -eq "$1" ]
+}
+
+# A loop that runs for months through many silences must not keep what it
+# opened for one: the socket that asked in PCP is closed once the gateway
+# answers NAT-PMP again (the soak counted it as a descriptor grown).
+@test "renew-loop gives back the socket it asked PCP from once the silent gateway answers NAT-PMP again" {
+	start_gateway
+	start_loop -g "$GW" -l 4 renew-loop 8080
+	wait_until file_has "$LOOP_OUT" ' mapped tcp ' 1
+	local before
+	before=$(open_descriptors)
+	gw_ctl silent on >/dev/null
+	# the renewal, unanswered at its third send, is asked in PCP too
+	WAIT_LIMIT=10 gw_wait_for 'recv .*version=2 op=announce'
+	[ "$(open_descriptors)" -eq $((before + 1)) ]
+	gw_ctl silent off >/dev/null
+	WAIT_LIMIT=10 wait_until file_has "$LOOP_OUT" ' renewed tcp ' 1
+	wait_until descriptors_are "$before"
+}
+
 # bats test_tags=timing
 @test "a gateway that answers NAT-PMP within 250 ms never receives a PCP datagram" {
 	start_gateway --delay 250
