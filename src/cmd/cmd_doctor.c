@@ -70,8 +70,9 @@ const struct command command_doctor = {
 		"another limit); a later answer, within 4.5 s, still counts, as slow.\n"
 		"Exit 0 when a test mapping was granted on a public address.\n"
 		"\n"
-		"  --port PORT               the test mappings' internal port (default: a\n"
-		"                            random one in 49152-65535)\n",
+		"  --port PORT               the test mappings' internal port, not one a\n"
+		"                            mapping natpmp made holds (default: a random one\n"
+		"                            in 49152-65535)\n",
 	.options = CLI_OPTION_PORT,
 	.operands = CLI_OPERANDS_NONE,
 };

@@ -2,7 +2,7 @@
  * struct doctor_facts on the event loop), and the judgement of those facts
  * (doctor_judge.c, pure): a status and a line per check, then a verdict,
  * the advice most likely to help and the exit status. The printers are in
- * print_text.c and print_json.c. */
+ * doctor_print.c; the random test port is doctor_port.c's. */
 #ifndef NATPMP_DOCTOR_H
 #define NATPMP_DOCTOR_H
 
@@ -148,8 +148,19 @@ void print_text_doctor(FILE *out, const struct doctor_report *report,
 void print_json_doctor(FILE *out, const struct doctor_facts *facts,
 		       const struct doctor_report *report, bool quiet);
 
-/* Runs the probes for the command line and fills *facts. Returns 0, or
- * the exit status of a failure to start (out of memory, no event loop). */
+/* A random number, and whether natpmp holds port (a mapping it made). */
+typedef uint32_t doctor_port_draw(void *context);
+typedef bool doctor_port_held(void *context, uint16_t port);
+/* The test port without --port: drawn from DOCTOR_PORT_FIRST-65535 again
+ * while held says so or it is Transmission's default (51413), and after
+ * many draws the next port on that is neither (doctor_port.c, pure). */
+uint16_t doctor_random_port(doctor_port_draw *draw, doctor_port_held *held,
+			    void *context);
+
+/* Runs the probes for the command line and fills *facts. Returns 0, the
+ * exit status of a failure to start (out of memory, no event loop), or
+ * EXIT_USAGE after one line on stderr when --port names a port that a
+ * mapping natpmp made holds (nothing is sent then). */
 struct options;
 int doctor_probe(const struct options *options, struct doctor_facts *facts);
 

@@ -9,7 +9,9 @@
  * mappings that long. What it learned of the gateway's protocols goes to
  * the ledger as the commands would put it. SIGINT, SIGTERM and SIGHUP
  * stop the probes, and the test mappings made so far are deleted before
- * natpmp exits; a second signal gives up on the deletions. */
+ * natpmp exits; a second signal gives up on the deletions. The test port
+ * is never one a mapping natpmp made holds, as the ledger says: the test
+ * mapping's deletion would delete it. */
 #include "doctor/doctor.h"
 
 #include <errno.h>
@@ -292,7 +294,8 @@ static void find_route(const struct options *options, int family,
 }
 
 /* A test mapping the gateway still holds is remembered as a command would
- * remember it, nonce and all, so that natpmp unmap can delete it. */
+ * remember it, with its nonce over PCP, so that natpmp unmap can delete
+ * it. */
 static void remember_mapping(struct doctor_run *d,
 			     const struct protocol *protocol,
 			     const struct request *request,
@@ -303,9 +306,9 @@ static void remember_mapping(struct doctor_run *d,
 				  .host = *client_source(&d->client),
 				  .internal_port = request->internal_port };
 
-	if (protocol->keeps_nonce && m->probe.outcome == PROBE_ANSWERED &&
-	    !m->deleted)
-		ledger_granted(&d->ledger, &key, request->nonce,
+	if (m->probe.outcome == PROBE_ANSWERED && !m->deleted)
+		ledger_granted(&d->ledger, &key,
+			       protocol->keeps_nonce ? request->nonce : NULL,
 			       m->probe.result.lifetime);
 }
 
@@ -447,19 +450,35 @@ static void probe_ipv6(struct doctor_run *d)
 		test_mapping(d, &protocol_pcp, &f->v6_pcp, &f->pinhole);
 }
 
-/* --port, or one of the dynamic ports drawn at random */
-static uint16_t test_port(const struct options *options)
+static uint32_t draw_port(void *context)
 {
-	uint8_t random[NONCE_SIZE];
-	unsigned span = 65536 - DOCTOR_PORT_FIRST;
+	(void)context;
+	return os_random_number();
+}
 
-	if (options->port)
-		return options->port;
-	if (client_new_nonce(random) < 0)
-		return (uint16_t)(DOCTOR_PORT_FIRST +
-				  (unsigned)clock_now_ms() % span);
-	return (uint16_t)(DOCTOR_PORT_FIRST +
-			  ((unsigned)random[0] << 8 | random[1]) % span);
+/* A mapping of this host that natpmp made holds port: the doctor's test
+ * mapping would replace it, and its deletion delete it. */
+static bool port_held(void *context, uint16_t port)
+{
+	const struct ledger *ledger = context;
+
+	return ledger_port_held(ledger, port, os_address_is_local);
+}
+
+/* --port, unless a mapping natpmp made holds it (0 then, after saying so),
+ * or a dynamic port drawn at random that none holds. */
+static uint16_t test_port(const struct options *options, struct ledger *ledger)
+{
+	unsigned port = options->port;
+
+	if (!port)
+		return doctor_random_port(draw_port, port_held, ledger);
+	if (!port_held(ledger, (uint16_t)port))
+		return (uint16_t)port;
+	diag_error(
+		"doctor --port %u: port %u is held by a mapping natpmp made (map or renew-loop); choose another port",
+		port, port);
+	return 0;
 }
 
 /* Which families are checked: the one -4 or -6 names, the named
@@ -488,7 +507,7 @@ static void choose_families(const struct options *options,
 int doctor_probe(const struct options *options, struct doctor_facts *f)
 {
 	struct doctor_run d;
-	uint16_t port = test_port(options);
+	uint16_t port;
 
 	memset(f, 0, sizeof(*f));
 	memset(&d, 0, sizeof(d));
@@ -499,10 +518,6 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 	f->forced_natpmp = options->protocol_choice == CHOOSE_NATPMP;
 	f->forced_pcp = options->protocol_choice == CHOOSE_PCP;
 	choose_families(options, f);
-	set_mapping(&f->tcp, TRANSPORT_TCP, port, port);
-	set_mapping(&f->udp, TRANSPORT_UDP, port, port);
-	set_mapping(&f->port_zero, TRANSPORT_TCP, port, 0);
-	set_mapping(&f->pinhole, TRANSPORT_TCP, port, port);
 	d.loop = eloop_new();
 	if (!d.loop || ledger_open(&d.ledger, options->state_directory) < 0) {
 		diag_error("cannot start: %s", strerror(errno));
@@ -510,6 +525,16 @@ int doctor_probe(const struct options *options, struct doctor_facts *f)
 			eloop_free(d.loop);
 		return EXIT_SYSTEM;
 	}
+	port = test_port(options, &d.ledger);
+	if (!port) {
+		ledger_close(&d.ledger);
+		eloop_free(d.loop);
+		return EXIT_USAGE;
+	}
+	set_mapping(&f->tcp, TRANSPORT_TCP, port, port);
+	set_mapping(&f->udp, TRANSPORT_UDP, port, port);
+	set_mapping(&f->port_zero, TRANSPORT_TCP, port, 0);
+	set_mapping(&f->pinhole, TRANSPORT_TCP, port, port);
 	if (eloop_signal(d.loop, SIGINT, on_stop_signal, &d) < 0 ||
 	    eloop_signal(d.loop, SIGTERM, on_stop_signal, &d) < 0 ||
 	    eloop_signal(d.loop, SIGHUP, on_stop_signal, &d) < 0) {

@@ -166,7 +166,9 @@ static int bring_nonce(struct oneshot *s, struct request *request)
 	return client_new_nonce(request->nonce);
 }
 
-/* What the ledger must remember of an answer. */
+/* What the ledger must remember of an answer: every mapping made, with
+ * its nonce over a protocol that keeps one, so that unmap can delete it
+ * and the doctor leaves it alone. */
 static void remember(struct oneshot *s, const struct request *request,
 		     const struct result *r)
 {
@@ -174,18 +176,22 @@ static void remember(struct oneshot *s, const struct request *request,
 
 	ledger_heard(s->ledger, client_gateway(&s->client), r->via,
 		     client_follows_gateway(&s->client));
-	if (!protocol_backend(r->via)->keeps_nonce ||
-	    r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
+	if (r->failure != FAILURE_NONE || request->kind == REQUEST_ADDRESS)
 		return;
 	ledger_key_of(s, request, &key);
 	if (request->kind == REQUEST_MAP)
-		ledger_granted(s->ledger, &key, request->nonce, r->lifetime);
+		ledger_granted(s->ledger, &key,
+			       protocol_backend(r->via)->keeps_nonce
+				       ? request->nonce
+				       : NULL,
+			       r->lifetime);
 	else
 		ledger_deleted(s->ledger, &key);
 }
 
 /* A request cut short by a signal: the gateway may have made the mapping
- * all the same, so its nonce is kept, for unmap to delete it. */
+ * all the same, so it is remembered (with its nonce over PCP), for unmap
+ * to delete it. */
 static void interrupted(struct oneshot *s, const struct request *request,
 			struct result *r)
 {
@@ -199,11 +205,13 @@ static void interrupted(struct oneshot *s, const struct request *request,
 		 request->kind == REQUEST_MAP
 			 ? " (it may have made the mapping: unmap deletes it)"
 			 : "");
-	if (request->kind != REQUEST_MAP ||
-	    !client_protocol(&s->client)->keeps_nonce)
+	if (request->kind != REQUEST_MAP)
 		return;
 	ledger_key_of(s, request, &key);
-	ledger_granted(s->ledger, &key, request->nonce, request->lifetime);
+	ledger_granted(s->ledger, &key,
+		       client_protocol(&s->client)->keeps_nonce ? request->nonce
+								: NULL,
+		       request->lifetime);
 }
 
 void oneshot_request(struct oneshot *s, const struct request *asked,

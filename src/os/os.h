@@ -94,6 +94,10 @@ bool os_interface_running(const char *name);
  * OpenVPN's tun); false when that cannot be told. */
 bool os_interface_point_to_point(const char *name);
 
+/* Whether address is one of this host's (os_local.c, on every system);
+ * true when that cannot be told. */
+bool os_address_is_local(const struct ip_address *address);
+
 /* Fills buffer with size bytes from the kernel's random source. Returns
  * 0, or -1 with errno. */
 int os_random(void *buffer, size_t size);

@@ -117,17 +117,22 @@ void renew_shared_save_soon(struct renew_shared *shared)
 			       shared->saved_at_ms + wait);
 }
 
+/* Every mapping the loop holds is remembered, with its nonce over a
+ * protocol that keeps one (granted_via), so that unmap can delete it and
+ * the doctor leaves it alone; granted_via NULL: deleted, forgotten. */
 static void remember_mapping(struct family_mappings *f, size_t index,
-			     bool forget)
+			     const struct protocol *granted_via)
 {
 	const struct mapping *m = &f->mappings[index];
 	struct ledger_key key;
 
 	ledger_key_of(f, index, &key);
-	if (forget)
+	if (!granted_via)
 		ledger_deleted(&f->shared->ledger, &key);
 	else
-		ledger_granted(&f->shared->ledger, &key, m->nonce, m->lifetime);
+		ledger_granted(&f->shared->ledger, &key,
+			       granted_via->keeps_nonce ? m->nonce : NULL,
+			       m->lifetime);
 	renew_shared_save_soon(f->shared);
 }
 
@@ -213,8 +218,8 @@ static void apply_grant(struct family_mappings *f, size_t index,
 	if (!unsolicited || event != MAPPING_RENEWED)
 		report(f, index, event_names[event],
 		       event == MAPPING_MAPPED || event == MAPPING_CHANGED);
+	remember_mapping(f, index, protocol_backend(r->via));
 	if (protocol_backend(r->via)->keeps_nonce) {
-		remember_mapping(f, index, false);
 		/* PCP's grants carry the address: no request for it */
 		if (ip_address_is_set(&r->external_address)) {
 			scheduler_address_learned(&f->sched, now);
@@ -621,8 +626,7 @@ static bool delete_one(struct family_mappings *f, size_t i, int64_t *deadline)
 		return !failure_is_silence(r.failure);
 	}
 	m->established = false;
-	if (protocol_backend(r.via)->keeps_nonce)
-		remember_mapping(f, i, true);
+	remember_mapping(f, i, NULL);
 	reporter_unmapped(&f->shared->rep, &r);
 	return true;
 }

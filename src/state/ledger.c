@@ -63,8 +63,8 @@ enum protocol_id ledger_protocol(const struct ledger *ledger,
 }
 
 /* Auto mode starts in NAT-PMP when it knows nothing of a gateway: a
- * NAT-PMP gateway needs no entry, so runs against one never write the
- * file. Another protocol is remembered, and its entry refreshed once it
+ * NAT-PMP gateway needs no entry (its mappings are remembered all the
+ * same). Another protocol is remembered, and its entry refreshed once it
  * grows old; what the gateway answered when the user forced a protocol
  * is remembered only if it is one auto mode would not start in. */
 void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
@@ -108,7 +108,7 @@ bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 		&ledger->state, &key->gateway, key->transport, &key->host,
 		key->internal_port);
 
-	if (!known)
+	if (!known || !known->has_nonce)
 		return false;
 	memcpy(nonce, known->nonce, NONCE_SIZE);
 	return true;
@@ -119,10 +119,14 @@ void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 {
 	struct state_change c;
 
+	if (key->internal_port == 0)
+		return;
 	memset(&c, 0, sizeof(c));
 	c.kind = STATE_REMEMBER_MAPPING;
 	key_into(key, &c.mapping);
-	memcpy(c.mapping.nonce, nonce, NONCE_SIZE);
+	c.mapping.has_nonce = nonce != NULL;
+	if (nonce)
+		memcpy(c.mapping.nonce, nonce, NONCE_SIZE);
 	c.mapping.expires = (int64_t)time(NULL) + lifetime;
 	change(ledger, &c);
 }
@@ -145,12 +149,27 @@ size_t ledger_ports(const struct ledger *ledger,
 
 	for (i = 0; i < ledger->state.mapping_count && n < max; i++) {
 		const struct state_mapping *m = &ledger->state.mappings[i];
-		if (m->transport == transport &&
+		if (m->has_nonce && m->transport == transport &&
 		    ip_endpoint_equal(&m->gateway, gateway) &&
 		    ip_address_equal(&m->internal_address, host))
 			ports[n++] = m->internal_port;
 	}
 	return n;
+}
+
+bool ledger_port_held(const struct ledger *ledger, uint16_t internal_port,
+		      bool (*is_this_host)(const struct ip_address *host))
+{
+	int64_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < ledger->state.mapping_count; i++) {
+		const struct state_mapping *m = &ledger->state.mappings[i];
+		if (m->internal_port == internal_port && m->expires > now &&
+		    is_this_host(&m->internal_address))
+			return true;
+	}
+	return false;
 }
 
 bool ledger_unsaved(const struct ledger *ledger)

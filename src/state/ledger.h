@@ -1,7 +1,7 @@
 /* ledger.h - what natpmp remembers between runs, as the engine asks for
- * it: which protocol a gateway speaks, and the nonce of each mapping made
- * over a protocol that keeps one. One-shot commands, renew-loop and the
- * doctor share it. What changes is known at once and written to the state
+ * it: which protocol a gateway speaks, and each mapping it made, with its
+ * nonce when made over a protocol that keeps one. One-shot commands,
+ * renew-loop and the doctor share it. What changes is known at once and written to the state
  * file together by ledger_save: once at the end of a one-shot run, in
  * bursts by renew-loop, so a run costs one durable write however many
  * mappings it makes. */
@@ -54,19 +54,29 @@ enum protocol_id ledger_protocol(const struct ledger *ledger,
 void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
 		  enum protocol_id protocol, bool followed);
 
-/* The nonce remembered for a mapping; false if none is. */
+/* The nonce remembered for a mapping; false if none is (also for one
+ * made over NAT-PMP). */
 bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 		  uint8_t nonce[NONCE_SIZE]);
-/* A mapping made or renewed for lifetime seconds with nonce. */
+/* A mapping made or renewed for lifetime seconds, with nonce, or NULL
+ * over a protocol that keeps none. Internal port 0 is not remembered: it
+ * names no port of the host. */
 void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime);
-/* A mapping deleted: its nonce is forgotten. */
+/* A mapping deleted: it is forgotten. Internal port 0: every mapping of
+ * the key's gateway, transport and host, as a NAT-PMP deletion of port 0
+ * deletes them all (RFC 6886 section 3.4). */
 void ledger_deleted(struct ledger *ledger, const struct ledger_key *key);
-/* The internal ports of the mappings remembered at gateway for host and
- * transport, at most max of them; returns how many. */
+/* The internal ports of the mappings remembered with a nonce at gateway
+ * for host and transport, at most max of them; returns how many. */
 size_t ledger_ports(const struct ledger *ledger,
 		    const struct ip_endpoint *gateway, unsigned transport,
 		    const struct ip_address *host, uint16_t *ports, size_t max);
+/* Whether a mapping remembered and not yet expired holds internal_port,
+ * at any gateway, for either transport, for a host is_this_host says is
+ * this one. */
+bool ledger_port_held(const struct ledger *ledger, uint16_t internal_port,
+		      bool (*is_this_host)(const struct ip_address *host));
 
 /* Whether changes wait to be written. */
 bool ledger_unsaved(const struct ledger *ledger);

@@ -176,7 +176,8 @@ static bool normalise_gateway(const struct state_gateway *in,
 		in->protocol == PROTOCOL_PCP);
 }
 
-/* Only the key is checked when checking_key_only (for forgetting). */
+/* Only the key is checked when key_only (for forgetting, where internal
+ * port 0 stands for every port). */
 static bool normalise_mapping(const struct state_mapping *in,
 			      struct state_mapping *out, bool key_only)
 {
@@ -184,12 +185,15 @@ static bool normalise_mapping(const struct state_mapping *in,
 	out->gateway.port = in->gateway.port;
 	out->transport = in->transport;
 	out->internal_port = in->internal_port;
-	memcpy(out->nonce, in->nonce, sizeof(out->nonce));
+	out->has_nonce = in->has_nonce;
+	/* no nonce is all zero, so that equal entries compare equal */
+	if (in->has_nonce)
+		memcpy(out->nonce, in->nonce, sizeof(out->nonce));
 	out->expires = in->expires;
 	return normalise_address(&in->gateway.address, &out->gateway.address) &&
 	       normalise_address(&in->internal_address,
 				 &out->internal_address) &&
-	       in->gateway.port != 0 && in->internal_port != 0 &&
+	       in->gateway.port != 0 && (key_only || in->internal_port != 0) &&
 	       (in->transport == TRANSPORT_UDP ||
 		in->transport == TRANSPORT_TCP) &&
 	       (key_only || in->expires >= 0);
@@ -284,21 +288,30 @@ static int remember_mapping(struct workspace *w,
 	return 0;
 }
 
+/* Whether forgetting key forgets m: its own entry, or with internal port
+ * 0 every port of its gateway, transport and internal address. */
+static bool forgets(const struct state_mapping *key,
+		    const struct state_mapping *m)
+{
+	return mapping_key_equal(
+		m, &key->gateway, key->transport, &key->internal_address,
+		key->internal_port ? key->internal_port : m->internal_port);
+}
+
+/* Keeps the order of what remains, so that the file stays stable. */
 static int forget_mapping(struct workspace *w,
 			  const struct state_mapping *change)
 {
 	struct state *s = &w->state;
-	struct state_mapping key, *old;
-	size_t index;
+	struct state_mapping key;
+	size_t i, kept = 0;
 
 	if (!normalise_mapping(change, &key, true))
 		return -1;
-	old = find_mapping(s, &key);
-	if (!old)
-		return 0;
-	index = (size_t)(old - s->mappings);
-	memmove(old, old + 1, (s->mapping_count - index - 1) * sizeof(*old));
-	s->mapping_count--;
+	for (i = 0; i < s->mapping_count; i++)
+		if (!forgets(&key, &s->mappings[i]))
+			s->mappings[kept++] = s->mappings[i];
+	s->mapping_count = kept;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* state.h - what natpmp remembers between runs, in one small text file in
- * the state directory: which protocol each gateway speaks, and the PCP
- * nonce of each mapping it made, so that a later run can renew or delete
- * it (a PCP server refuses a deletion with another nonce). The file is
+ * the state directory: which protocol each gateway speaks, and each
+ * mapping it made with its PCP nonce, so that a later run can renew or
+ * delete it (a PCP server refuses a deletion with another nonce) and the
+ * doctor never deletes it. The file is
  * 0600, replaced atomically, and read-modify-written under a lock so that
  * concurrent runs merge; a missing, corrupt or suspicious file is a
  * warning and a fresh start, never a crash. */
@@ -35,14 +36,15 @@ struct state_gateway {
 	int64_t seen; /* Unix time */
 };
 
-/* A mapping made over a protocol that keeps nonces (PCP). The key is
- * (gateway, transport, internal address, internal port). */
+/* A mapping natpmp made: over PCP with its nonce, over NAT-PMP without
+ * one. The key is (gateway, transport, internal address, internal port). */
 struct state_mapping {
 	struct ip_endpoint gateway;
 	unsigned transport;		    /* TRANSPORT_UDP or TRANSPORT_TCP */
 	struct ip_address internal_address; /* this host's, or a third
 					       party's (--for) */
 	uint16_t internal_port;
+	bool has_nonce; /* false: made over NAT-PMP, nonce is all zero */
 	uint8_t nonce[NONCE_SIZE];
 	int64_t expires; /* Unix time; dropped once past */
 };
@@ -58,7 +60,10 @@ struct state {
 enum state_change_kind {
 	STATE_REMEMBER_GATEWAY, /* add or replace (by gateway) */
 	STATE_REMEMBER_MAPPING, /* add or replace (by key) */
-	STATE_FORGET_MAPPING,	/* by key; absent is fine */
+	/* by key; absent is fine. Internal port 0: every mapping of the
+	 * key's gateway, transport and internal address, as NAT-PMP deletes
+	 * them all (RFC 6886 section 3.4) */
+	STATE_FORGET_MAPPING,
 };
 
 struct state_change {
@@ -81,8 +86,8 @@ char *state_directory(const char *natpmp_state_dir,
 
 /* Applies changes in order; addresses are stored normalised (no scope
  * outside link-local IPv6). Returns 0, or -1 when out of memory, past
- * STATE_ENTRIES_MAX, or a change is invalid: an unset address, a port 0,
- * a protocol other than UDP or TCP (NAT-PMP or PCP for a gateway), or a
+ * STATE_ENTRIES_MAX, or a change is invalid: an unset address, a port 0
+ * (but a forgotten mapping's internal port), a protocol other than UDP or TCP (NAT-PMP or PCP for a gateway), or a
  * negative time (state unchanged then). */
 int state_apply(struct state *state, const struct state_change *changes,
 		size_t count);

@@ -17,6 +17,7 @@
  *	gateway 192.168.1.1 5351 pcp 1767225600
  *	gateway fe80::1%eth0 5351 nat-pmp 1767139200
  *	mapping 10.0.0.1 5351 tcp 10.0.0.2 8080 0123456789abcdef01234567 1767232800
+ *	mapping 10.0.0.1 5351 udp 10.0.0.2 51413 - 1767232800
  *
  * The first line names the format and its version. Then one entry per
  * line, gateways and mappings in any order, fields separated by single
@@ -29,7 +30,9 @@
  *
  * Addresses as ip_address_format writes them (link-local IPv6 with
  * "%ifname"); ports (1-65535) and times (Unix seconds) in decimal without
- * sign or leading zero; the PCP nonce as 24 lowercase hex digits. No
+ * sign or leading zero; the PCP nonce as 24 lowercase hex digits, or "-"
+ * for a mapping made over NAT-PMP, which has none (files written before
+ * natpmp kept those have nonces only: they read the same). No
  * comments and no blank lines: only natpmp writes this file. A gateway is
  * keyed by address and port, a mapping by gateway, protocol, internal
  * address and internal port.
@@ -171,19 +174,25 @@ static int parse_time(struct parser *p, const char *field, int64_t *time)
 	return 0;
 }
 
-static int parse_nonce(struct parser *p, const char *field,
+/* 24 hex digits, or "-": no nonce (*has_nonce false, nonce all zero). */
+static int parse_nonce(struct parser *p, const char *field, bool *has_nonce,
 		       uint8_t nonce[NONCE_SIZE])
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
+	*has_nonce = strcmp(field, "-") != 0;
+	if (!*has_nonce) {
+		memset(nonce, 0, NONCE_SIZE);
+		return 0;
+	}
 	if (strlen(field) != NONCE_DIGITS)
-		return FAIL(p, "bad nonce '%s' (24 hex digits)",
+		return FAIL(p, "bad nonce '%s' (24 hex digits, or -)",
 			    quote(p, field));
 	for (i = 0; i < NONCE_DIGITS; i++) {
 		const char *high = strchr(digits, field[i]);
 		if (!high)
-			return FAIL(p, "bad nonce '%s' (24 hex digits)",
+			return FAIL(p, "bad nonce '%s' (24 hex digits, or -)",
 				    quote(p, field));
 		if (i % 2 == 0)
 			nonce[i / 2] = (uint8_t)((high - digits) << 4);
@@ -338,7 +347,7 @@ static int parse_mapping(struct parser *p, char **fields, size_t count)
 	    parse_address(p, "internal address", fields[4], &m.internal_address,
 			  &gone) < 0 ||
 	    parse_port(p, "internal port", fields[5], &m.internal_port) < 0 ||
-	    parse_nonce(p, fields[6], m.nonce) < 0 ||
+	    parse_nonce(p, fields[6], &m.has_nonce, m.nonce) < 0 ||
 	    parse_time(p, fields[7], &m.expires) < 0)
 		return -1;
 	if (++p->mapping_lines > STATE_ENTRIES_MAX)
@@ -516,6 +525,8 @@ static void append_mapping(char *text, size_t size, size_t *used,
 
 	for (i = 0; i < NONCE_SIZE; i++)
 		snprintf(nonce + 2 * i, 3, "%02x", (unsigned)m->nonce[i]);
+	if (!m->has_nonce)
+		snprintf(nonce, sizeof(nonce), "-");
 	append(text, size, used, "mapping %s %u %s %s %u %s %" PRId64 "\n",
 	       ip_address_format(&m->gateway.address, gateway, sizeof(gateway)),
 	       (unsigned)m->gateway.port, transport_name(m->transport),

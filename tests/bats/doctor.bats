@@ -47,6 +47,39 @@ interrupt_doctor_at() {
 	cat "$BATS_TEST_TMPDIR/out"
 }
 
+# doctor_refuses_port PORT: doctor --port PORT exits 64 with one line on
+# stderr and sends nothing: a sentinel address request, one datagram, is
+# all the gateway receives from here on, and it deletes nothing
+doctor_refuses_port() {
+	local before
+	before=$(gw_count ' recv ')
+	run --separate-stderr natpmp -g "$GW" doctor --port "$1"
+	[ "$status" -eq 64 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "natpmp: doctor --port $1: port $1 is held by a mapping natpmp made (map or renew-loop); choose another port" ]
+	run natpmp -q -g "$GW" -t 2 --nat-pmp address
+	[ "$(gw_count ' recv ')" -eq $((before + 1)) ]
+	[ "$(gw_count ' deleted ')" -eq 0 ]
+}
+
+# doctor_takes_port_after UNMAP-ARGUMENT...: map 8080 over NAT-PMP, doctor
+# --port 8080 refuses; natpmp unmap with the arguments; doctor --port 8080
+# then makes and deletes its test mappings there
+doctor_takes_port_after() {
+	start_gateway
+	run natpmp -g "$GW" map 8080
+	[ "$status" -eq 0 ]
+	doctor_refuses_port 8080
+	run natpmp -g "$GW" unmap "$@"
+	[ "$status" -eq 0 ]
+	gw_holds 0
+	run --separate-stderr natpmp -g "$GW" doctor --port 8080
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$(gw_count 'recv .*op=map-(tcp|udp) internal=8080 suggested=8080 lifetime=120')" -eq 2 ]
+	gw_holds 0
+}
+
 @test "a gateway speaking both protocols: every check ok, exit 0, nothing left mapped" {
 	doctor_against
 	[ "$status" -eq 0 ]
@@ -326,4 +359,42 @@ interrupt_doctor_at() {
 	grep -q '^mapping-tcp       ok    granted over NAT-PMP: .*; deleted$' "$BATS_TEST_TMPDIR/out"
 	gw_holds 0
 	[ "$(gw_count 'recv .*op=map-udp')" -eq 0 ]
+}
+
+@test "doctor --port refuses a port natpmp map holds over NAT-PMP, and the mapping stays" {
+	start_gateway
+	run natpmp -g "$GW" map 8080
+	[ "$status" -eq 0 ]
+	[ "$(gw_count 'recv .*op=map-tcp internal=8080 ')" -eq 1 ]
+	doctor_refuses_port 8080
+	gw_holds 1
+}
+
+@test "doctor --port refuses a port natpmp map holds over PCP, and the mapping stays" {
+	start_gateway --speaks pcp
+	run natpmp -g "$GW" map 8080/udp
+	[ "$status" -eq 0 ]
+	[ "$(gw_count 'recv .*op=map proto=udp internal=8080 ')" -eq 1 ]
+	doctor_refuses_port 8080
+	gw_holds 1
+}
+
+@test "doctor --port refuses a port a running renew-loop holds, and the loop's mapping stays" {
+	start_gateway
+	local out=$BATS_TEST_TMPDIR/loop.out
+	"$NATPMP" -g "$GW" renew-loop 8080 >"$out" 2>&1 3>&- &
+	track_background "$!"
+	wait_until file_has "$out" ' mapped tcp .*:8080 ' 1
+	# the loop writes its state in a burst just after the grant
+	wait_until file_has "$NATPMP_STATE_DIR/state" '^mapping .* tcp 127\.0\.0\.1 8080 ' 1
+	doctor_refuses_port 8080
+	gw_holds 1
+}
+
+@test "after natpmp unmap of the port, doctor --port takes it again" {
+	doctor_takes_port_after 8080
+}
+
+@test "after natpmp unmap --all over NAT-PMP, doctor --port takes the port again" {
+	doctor_takes_port_after --all
 }

@@ -150,8 +150,11 @@ descriptors_are() {
 	grep -q ' unmapped tcp 8080$' "$LOOP_OUT"
 	gw_log ' recv '
 	[ "$(gw_count ' recv .*version=2')" -eq 0 ]
-	# no protocol to remember: NAT-PMP is where auto mode starts
-	run ! grep -qs "^gateway " "$NATPMP_STATE_DIR/state"
+	# no protocol to remember: NAT-PMP is where auto mode starts; of the
+	# mappings, only 5353/udp was not deleted, and is remembered
+	[ "$(grep -c '^gateway ' "$NATPMP_STATE_DIR/state")" -eq 0 ]
+	[ "$(grep -c '^mapping ' "$NATPMP_STATE_DIR/state")" -eq 1 ]
+	grep -Eq '^mapping .* udp 127\.0\.0\.1 5353 - [0-9]+$' "$NATPMP_STATE_DIR/state"
 }
 
 @test "doctor finds PCP behind a silent NAT-PMP, and its verdict holds for the next map" {

@@ -33,15 +33,17 @@ teardown() {
 	[ "$(gw_count ' recv .*version=2 op=map proto=tcp internal=8081')" -eq 1 ]
 }
 
-@test "auto: a gateway that speaks both is used over NAT-PMP, no round trip lost, nothing written" {
+@test "auto: a gateway that speaks both is used over NAT-PMP, no round trip lost, no protocol remembered" {
 	start_gateway
 	run --separate-stderr natpmp -g "$GW" -j map 8080
 	[ "$status" -eq 0 ]
 	jq -e '.via == "nat-pmp"' <<<"$output"
 	[ "$(gw_count ' recv ')" -eq 2 ]
 	[ "$(gw_count ' recv .*version=2')" -eq 0 ]
-	# NAT-PMP is where auto starts anyway: no state to keep, no disk write
-	[ ! -e "$NATPMP_STATE_DIR" ]
+	# NAT-PMP is where auto starts anyway: the gateway needs no entry; the
+	# mapping is remembered without a nonce, for the doctor to leave alone
+	[ "$(grep -c '^gateway ' "$NATPMP_STATE_DIR/state")" -eq 0 ]
+	grep -Eqx "mapping 127\.0\.0\.1 $GW_PORT tcp 127\.0\.0\.1 8080 - [0-9]+" "$NATPMP_STATE_DIR/state"
 }
 
 @test "auto: a gateway remembered as PCP that now speaks only NAT-PMP is followed back" {

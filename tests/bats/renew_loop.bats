@@ -58,6 +58,11 @@ loop_wait_for() {
 	wait_until file_has "$LOOP_OUT" "$1" "${2:-1}"
 }
 
+# True once the loop has no child process: a state writer ended and reaped.
+loop_has_no_child() {
+	[ -z "$(cat /proc/"$LOOP_PID"/task/*/children 2>/dev/null)" ]
+}
+
 # Milliseconds of the gateway's log lines matching a pattern.
 gw_times_ms() {
 	gw_log "$1" | cut -d' ' -f1 | tr -d . | sed 's/^0*//; s/^$/0/'
@@ -639,6 +644,10 @@ unused_uid() {
 	GW_NETNS=$NS_LAN start_gateway
 	LOOP_NETNS=$NS_LAN start_loop -g "$GW" -l 1h renew-loop 80 81 82
 	loop_wait_for ' mapped ' 3
+	# the burst of grants is written to the state file by a child, which
+	# the loop reaps: then nothing is left to do
+	wait_until file_has "$NATPMP_STATE_DIR/state" '^mapping ' 3
+	wait_until loop_has_no_child
 	local before after cpu_before cpu_after
 	before=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$LOOP_PID/status")
 	cpu_before=$(awk '{print $14 + $15}' "/proc/$LOOP_PID/stat")

@@ -27,6 +27,7 @@ static inline bool mappings_equal(const struct state_mapping *a,
 	       ip_address_equal(&a->internal_address, &b->internal_address) &&
 	       a->internal_address.scope == b->internal_address.scope &&
 	       a->internal_port == b->internal_port &&
+	       a->has_nonce == b->has_nonce &&
 	       memcmp(a->nonce, b->nonce, NONCE_SIZE) == 0 &&
 	       a->expires == b->expires;
 }

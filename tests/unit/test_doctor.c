@@ -324,6 +324,64 @@ static void test_closed_through_a_tunnel(void)
 	CHECK(strstr(r.checks[CHECK_ROUTE].text, "tunnel") == NULL);
 }
 
+/* Draws played back in order, and the ports a fake ledger holds. */
+struct port_script {
+	const uint32_t *draws;
+	size_t count, next;
+	const uint16_t *held;
+	size_t held_count;
+};
+
+static uint32_t scripted_draw(void *context)
+{
+	struct port_script *s = context;
+
+	return s->next < s->count ? s->draws[s->next++] : s->draws[0];
+}
+
+static bool scripted_held(void *context, uint16_t port)
+{
+	const struct port_script *s = context;
+	size_t i;
+
+	for (i = 0; i < s->held_count; i++)
+		if (s->held[i] == port)
+			return true;
+	return false;
+}
+
+/* The random test port is a dynamic port, never one a mapping natpmp made
+ * holds nor Transmission's default: those are drawn again. */
+static void test_random_port(void)
+{
+	/* 51413, then 60000 and 49152 (held), then 65535 */
+	static const uint32_t draws[] = { 51413 - DOCTOR_PORT_FIRST,
+					  60000 - DOCTOR_PORT_FIRST,
+					  16384, /* wraps to 49152 */
+					  65535 - DOCTOR_PORT_FIRST };
+	static const uint16_t held[] = { 60000, 49152 };
+	static const uint32_t always_held[] = { 60000 - DOCTOR_PORT_FIRST };
+	struct port_script s = {
+		.draws = draws, .count = 4, .held = held, .held_count = 2
+	};
+
+	CHECK_EQ(doctor_random_port(scripted_draw, scripted_held, &s), 65535);
+	CHECK_EQ(s.next, 4);
+	/* nothing held: the first draw, whatever its size */
+	s.next = 0;
+	s.held_count = 0;
+	s.draws = (const uint32_t[]){ 0xffffffffu };
+	s.count = 1;
+	CHECK_EQ(doctor_random_port(scripted_draw, scripted_held, &s),
+		 DOCTOR_PORT_FIRST + 0xffffffffu % (65536 - DOCTOR_PORT_FIRST));
+	/* the same held port drawn every time: the next one free after it */
+	s.next = 0;
+	s.draws = always_held;
+	s.held = held;
+	s.held_count = 1;
+	CHECK_EQ(doctor_random_port(scripted_draw, scripted_held, &s), 60001);
+}
+
 static void test_names(void)
 {
 	CHECK(strcmp(check_status_name(CHECK_WARN), "warn") == 0);
@@ -345,6 +403,7 @@ int main(void)
 	test_slow();
 	test_unusable();
 	test_closed_through_a_tunnel();
+	test_random_port();
 	test_names();
 	return check_report("test_doctor");
 }

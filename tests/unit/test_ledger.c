@@ -95,6 +95,56 @@ static void test_nonces(void)
 	ledger_close(&l);
 }
 
+static bool host_20_is_this(const struct ip_address *host)
+{
+	return ip_address_v4(host) == 0xc0a80114; /* 192.168.1.20 */
+}
+
+/* Mappings made over NAT-PMP are remembered without a nonce: PCP's
+ * questions (the nonce, unmap --all's list) never see them, the doctor's
+ * does, and NAT-PMP's deletion of port 0 forgets them all. */
+static void test_mappings_without_nonce(void)
+{
+	uint8_t nonce[NONCE_SIZE], got[NONCE_SIZE];
+	struct ledger_key natpmp = key(8080), pcp = key(8081);
+	struct ledger_key other_host = key(9000), all = key(0);
+	struct ip_endpoint g = gateway();
+	uint16_t ports[4];
+	struct ledger l;
+
+	memset(nonce, 0x42, sizeof(nonce));
+	ip_address_set_v4(&other_host.host, 0xc0a80115);
+	CHECK_EQ(ledger_open(&l, NULL), 0);
+	ledger_granted(&l, &natpmp, NULL, 120);
+	ledger_granted(&l, &pcp, nonce, 120);
+	ledger_granted(&l, &other_host, NULL, 120);
+	CHECK_EQ(l.state.mapping_count, 3);
+	CHECK(!ledger_nonce(&l, &natpmp, got));
+	CHECK(ledger_nonce(&l, &pcp, got));
+	CHECK_EQ(ledger_ports(&l, &g, TRANSPORT_TCP, &natpmp.host, ports, 4),
+		 1);
+	CHECK_EQ(ports[0], 8081);
+	/* held: at any gateway, for either transport, for this host only */
+	CHECK(ledger_port_held(&l, 8080, host_20_is_this));
+	CHECK(ledger_port_held(&l, 8081, host_20_is_this));
+	CHECK(!ledger_port_held(&l, 8082, host_20_is_this));
+	CHECK(!ledger_port_held(&l, 9000, host_20_is_this));
+	/* a mapping whose lifetime is over holds nothing */
+	ledger_granted(&l, &natpmp, NULL, 0);
+	CHECK(!ledger_port_held(&l, 8080, host_20_is_this));
+	ledger_granted(&l, &natpmp, NULL, 120);
+	/* port 0 names no port: not remembered */
+	ledger_granted(&l, &all, NULL, 120);
+	CHECK_EQ(l.state.mapping_count, 3);
+	/* NAT-PMP deleted every TCP mapping of the host at this gateway */
+	ledger_deleted(&l, &all);
+	CHECK(!ledger_port_held(&l, 8080, host_20_is_this));
+	CHECK(!ledger_port_held(&l, 8081, host_20_is_this));
+	CHECK_EQ(l.state.mapping_count, 1);
+	CHECK_EQ(l.state.mappings[0].internal_port, 9000);
+	ledger_close(&l);
+}
+
 /* Every change of a run goes to the file in one write, which the next
  * run reads back. */
 static void test_one_write(void)
@@ -201,6 +251,7 @@ int main(void)
 	}
 	test_protocols();
 	test_nonces();
+	test_mappings_without_nonce();
 	test_one_write();
 	test_writer();
 	snprintf(command, sizeof(command), "rm -rf %s", root);

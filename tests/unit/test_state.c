@@ -95,6 +95,7 @@ static struct state_change mapping_change(enum state_change_kind kind,
 	c.mapping.transport = transport;
 	c.mapping.internal_address = address(internal);
 	c.mapping.internal_port = port;
+	c.mapping.has_nonce = true;
 	for (i = 0; i < NONCE_SIZE; i++)
 		c.mapping.nonce[i] = (uint8_t)(nonce_seed + i);
 	c.mapping.expires = expires;
@@ -238,6 +239,47 @@ static void test_round_trip(void)
 	state_free(&built);
 }
 
+/* A mapping made over NAT-PMP has no nonce: "-" in its place, read back
+ * as none; a file written before those were kept (nonces only) reads the
+ * same as ever. */
+static void test_round_trip_without_nonce(void)
+{
+	struct state_change changes[] = {
+		remember("10.0.0.2", 8080, 0x30),
+		remember("10.0.0.2", 8081, 0),
+	};
+	const char *expected = HEADER
+		"mapping 192.0.2.1 5351 tcp 10.0.0.2 8080 "
+		"303132333435363738393a3b 1767232800\n"
+		"mapping 192.0.2.1 5351 tcp 10.0.0.2 8081 - 1767232800\n";
+	const char *old = HEADER "mapping 192.0.2.1 5351 udp 10.0.0.2 53 "
+				 "0123456789abcdef01234567 1767232800\n";
+	struct state built = { 0 }, parsed;
+	char error[256] = "";
+	char *text;
+
+	changes[1].mapping.has_nonce = false; /* its seeded bytes are dropped */
+	CHECK_EQ(state_apply(&built, changes, 2), 0);
+	CHECK(!built.mappings[1].has_nonce);
+	CHECK_EQ(built.mappings[1].nonce[1], 0);
+	text = state_format(&built);
+	CHECK_STR_EQ(text, expected);
+	CHECK_EQ(parse(text, &parsed, error, sizeof(error)), 0);
+	CHECK_STR_EQ(error, "");
+	CHECK(states_equal(&built, &parsed));
+	CHECK(parsed.mappings[0].has_nonce);
+	CHECK(!parsed.mappings[1].has_nonce);
+	free(text);
+	state_free(&parsed);
+	state_free(&built);
+	CHECK_EQ(parse(old, &parsed, error, sizeof(error)), 0);
+	CHECK_EQ(parsed.mapping_count, 1);
+	CHECK(parsed.mappings[0].has_nonce);
+	CHECK_EQ(parsed.mappings[0].nonce[0], 0x01);
+	CHECK_EQ(parsed.mappings[0].nonce[11], 0x67);
+	state_free(&parsed);
+}
+
 static void check_refused(const char *text, size_t length, const char *expected)
 {
 	struct state s;
@@ -312,17 +354,21 @@ static void test_malformed_fields(void)
 	REFUSED(HEADER MAPPING("tcp 10.0.0.2 +80 " NONCE " 1767232800"),
 		"line 2: bad internal port '+80' (1-65535)");
 	REFUSED(HEADER GATEWAY MAPPING("tcp 10.0.0.2 8080 zz 1767232800"),
-		"line 3: bad nonce 'zz' (24 hex digits)");
+		"line 3: bad nonce 'zz' (24 hex digits, or -)");
 	REFUSED(HEADER MAPPING("tcp 10.0.0.2 8080 0123456789ABCDEF01234567 "
 			       "1767232800"),
-		"line 2: bad nonce '0123456789ABCDEF01234567' (24 hex digits)");
+		"line 2: bad nonce '0123456789ABCDEF01234567' (24 hex digits, or -)");
 	REFUSED(HEADER MAPPING("tcp 10.0.0.2 8080 0123456789abcdef0123456 "
 			       "1767232800"),
-		"line 2: bad nonce '0123456789abcdef0123456' (24 hex digits)");
+		"line 2: bad nonce '0123456789abcdef0123456' (24 hex digits, or -)");
+	REFUSED(HEADER MAPPING("tcp 10.0.0.2 8080 -- 1767232800"),
+		"line 2: bad nonce '--' (24 hex digits, or -)");
+	REFUSED(HEADER MAPPING("tcp 10.0.0.2 8080 - "),
+		"line 2: empty field (two spaces, or one at either end)");
 	REFUSED(HEADER MAPPING("tcp 10.0.0.2 8080 0123456789abcdef012345678 "
 			       "1767232800"),
 		"line 2: bad nonce '0123456789abcdef012345678' (24 hex "
-		"digits)");
+		"digits, or -)");
 	REFUSED(HEADER "gateway 300.1.1.1 5351 pcp 1767225600\n",
 		"line 2: bad gateway address '300.1.1.1'");
 	REFUSED(HEADER "gateway [2001:db8::1] 5351 pcp 1767225600\n",
@@ -561,6 +607,37 @@ static void test_apply_mappings(void)
 	CHECK_EQ(s.mappings[2].transport, TRANSPORT_UDP);
 	CHECK_EQ(state_apply(&s, NULL, 0), 0);
 	CHECK_EQ(s.mapping_count, 3);
+	state_free(&s);
+}
+
+/* Forgetting internal port 0 forgets every mapping of that gateway,
+ * transport and internal address, as NAT-PMP deletes them all. */
+static void test_apply_forget_every_port(void)
+{
+	struct state s = { 0 };
+	struct state_change c[] = {
+		remember("10.0.0.2", 8080, 1),
+		remember("10.0.0.3", 8080, 2),
+		remember("10.0.0.2", 8081, 3),
+		mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.1",
+			       TRANSPORT_UDP, "10.0.0.2", 8080, 4, NOW + 60),
+		mapping_change(STATE_REMEMBER_MAPPING, "192.0.2.9",
+			       TRANSPORT_TCP, "10.0.0.2", 8080, 5, NOW + 60),
+	};
+	struct state_change all = forget("10.0.0.2", 0);
+
+	CHECK_EQ(state_apply(&s, c, 5), 0);
+	CHECK_EQ(state_apply(&s, &all, 1), 0);
+	CHECK_EQ(s.mapping_count, 3);
+	CHECK(find(&s, "10.0.0.2", 8080) == NULL);
+	CHECK(find(&s, "10.0.0.2", 8081) == NULL);
+	CHECK(find(&s, "10.0.0.3", 8080) != NULL);
+	CHECK_EQ(s.mappings[1].transport, TRANSPORT_UDP);
+	CHECK_EQ(s.mappings[2].gateway.address.bytes[3], 9);
+	/* remembering port 0 is still refused */
+	all.kind = STATE_REMEMBER_MAPPING;
+	all.mapping.expires = NOW + 60;
+	CHECK_EQ(state_apply(&s, &all, 1), -1);
 	state_free(&s);
 }
 
@@ -1008,7 +1085,7 @@ static void test_corrupt_file_replaced(void)
 		   0600);
 	snprintf(expected, sizeof(expected),
 		 "natpmp: warning: state file %s/state line 3: bad nonce 'zz' "
-		 "(24 hex digits): starting afresh\n",
+		 "(24 hex digits, or -): starting afresh\n",
 		 dir);
 	capture_begin();
 	CHECK_EQ(state_load(dir, NOW, &s), 0);
@@ -1330,6 +1407,7 @@ int main(void)
 	umask(022);
 	test_directory_rules();
 	test_round_trip();
+	test_round_trip_without_nonce();
 	test_malformed_header();
 	test_malformed_lines();
 	test_malformed_fields();
@@ -1340,6 +1418,7 @@ int main(void)
 	test_gone_interface();
 	test_apply_gateways();
 	test_apply_mappings();
+	test_apply_forget_every_port();
 	test_apply_lookup_by_scope();
 	test_apply_refuses_invalid();
 	test_apply_normalises();
