@@ -114,6 +114,38 @@ bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 	return true;
 }
 
+/* Whether a mapping without a nonce is remembered to last until within
+ * LEDGER_EXPIRY_SLACK_S before expires already: then a grant that only
+ * repeats it (map run again, a short lifetime's renewal) is not worth a
+ * write. One that ends it sooner always is. */
+static bool known_until(const struct ledger *ledger,
+			const struct ledger_key *key, int64_t expires)
+{
+	const struct state_mapping *known = state_find_mapping(
+		&ledger->state, &key->gateway, key->transport, &key->host,
+		key->internal_port);
+
+	return known && !known->has_nonce && known->expires <= expires &&
+	       known->expires >= expires - LEDGER_EXPIRY_SLACK_S;
+}
+
+/* Whether a deletion of key has anything to forget. */
+static bool knows_any(const struct ledger *ledger, const struct ledger_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < ledger->state.mapping_count; i++) {
+		const struct state_mapping *m = &ledger->state.mappings[i];
+		if (m->transport == key->transport &&
+		    ip_endpoint_equal(&m->gateway, &key->gateway) &&
+		    ip_address_equal(&m->internal_address, &key->host) &&
+		    (key->internal_port == 0 ||
+		     m->internal_port == key->internal_port))
+			return true;
+	}
+	return false;
+}
+
 void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime)
 {
@@ -128,6 +160,8 @@ void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 	if (nonce)
 		memcpy(c.mapping.nonce, nonce, NONCE_SIZE);
 	c.mapping.expires = (int64_t)time(NULL) + lifetime;
+	if (!nonce && known_until(ledger, key, c.mapping.expires))
+		return;
 	change(ledger, &c);
 }
 
@@ -135,6 +169,8 @@ void ledger_deleted(struct ledger *ledger, const struct ledger_key *key)
 {
 	struct state_change c;
 
+	if (!knows_any(ledger, key))
+		return;
 	memset(&c, 0, sizeof(c));
 	c.kind = STATE_FORGET_MAPPING;
 	key_into(key, &c.mapping);

@@ -58,9 +58,14 @@ void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
  * made over NAT-PMP). */
 bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 		  uint8_t nonce[NONCE_SIZE]);
+/* A mapping without a nonce remembered to expire within this many seconds
+ * of a new grant's expiry is not written again for that grant. */
+#define LEDGER_EXPIRY_SLACK_S 60
+
 /* A mapping made or renewed for lifetime seconds, with nonce, or NULL
  * over a protocol that keeps none. Internal port 0 is not remembered: it
- * names no port of the host. */
+ * names no port of the host. A grant without a nonce that only repeats
+ * what is known (LEDGER_EXPIRY_SLACK_S) changes nothing. */
 void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime);
 /* A mapping deleted: it is forgotten. Internal port 0: every mapping of

@@ -343,3 +343,15 @@ int state_apply(struct state *state, const struct state_change *changes,
 	*state = w.state;
 	return 0;
 }
+
+bool state_changes_durable(const struct state_change *changes, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (changes[i].kind == STATE_REMEMBER_GATEWAY ||
+		    (changes[i].kind == STATE_REMEMBER_MAPPING &&
+		     changes[i].mapping.has_nonce))
+			return true;
+	return false;
+}

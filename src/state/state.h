@@ -92,6 +92,14 @@ char *state_directory(const char *natpmp_state_dir,
 int state_apply(struct state *state, const struct state_change *changes,
 		size_t count);
 
+/* Whether changes must reach the disk before the command that made them
+ * ends (fsync): a nonce, without which a PCP mapping cannot be deleted,
+ * and a gateway's protocol do; a mapping made or deleted over NAT-PMP
+ * (no nonce), and a forgotten mapping, lost in a crash, cost nothing a
+ * later run cannot make good, and are written without waiting for the
+ * disk. */
+bool state_changes_durable(const struct state_change *changes, size_t count);
+
 /* Drops what is stale by now (see state_parse), keeping the order. */
 void state_drop_stale(struct state *state, int64_t now);
 

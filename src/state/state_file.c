@@ -410,7 +410,7 @@ static int write_all(int fd, const char *text, size_t length)
 /* Writes text to a new file and renames it over the state file, both in
  * the open directory; on failure removes the new file. */
 static int replace_state_file(int directory_fd, const char *directory,
-			      const char *path, const char *text)
+			      const char *path, const char *text, bool durable)
 {
 	char *temporary = join_path(directory, TEMPORARY_NAME);
 	const char *step = NULL;
@@ -429,7 +429,8 @@ static int replace_state_file(int directory_fd, const char *directory,
 		return -1;
 	}
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fchmod(fd, 0600) < 0 ||
-	    write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	    write_all(fd, text, strlen(text)) < 0 ||
+	    (durable && fsync(fd) < 0)) {
 		step = "write";
 		error = errno;
 	}
@@ -510,7 +511,8 @@ static int update_state_file(int directory_fd, const char *directory,
 			     NOT_SAVED);
 		return -1;
 	}
-	status = replace_state_file(directory_fd, directory, path, text);
+	status = replace_state_file(directory_fd, directory, path, text,
+				    state_changes_durable(changes, count));
 	free(text);
 	return status;
 }

@@ -185,6 +185,52 @@ static void test_one_write(void)
 	ledger_close(&l);
 }
 
+/* A NAT-PMP mapping is written when it is new, when its expiry moves by
+ * more than LEDGER_EXPIRY_SLACK_S or comes sooner, and when a deletion
+ * has something to forget; map run again writes nothing. Such changes go
+ * to the disk without fsync, a nonce or a gateway's protocol with. */
+static void test_natpmp_writes_only_news(void)
+{
+	struct ledger_key k = key(2000), unknown = key(2001), all = key(0);
+	struct state_change change = { .kind = STATE_REMEMBER_MAPPING };
+	struct ledger l;
+
+	CHECK_EQ(ledger_open(&l, root), 0);
+	ledger_granted(&l, &k, NULL, 7200);
+	CHECK(ledger_unsaved(&l));
+	CHECK(!state_changes_durable(l.unsaved, l.unsaved_count));
+	CHECK_EQ(ledger_save(&l), 0);
+	/* the same grant again, a moment later: nothing to write */
+	ledger_granted(&l, &k, NULL, 7200);
+	CHECK(!ledger_unsaved(&l));
+	/* renewed further than the slack: written */
+	ledger_granted(&l, &k, NULL, 7200 + LEDGER_EXPIRY_SLACK_S + 5);
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
+	/* a shorter grant ends it sooner: written */
+	ledger_granted(&l, &k, NULL, 600);
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
+	/* nothing known to forget: nothing written */
+	ledger_deleted(&l, &unknown);
+	CHECK(!ledger_unsaved(&l));
+	ledger_deleted(&l, &all);
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
+	ledger_deleted(&l, &all);
+	CHECK(!ledger_unsaved(&l));
+	ledger_close(&l);
+
+	CHECK(!state_changes_durable(&change, 1));
+	change.mapping.has_nonce = true;
+	CHECK(state_changes_durable(&change, 1));
+	change.kind = STATE_REMEMBER_GATEWAY;
+	change.mapping.has_nonce = false;
+	CHECK(state_changes_durable(&change, 1));
+	change.kind = STATE_FORGET_MAPPING;
+	CHECK(!state_changes_durable(&change, 1));
+}
+
 /* Waits for the writer to end, polling; the test has no event loop. */
 static void wait_for_writer(struct ledger *l)
 {
@@ -253,6 +299,7 @@ int main(void)
 	test_nonces();
 	test_mappings_without_nonce();
 	test_one_write();
+	test_natpmp_writes_only_news();
 	test_writer();
 	snprintf(command, sizeof(command), "rm -rf %s", root);
 	if (system(command) != 0)
