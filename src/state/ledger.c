@@ -115,18 +115,21 @@ bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 }
 
 /* Whether a mapping without a nonce is remembered to last until within
- * LEDGER_EXPIRY_SLACK_S before expires already: then a grant that only
- * repeats it (map run again, a short lifetime's renewal) is not worth a
- * write. One that ends it sooner always is. */
+ * LEDGER_EXPIRY_SLACK_S before expires already, and for more than that
+ * from now: then a grant that only repeats it (map run again) is not
+ * worth a write. One that ends it sooner, or a renewal of a short
+ * lifetime, whose record would otherwise run out first, always is. */
 static bool known_until(const struct ledger *ledger,
-			const struct ledger_key *key, int64_t expires)
+			const struct ledger_key *key, int64_t now,
+			int64_t expires)
 {
 	const struct state_mapping *known = state_find_mapping(
 		&ledger->state, &key->gateway, key->transport, &key->host,
 		key->internal_port);
 
 	return known && !known->has_nonce && known->expires <= expires &&
-	       known->expires >= expires - LEDGER_EXPIRY_SLACK_S;
+	       known->expires >= expires - LEDGER_EXPIRY_SLACK_S &&
+	       known->expires > now + LEDGER_EXPIRY_SLACK_S;
 }
 
 /* Whether a deletion of key has anything to forget. */
@@ -150,6 +153,7 @@ void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime)
 {
 	struct state_change c;
+	int64_t now;
 
 	if (key->internal_port == 0)
 		return;
@@ -159,8 +163,9 @@ void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 	c.mapping.has_nonce = nonce != NULL;
 	if (nonce)
 		memcpy(c.mapping.nonce, nonce, NONCE_SIZE);
-	c.mapping.expires = (int64_t)time(NULL) + lifetime;
-	if (!nonce && known_until(ledger, key, c.mapping.expires))
+	now = (int64_t)time(NULL);
+	c.mapping.expires = now + lifetime;
+	if (!nonce && known_until(ledger, key, now, c.mapping.expires))
 		return;
 	change(ledger, &c);
 }

@@ -59,7 +59,8 @@ void ledger_heard(struct ledger *ledger, const struct ip_endpoint *gateway,
 bool ledger_nonce(const struct ledger *ledger, const struct ledger_key *key,
 		  uint8_t nonce[NONCE_SIZE]);
 /* A mapping without a nonce remembered to expire within this many seconds
- * of a new grant's expiry is not written again for that grant. */
+ * before a new grant's expiry, and not within this many from now, is not
+ * written again for that grant. */
 #define LEDGER_EXPIRY_SLACK_S 60
 
 /* A mapping made or renewed for lifetime seconds, with nonce, or NULL

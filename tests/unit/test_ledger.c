@@ -207,6 +207,14 @@ static void test_natpmp_writes_only_news(void)
 	ledger_granted(&l, &k, NULL, 7200 + LEDGER_EXPIRY_SLACK_S + 5);
 	CHECK(ledger_unsaved(&l));
 	CHECK_EQ(ledger_save(&l), 0);
+	/* a short lifetime's renewal: the record would run out before the
+	 * next, so it is written each time */
+	ledger_granted(&l, &k, NULL, 60);
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
+	ledger_granted(&l, &k, NULL, 60);
+	CHECK(ledger_unsaved(&l));
+	CHECK_EQ(ledger_save(&l), 0);
 	/* a shorter grant ends it sooner: written */
 	ledger_granted(&l, &k, NULL, 600);
 	CHECK(ledger_unsaved(&l));
