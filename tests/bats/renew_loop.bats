@@ -714,8 +714,12 @@ unused_uid() {
 	# 0/both: one random port for UDP and TCP (the fake gateway pairs them)
 	NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH start_loop -g "$GW" -l 60 renew-loop 0/both 8080/udp
 	wait_until grep -q '^READY=1$' "$NOTES"
+	# the events reach stdout through the loop, READY=1 at once: wait for
+	# the three lines rather than read them as READY=1 comes
+	wait_until file_has "$LOOP_OUT" ' mapped ' 3
 	local ports
-	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | sort -n -u | paste -sd ' ')
+	ports=$(sed -nE 's/.* mapped (udp|tcp) [0-9.]+:([0-9]+) -> .*/\2/p' "$LOOP_OUT" | head -3 | sort -n -u | paste -sd ' ')
+	echo "ports: $ports"
 	[ "$(wc -w <<<"$ports")" -eq 2 ]
 	wait_until grep -qx "STATUS=3 of 3 mappings active via $GW, external ports $ports" "$NOTES"
 	# the grants run out: none active, no ports
