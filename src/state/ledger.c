@@ -132,23 +132,6 @@ static bool known_until(const struct ledger *ledger,
 	       known->expires > now + LEDGER_EXPIRY_SLACK_S;
 }
 
-/* Whether a deletion of key has anything to forget. */
-static bool knows_any(const struct ledger *ledger, const struct ledger_key *key)
-{
-	size_t i;
-
-	for (i = 0; i < ledger->state.mapping_count; i++) {
-		const struct state_mapping *m = &ledger->state.mappings[i];
-		if (m->transport == key->transport &&
-		    ip_endpoint_equal(&m->gateway, &key->gateway) &&
-		    ip_address_equal(&m->internal_address, &key->host) &&
-		    (key->internal_port == 0 ||
-		     m->internal_port == key->internal_port))
-			return true;
-	}
-	return false;
-}
-
 void ledger_granted(struct ledger *ledger, const struct ledger_key *key,
 		    const uint8_t nonce[NONCE_SIZE], uint32_t lifetime)
 {
@@ -174,12 +157,12 @@ void ledger_deleted(struct ledger *ledger, const struct ledger_key *key)
 {
 	struct state_change c;
 
-	if (!knows_any(ledger, key))
-		return;
 	memset(&c, 0, sizeof(c));
 	c.kind = STATE_FORGET_MAPPING;
 	key_into(key, &c.mapping);
-	change(ledger, &c);
+	/* nothing to forget is nothing to write */
+	if (state_forgets_any(&ledger->state, &c.mapping))
+		change(ledger, &c);
 }
 
 size_t ledger_ports(const struct ledger *ledger,

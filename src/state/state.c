@@ -298,6 +298,20 @@ static bool forgets(const struct state_mapping *key,
 		key->internal_port ? key->internal_port : m->internal_port);
 }
 
+bool state_forgets_any(const struct state *state,
+		       const struct state_mapping *change)
+{
+	struct state_mapping key;
+	size_t i;
+
+	if (!normalise_mapping(change, &key, true))
+		return false;
+	for (i = 0; i < state->mapping_count; i++)
+		if (forgets(&key, &state->mappings[i]))
+			return true;
+	return false;
+}
+
 /* Keeps the order of what remains, so that the file stays stable. */
 static int forget_mapping(struct workspace *w,
 			  const struct state_mapping *change)

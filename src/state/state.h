@@ -100,6 +100,12 @@ int state_apply(struct state *state, const struct state_change *changes,
  * disk. */
 bool state_changes_durable(const struct state_change *changes, size_t count);
 
+/* Whether STATE_FORGET_MAPPING of change would forget any entry of
+ * state (internal port 0: any port of its gateway, transport and internal
+ * address). */
+bool state_forgets_any(const struct state *state,
+		       const struct state_mapping *change);
+
 /* Drops what is stale by now (see state_parse), keeping the order. */
 void state_drop_stale(struct state *state, int64_t now);
 
