@@ -454,22 +454,41 @@ static void take_answer(struct client *c)
 	take_reply(c, c->protocol, &c->sent, &c->reply, r);
 }
 
+/* A datagram that came outside an exchange, decoded as the answer to
+ * request sent from this client's socket (into sent); an answer starts r
+ * as a result for it. */
+static enum reply_verdict decode_as_sent(const struct client *c,
+					 const struct protocol *protocol,
+					 const struct request *request,
+					 const uint8_t *datagram, size_t length,
+					 struct request *sent,
+					 struct reply *reply, struct result *r,
+					 char *note, size_t note_size)
+{
+	enum reply_verdict verdict;
+
+	*sent = *request;
+	sent->client_address = c->exchange.local.address;
+	verdict = protocol->decode(sent, datagram, length, reply, note,
+				   note_size);
+	if (verdict == REPLY_ANSWER)
+		client_result_for(c, sent, r);
+	return verdict;
+}
+
 enum client_update client_take_update(struct client *c,
 				      const struct request *request,
 				      const uint8_t *datagram, size_t length,
 				      struct result *r, char *note,
 				      size_t note_size)
 {
-	struct request sent = *request;
+	struct request sent;
 	struct reply reply;
 
-	if (!c->protocol->answers_again || request->kind != REQUEST_MAP)
+	if (!c->protocol->answers_again || request->kind != REQUEST_MAP ||
+	    decode_as_sent(c, c->protocol, request, datagram, length, &sent,
+			   &reply, r, note, note_size) != REPLY_ANSWER)
 		return CLIENT_UPDATE_NONE;
-	sent.client_address = c->exchange.local.address;
-	if (c->protocol->decode(&sent, datagram, length, &reply, note,
-				note_size) != REPLY_ANSWER)
-		return CLIENT_UPDATE_NONE;
-	client_result_for(c, &sent, r);
 	if (reply.failure == FAILURE_NONE && reply.lifetime == 0) {
 		r->via = c->protocol->id;
 		take_epoch(c, c->protocol, &reply, r);
@@ -487,17 +506,14 @@ enum reply_verdict client_take_late(struct client *c,
 				    struct result *r, char *note,
 				    size_t note_size)
 {
-	struct request sent = *request;
+	struct request sent;
 	struct reply reply;
-	enum reply_verdict verdict;
+	enum reply_verdict verdict =
+		decode_as_sent(c, protocol, request, datagram, length, &sent,
+			       &reply, r, note, note_size);
 
-	sent.client_address = c->exchange.local.address;
-	verdict = protocol->decode(&sent, datagram, length, &reply, note,
-				   note_size);
-	if (verdict == REPLY_ANSWER) {
-		client_result_for(c, &sent, r);
+	if (verdict == REPLY_ANSWER)
 		take_reply(c, protocol, &sent, &reply, r);
-	}
 	return verdict;
 }
 
