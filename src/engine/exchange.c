@@ -280,7 +280,6 @@ void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 	ex->started_ms = ex->next_send_ms = now;
 	ex->last_wait_ms = 0;
 	ex->sends = ex->round_sends = 0;
-	ex->ignored = 0;
 	ex->error_number = 0;
 	ex->waited_ms = 0;
 	ex->deadline_reached = false;
@@ -342,8 +341,6 @@ static void take_stray(struct exchange *ex, const uint8_t *datagram,
 	}
 	diag_verbose("ignored %zu bytes from %s: %s", length, ex->gateway_text,
 		     why);
-	if (ex->busy)
-		ex->ignored++;
 }
 
 /* Judges one datagram; true once the request is over. */
@@ -356,13 +353,11 @@ static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
 
 	if (!from_gateway(ex, from, from_length)) {
 		diag_verbose("ignored %zd bytes from another address", n);
-		ex->ignored++;
 		return false;
 	}
 	if (length > PROTOCOL_DATAGRAM_MAX) {
 		diag_verbose("ignored %zd bytes from %s: too long", n,
 			     ex->gateway_text);
-		ex->ignored++;
 		return false;
 	}
 	if (!ex->busy) {

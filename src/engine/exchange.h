@@ -74,7 +74,6 @@ struct exchange {
 	int round_sends; /* since the schedule last started over */
 	int64_t waited_ms;
 	int error_number;      /* system error, or the last ICMP error seen */
-	unsigned ignored;      /* datagrams that were not the answer */
 	bool deadline_reached; /* the caller's patience, not the schedule,
 				  ended it */
 };
