@@ -32,12 +32,16 @@ static bool learn_external_address(struct oneshot *oneshot)
  * whatever internal port was asked: an application listening on that one
  * stays unreachable. */
 static void note_tunnel(const struct request *asked, const struct result *got,
-			const char *tunnel, char *text, size_t size)
+			struct client *client, char *text, size_t size)
 {
 	unsigned external = got->external_port;
+	const char *tunnel;
 
-	if (!tunnel || asked->internal_port == 0 ||
-	    external == asked->internal_port)
+	if (asked->internal_port == 0 || external == asked->internal_port)
+		return;
+	/* asked last: it may cost a look at the routing table */
+	tunnel = client_tunnel(client);
+	if (!tunnel)
 		return;
 	snprintf(
 		text, size,
@@ -50,13 +54,13 @@ static void note_tunnel(const struct request *asked, const struct result *got,
  * cron job renewing at the asked half-life would then lose the mapping,
  * so say so, even under -q (which silences results, not notes). */
 static void note_grant(const struct request *asked, const struct result *got,
-		       const char *tunnel)
+		       struct client *client)
 {
 	char port[48] = "", lifetime[64] = "", renew[48] = "", vpn[256] = "";
 
 	if (got->failure != FAILURE_NONE || got->lifetime == 0)
 		return;
-	note_tunnel(asked, got, tunnel, vpn, sizeof(vpn));
+	note_tunnel(asked, got, client, vpn, sizeof(vpn));
 	if (asked->suggested_port != 0 &&
 	    got->external_port != asked->suggested_port)
 		snprintf(port, sizeof(port), "external port %u instead of %u",
@@ -104,8 +108,7 @@ static void map_body(struct oneshot *oneshot)
 				       &request);
 			oneshot_request(oneshot, &request, &result);
 			oneshot_report(oneshot, &result);
-			note_grant(&request, &result,
-				   client_tunnel(&oneshot->client));
+			note_grant(&request, &result, &oneshot->client);
 			if (result.failure == FAILURE_NONE && !warned) {
 				output_address_warning(&result);
 				warned = true;

@@ -201,8 +201,9 @@ static int open_client(struct doctor_run *d, const struct doctor_route *route,
 		return -1;
 	}
 	client_listen(&d->client, &events, d);
-	if (route->route.tunnel)
-		client_set_tunnel(&d->client, route->route.interface_name);
+	client_set_tunnel(&d->client, route->route.tunnel
+					      ? route->route.interface_name
+					      : NULL);
 	return 0;
 }
 

@@ -156,6 +156,7 @@ void client_set_tunnel(struct client *c, const char *interface)
 {
 	snprintf(c->tunnel, sizeof(c->tunnel), "%s",
 		 interface ? interface : "");
+	c->tunnel_known = true;
 }
 
 void client_listen(struct client *c, const struct client_events *events,
@@ -568,7 +569,7 @@ static void on_exchange_done(void *context, enum exchange_status status)
 		break;
 	case EXCHANGE_TIMEOUT: describe_silence(c); break;
 	case EXCHANGE_PORT_UNREACHABLE:
-		if (c->tunnel[0])
+		if (client_tunnel(c))
 			/* a VPN server closes the port to connections whose
 			 * port forwarding is off */
 			set_message(
@@ -699,8 +700,19 @@ const char *client_gateway_text(const struct client *c)
 	return c->exchange.gateway_text;
 }
 
-const char *client_tunnel(const struct client *c)
+const char *client_tunnel(struct client *c)
 {
+	struct gateway_route route;
+	char error[256];
+
+	/* a one-shot toward a named IPv4 gateway reaches it without its
+	 * route: the route is asked only now, when the answer matters */
+	if (!c->tunnel_known &&
+	    gateway_route_to(&c->exchange.gateway.address, &route, error,
+			     sizeof(error)) == 0)
+		client_set_tunnel(c,
+				  route.tunnel ? route.interface_name : NULL);
+	c->tunnel_known = true;
 	return c->tunnel[0] ? c->tunnel : NULL;
 }
 

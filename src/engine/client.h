@@ -74,8 +74,10 @@ struct client {
 	const struct client_events *events;
 	void *events_context;
 	/* the gateway is the far end of this tunnel ("" if not): a closed
-	 * port is a VPN connection without port forwarding */
+	 * port is a VPN connection without port forwarding; known once the
+	 * owner said so or the route was asked (client_tunnel) */
 	char tunnel[CLIENT_TUNNEL_NAME_SIZE];
+	bool tunnel_known;
 
 	/* the request in flight, or the last one */
 	bool running;		/* from client_start to its end or cancel */
@@ -106,7 +108,8 @@ int client_open(struct client *client, struct eloop *loop,
 void client_close(struct client *client);
 /* The gateway is the far end of the tunnel interface (NULL: it is not):
  * an ICMP port unreachable from it then says that port forwarding is not
- * enabled for the VPN connection. */
+ * enabled for the VPN connection. Without this call, the client asks the
+ * routing table when it first needs to know. */
 void client_set_tunnel(struct client *client, const char *interface);
 /* From now on, events go to these callbacks (any may be NULL). */
 void client_listen(struct client *client, const struct client_events *events,
@@ -146,8 +149,9 @@ bool client_follows_gateway(const struct client *client);
 const struct ip_endpoint *client_gateway(const struct client *client);
 /* the gateway as natpmp writes it: its port shown only if not 5351 */
 const char *client_gateway_text(const struct client *client);
-/* the tunnel the gateway is the far end of, or NULL */
-const char *client_tunnel(const struct client *client);
+/* the tunnel the gateway is the far end of, or NULL; asks the routing
+ * table the first time if the owner did not say */
+const char *client_tunnel(struct client *client);
 /* the address requests go out from */
 const struct ip_address *client_source(const struct client *client);
 const struct epoch_tracker *client_epoch(const struct client *client);

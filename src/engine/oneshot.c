@@ -17,13 +17,14 @@
 static int oneshot_open(struct oneshot *s)
 {
 	const struct options *options = s->options;
-	struct ip_endpoint gateway;
-	struct gateway_route route;
+	struct ip_endpoint gateway = options->gateway;
+	struct gateway_route route = { 0 };
 	struct result failure;
 	const struct protocol *protocol;
-	bool follow;
+	bool follow, routed = policy_route_needed(options, s->family);
 
-	if (policy_gateway(options, s->family, &gateway, &route, &failure) < 0)
+	if (routed &&
+	    policy_gateway(options, s->family, &gateway, &route, &failure) < 0)
 		goto fail;
 	protocol = policy_protocol(options, s->family, s->ledger, &gateway,
 				   &follow);
@@ -31,8 +32,9 @@ static int oneshot_open(struct oneshot *s)
 			s->family == AF_INET6 ? &route.source : NULL,
 			&failure) < 0)
 		goto fail;
-	if (route.tunnel)
-		client_set_tunnel(&s->client, route.interface_name);
+	if (routed)
+		client_set_tunnel(&s->client,
+				  route.tunnel ? route.interface_name : NULL);
 	s->patience = patience_for_command(options->timeout_ms, clock_now_ms());
 	return 0;
 fail:

@@ -70,6 +70,12 @@ int policy_gateway(const struct options *options, int family,
 	return 0;
 }
 
+bool policy_route_needed(const struct options *options, int family)
+{
+	return !options->gateway_given || family != AF_INET ||
+	       diag_verbose_enabled();
+}
+
 const struct protocol *policy_protocol(const struct options *options,
 				       int family, const struct ledger *ledger,
 				       const struct ip_endpoint *gateway,

@@ -19,6 +19,12 @@
 int policy_gateway(const struct options *options, int family,
 		   struct ip_endpoint *gateway, struct gateway_route *route,
 		   struct result *failure);
+/* Whether a one-shot must ask the route before its first request: to
+ * find the gateway, to pick an IPv6 source, or to trace the route under
+ * -v. Toward a named IPv4 gateway the socket finds its own way, and the
+ * route would only tell whether the gateway is a tunnel's far end, which
+ * the client asks when that matters (client_tunnel). */
+bool policy_route_needed(const struct options *options, int family);
 
 /* The protocol to start with toward gateway, and whether to follow the
  * gateway's answers to the other: --pcp or --nat-pmp, else PCP for IPv6

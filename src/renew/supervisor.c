@@ -199,8 +199,8 @@ static void connect_to(struct supervisor *s, const struct ip_endpoint *to,
 		no_gateway(s, &failure);
 		return;
 	}
-	if (route->tunnel)
-		client_set_tunnel(&s->client, route->interface_name);
+	client_set_tunnel(&s->client,
+			  route->tunnel ? route->interface_name : NULL);
 	s->route = *route;
 	s->last_gateway = *to;
 	s->last_source = *client_source(&s->client);

@@ -26,6 +26,20 @@ teardown() {
 	[ "$(gw_count 'recv from=127\.0\.0\.1:[0-9]+ len=2 op=address$')" -eq 1 ]
 }
 
+@test "toward a named IPv4 gateway, address and map ask the kernel for no route, as natpmpc does not (parity in tests/bench)" {
+	start_gateway
+	local trace=$BATS_TEST_TMPDIR/trace
+	strace -f -qq -e trace=socket -o "$trace" "$NATPMP" -g "$GW" address
+	grep -q 'SOCK_DGRAM' "$trace"
+	[ "$(grep -c AF_NETLINK "$trace")" -eq 0 ]
+	strace -f -qq -e trace=socket -o "$trace" "$NATPMP" -g "$GW" map 8080
+	grep -q 'SOCK_DGRAM' "$trace"
+	[ "$(grep -c AF_NETLINK "$trace")" -eq 0 ]
+	# -v traces the route, so it asks
+	strace -f -qq -e trace=socket -o "$trace" "$NATPMP" -v -g "$GW" address 2>/dev/null
+	grep -q 'AF_NETLINK' "$trace"
+}
+
 @test "address -j prints one JSON object with gateway, external_address and epoch" {
 	start_gateway --external 44.1.2.3 --epoch 5000
 	run --separate-stderr natpmp -g "$GW" -j address
