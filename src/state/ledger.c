@@ -30,9 +30,14 @@ void ledger_close(struct ledger *ledger)
 	memset(ledger, 0, sizeof(*ledger));
 }
 
-/* Applies change in memory now, and keeps it for the next save. */
+/* Applies change in memory now, and keeps it for the next save. What has
+ * run out is let go first, as loading the file would: a renew-loop leaves
+ * a mapping behind at each move to another network or gateway, and over
+ * months those would fill the state to STATE_ENTRIES_MAX, each change
+ * copying them all. */
 static void change(struct ledger *ledger, const struct state_change *change)
 {
+	state_drop_stale(&ledger->state, (int64_t)time(NULL));
 	if (state_apply(&ledger->state, change, 1) < 0)
 		diag_verbose("out of memory: the state forgets a change");
 	if (!ledger->directory)

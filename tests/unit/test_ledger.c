@@ -239,6 +239,32 @@ static void test_natpmp_writes_only_news(void)
 	CHECK(!state_changes_durable(&change, 1));
 }
 
+/* A renew-loop that moved thousands of times (another host address,
+ * another gateway) leaves a mapping behind at each move; once those run
+ * out they are let go, so the ledger stays small and a new mapping's
+ * nonce is still learned after more moves than the state holds. */
+static void test_moves_let_go_of_what_ran_out(void)
+{
+	uint8_t nonce[NONCE_SIZE] = { 7, 7, 7 }, got[NONCE_SIZE] = { 0 };
+	struct ledger_key k = key(3000);
+	struct ledger l;
+	size_t before;
+	unsigned i;
+
+	CHECK_EQ(ledger_open(&l, root), 0);
+	before = l.state.mapping_count;
+	for (i = 0; i < STATE_ENTRIES_MAX + 100; i++) {
+		ip_address_set_v4(&k.host, 0x0a000000 + i); /* 10.0.x.y */
+		ledger_granted(&l, &k, nonce, 0); /* ran out at once */
+	}
+	CHECK(l.state.mapping_count <= before + 1);
+	k = key(3001);
+	ledger_granted(&l, &k, nonce, 7200);
+	CHECK(ledger_nonce(&l, &k, got));
+	CHECK(memcmp(got, nonce, NONCE_SIZE) == 0);
+	ledger_close(&l);
+}
+
 /* Waits for the writer to end, polling; the test has no event loop. */
 static void wait_for_writer(struct ledger *l)
 {
@@ -308,6 +334,7 @@ int main(void)
 	test_mappings_without_nonce();
 	test_one_write();
 	test_natpmp_writes_only_news();
+	test_moves_let_go_of_what_ran_out();
 	test_writer();
 	snprintf(command, sizeof(command), "rm -rf %s", root);
 	if (system(command) != 0)
