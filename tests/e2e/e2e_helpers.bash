@@ -257,6 +257,8 @@ start_miniupnpd() {
 		cat "$MINIUPNPD_LOG" >&2
 		return 1
 	fi
+	# its epoch started before this: its age is at least what this says
+	MINIUPNPD_STARTED_NS=$(date +%s%N)
 }
 
 # True once the latest miniupnpd (the Nth start) logged that it listens.
@@ -364,6 +366,20 @@ unmap_closes() {
 	[ "$stderr" = "" ]
 	[ "$(miniupnpd_rule_count prerouting_miniupnpd)" -eq 0 ]
 	run ! wan_send_tcp "$2" "$3" "unmapped-$$"
+}
+
+# let_miniupnpd_age: a restart shows in the gateway's epoch only once the
+# gateway has run longer than the drift RFC 6886 section 3.6 and RFC 6887
+# section 8.5 forgive (2 s, on whole-second epochs, plus 1/8 or 1/16 of
+# the client's time): restarted in its first seconds, miniupnpd answers
+# with an epoch its predecessor could have given, and no client can tell.
+# Waits until the running miniupnpd is 6 s old; call before a restart.
+let_miniupnpd_age() {
+	local age_ms
+	age_ms=$((($(date +%s%N) - MINIUPNPD_STARTED_NS) / 1000000))
+	if [ "$age_ms" -lt 6000 ]; then
+		sleep "$(((6000 - age_ms) / 1000)).$(printf '%03d' $(((6000 - age_ms) % 1000)))"
+	fi
 }
 
 # restart_and_await_rule: starts miniupnpd again after stop_miniupnpd and

@@ -128,6 +128,7 @@ map_json() {
 	wait_until file_has "$received" "^before-$$\$"
 
 	# a reboot: the daemon goes, its rules with it, then it comes back
+	let_miniupnpd_age
 	stop_miniupnpd
 	[ -z "$(ip netns pids "$NS_GW")" ]
 	flush_miniupnpd_rules

@@ -122,6 +122,7 @@ load e2e_helpers
 @test "renew-loop over PCP hears miniupnpd's restart from its ANNOUNCE and has the rule back within 8 s" {
 	start_loop --pcp -l 1h renew-loop 8080
 	wait_until file_has "$LOOP_OUT" " mapped tcp $EXT_IP:8080 "
+	let_miniupnpd_age
 	stop_miniupnpd
 	flush_miniupnpd_rules
 	restart_and_await_rule
@@ -135,6 +136,7 @@ load e2e_helpers
 	start_loop -6 -g "$LAN6_GW" -l 1h renew-loop 8080
 	wait_until file_has "$LOOP_OUT" " mapped tcp \[$LAN6_HOST\]:8080 "
 	[ "$(miniupnpd_rule_count miniupnpd)" -eq 1 ]
+	let_miniupnpd_age
 	stop_miniupnpd
 	flush_miniupnpd_rules
 	local started elapsed
