@@ -178,7 +178,7 @@ ms_until_line() {
 @test "after a failure, retries back off from 1 s, doubling" {
 	start_gateway --map-result 2
 	start_loop -g "$GW" -j -l 60 renew-loop 8080
-	gw_wait_for 'recv .*op=map-tcp' 4
+	# the fourth attempt comes 1 + 2 + 4 = 7 s after the first
 	WAIT_LIMIT=10 gw_wait_for 'recv .*op=map-tcp' 4
 	mapfile -t times < <(gw_times_ms 'recv .*op=map-tcp')
 	local gap1=$((times[1] - times[0])) gap2=$((times[2] - times[1])) gap3=$((times[3] - times[2]))
