@@ -702,17 +702,18 @@ const char *client_gateway_text(const struct client *c)
 
 const char *client_tunnel(struct client *c)
 {
-	struct gateway_route route;
-	char error[256];
-
 	/* a one-shot toward a named IPv4 gateway reaches it without its
-	 * route: the route is asked only now, when the answer matters */
-	if (!c->tunnel_known &&
-	    gateway_route_to(&c->exchange.gateway.address, &route, error,
-			     sizeof(error)) == 0)
-		client_set_tunnel(c,
-				  route.tunnel ? route.interface_name : NULL);
-	c->tunnel_known = true;
+	 * route: the route is asked only now, when the answer matters; no
+	 * route to it is no tunnel */
+	if (!c->tunnel_known) {
+		struct gateway_route route;
+		char error[256];
+		bool tunnel =
+			gateway_route_to(&c->exchange.gateway.address, &route,
+					 error, sizeof(error)) == 0 &&
+			route.tunnel;
+		client_set_tunnel(c, tunnel ? route.interface_name : NULL);
+	}
 	return c->tunnel[0] ? c->tunnel : NULL;
 }
 
