@@ -375,10 +375,11 @@ unmap_closes() {
 # with an epoch its predecessor could have given, and no client can tell.
 # Waits until the running miniupnpd is 6 s old; call before a restart.
 let_miniupnpd_age() {
-	local age_ms
-	age_ms=$((($(date +%s%N) - MINIUPNPD_STARTED_NS) / 1000000))
-	if [ "$age_ms" -lt 6000 ]; then
-		sleep "$(((6000 - age_ms) / 1000)).$(printf '%03d' $(((6000 - age_ms) % 1000)))"
+	local left_ms seconds
+	left_ms=$((6000 - ($(date +%s%N) - MINIUPNPD_STARTED_NS) / 1000000))
+	if [ "$left_ms" -gt 0 ]; then
+		printf -v seconds '%d.%03d' $((left_ms / 1000)) $((left_ms % 1000))
+		sleep "$seconds"
 	fi
 }
 
