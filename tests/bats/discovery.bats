@@ -42,6 +42,7 @@ lan_reaches_its_router() {
 # killing it would leave the watch running (and writing to $WATCH_LOG).
 start_watch() {
 	WATCH_LOG=$BATS_TEST_TMPDIR/watch.log
+	empty_logs "$WATCH_LOG"
 	ip netns exec "$NS_LAN" "$DISCOVER" --watch "$1" >"$WATCH_LOG" 2>&1 3>&- &
 	WATCH_PID=$!
 	track_background "$WATCH_PID"
@@ -287,8 +288,6 @@ watch_saw() {
 		# shellcheck disable=SC2086 # the change is ip's arguments
 		ip -n "$NS_LAN" $change
 		# a notification, not a time: the limit only bounds a failure
-		# (one run under ASan beside two busy loops saw none within
-		# 5 s; the change is named above should it happen again)
 		WAIT_LIMIT=15 wait_until watch_saw '^changed$'
 		stop_watch
 	done

@@ -85,6 +85,16 @@ end_background() {
 	BACKGROUND_PIDS=
 }
 
+# Empties the logs a background process is about to write, here and now:
+# its start is asynchronous, and what an earlier process of the same test
+# left there must not pass for what this one says.
+empty_logs() {
+	local log
+	for log in "$@"; do
+		: >"$log"
+	done
+}
+
 # Polls for a condition every 20 ms, up to a limit in seconds (default 5).
 wait_until() {
 	local limit=${WAIT_LIMIT:-5} waited=0
@@ -185,6 +195,8 @@ now_ms() {
 start_notify_listener() {
 	local socket=$BATS_TEST_TMPDIR/notify.sock
 	NOTES=$BATS_TEST_TMPDIR/notes
+	empty_logs "$NOTES"
+	rm -f "$socket"
 	# fd 3 closed: a test that fails before killing it does not hang bats
 	"$BUILD/tests/notify_listen" "$socket" >"$NOTES" 3>&- &
 	LISTENER=$!

@@ -45,6 +45,7 @@ in_lan() {
 start_loop_with_hook() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# shellcheck disable=SC2086 # options, a word each
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "$@" "$NATPMP" -l 4 \
 		renew-loop 0/both --on-change "$HOOK" ${LOOP_OPTIONS:-} \

@@ -60,6 +60,7 @@ teardown() {
 start_pcp_loop() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# shellcheck disable=SC2086 # a wrapper is a command with arguments
 	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
 	LOOP_PID=$!

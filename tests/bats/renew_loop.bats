@@ -25,6 +25,7 @@ teardown() {
 start_loop() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# the binary itself, not the natpmp() wrapper function, so that
 	# LOOP_PID is natpmp's own pid and signals reach it
 	# shellcheck disable=SC2086
@@ -520,6 +521,7 @@ start_loop_as() {
 	shift 2
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# shellcheck disable=SC2086 # a wrapper is a command with arguments
 	prlimit --nproc="$nproc" \
 		setpriv --reuid="$uid" --regid="$uid" --clear-groups \

@@ -18,6 +18,7 @@ teardown() {
 start_lan_loop() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# shellcheck disable=SC2086 # a wrapper is a command with arguments
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY ${NATPMP_WRAPPER:-} \
 		"$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &

@@ -17,6 +17,7 @@ VPN_PERSONALITY=(--speaks nat-pmp --max-lifetime 60 --random-port)
 start_loop() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	# shellcheck disable=SC2086 # a wrapper is a command with arguments
 	${NATPMP_WRAPPER:-} "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
 	LOOP_PID=$!

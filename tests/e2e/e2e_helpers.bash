@@ -53,6 +53,16 @@ natpmp() {
 	in_lan env -u NATPMP_GATEWAY "${NATPMP_WRAPPER_WORDS[@]}" "$NATPMP" "$@"
 }
 
+# Empties the logs a background process is about to write, here and now:
+# its start is asynchronous, and what an earlier process of the same test
+# left there must not pass for what this one says.
+empty_logs() {
+	local log
+	for log in "$@"; do
+		: >"$log"
+	done
+}
+
 # Polls a command every 0.1 s until it succeeds, for up to WAIT_LIMIT
 # seconds (default 5).
 wait_until() {
@@ -401,6 +411,7 @@ restart_and_await_rule() {
 start_loop() {
 	LOOP_OUT=$BATS_TEST_TMPDIR/loop.out
 	LOOP_ERR=$BATS_TEST_TMPDIR/loop.err
+	empty_logs "$LOOP_OUT" "$LOOP_ERR"
 	ip netns exec "$NS_LAN" env -u NATPMP_GATEWAY "${NATPMP_WRAPPER_WORDS[@]}" "$NATPMP" "$@" >"$LOOP_OUT" 2>"$LOOP_ERR" 3>&- &
 	LOOP_PID=$!
 }
