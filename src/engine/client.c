@@ -69,13 +69,14 @@ int client_new_nonce(uint8_t nonce[NONCE_SIZE])
 	return os_random(nonce, NONCE_SIZE);
 }
 
-/* A datagram that answered no request: counted while one waits. */
+/* A datagram that answered no request: counted while one waits (not
+ * what was queued before it was sent). */
 static void tally_stray(struct client *c, const uint8_t *datagram,
 			size_t length, const char *note)
 {
 	const struct protocol *other = protocol_backend(c->protocol->other);
 
-	if (c->running)
+	if (c->running && c->exchange.busy)
 		stray_tally_add(&c->strays, datagram, length,
 				c->protocol->has_form(datagram, length) ||
 					other->has_form(datagram, length),
@@ -361,8 +362,11 @@ static void on_other_answered(void *context)
 	/* the request goes on waiting unless the answer is enough to move */
 	if (!c->running || !may_follow_other(c))
 		return;
-	/* NAT-PMP's presence request is the address request: keep it */
-	if (ip_address_is_set(address) && !ip_address_is_unspecified(address))
+	/* NAT-PMP's presence request is the address request: keep it, if
+	 * it was a success (RFC 6886 section 3.2: an error's address MUST
+	 * be ignored) */
+	if (fallback_reply(&c->fallback)->failure == FAILURE_NONE &&
+	    ip_address_is_set(address) && !ip_address_is_unspecified(address))
 		c->external_address = *address;
 	exchange_cancel(&c->exchange);
 	switch_to_other(c);

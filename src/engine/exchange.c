@@ -169,7 +169,22 @@ static void arm(struct exchange *ex)
 	eloop_timer_at(ex->loop, &ex->send_timer, at);
 }
 
-/* Sends one copy; false when that ended the request. */
+/* Puts the request on the wire; false when that ended the request. */
+static bool transmit(struct exchange *ex)
+{
+	if (send(ex->fd, ex->request, ex->length, 0) >= 0)
+		return true;
+	ex->error_number = errno;
+	if (is_transient(errno)) {
+		diag_verbose("send failed: %s", strerror(errno));
+		return true;
+	}
+	finish(ex, errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
+					 : EXCHANGE_SYSTEM_ERROR);
+	return false;
+}
+
+/* Sends the schedule's next copy; false when that ended the request. */
 static bool send_once(struct exchange *ex)
 {
 	int max = ex->schedule->max_sends;
@@ -186,16 +201,7 @@ static bool send_once(struct exchange *ex)
 	ex->last_wait_ms = ex->schedule->next_wait_ms(ex->last_wait_ms,
 						      os_random_number());
 	ex->next_send_ms += ex->last_wait_ms;
-	if (send(ex->fd, ex->request, ex->length, 0) >= 0)
-		return true;
-	ex->error_number = errno;
-	if (is_transient(errno)) {
-		diag_verbose("send failed: %s", strerror(errno));
-		return true;
-	}
-	finish(ex, errno == ECONNREFUSED ? EXCHANGE_PORT_UNREACHABLE
-					 : EXCHANGE_SYSTEM_ERROR);
-	return false;
+	return transmit(ex);
 }
 
 static void on_send_timer(void *context)
@@ -241,21 +247,33 @@ static void on_progress_timer(void *context)
 		       clock_now_ms() + PROGRESS_EVERY_MS);
 }
 
-/* Whatever is queued before a request is sent answers an earlier one. */
-static void discard_queued(struct exchange *ex)
-{
-	uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
-	ssize_t n;
+static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
+			  ssize_t n, const struct sockaddr_storage *from,
+			  socklen_t from_length);
 
-	/* a pending error (a late ICMP) does not end the queue: read on
-	 * until there is nothing left */
-	while ((n = recv(ex->fd, datagram, sizeof(datagram),
-			 MSG_DONTWAIT | MSG_TRUNC)) >= 0 ||
-	       (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBADF)) {
+/* Whatever is queued before a request is sent answers an earlier one, or
+ * is news the gateway sent unasked (RFC 6887 section 14.2): the stray
+ * handler hears it, as it would have a moment earlier. A batch at most,
+ * as in on_readable: a flood must not hold the loop here; what is left
+ * is read there, a batch per turn. */
+static void take_queued(struct exchange *ex)
+{
+	int reads;
+
+	for (reads = 0; reads < READS_PER_TURN; reads++) {
+		uint8_t datagram[PROTOCOL_DATAGRAM_MAX + 1];
+		struct sockaddr_storage from;
+		socklen_t from_length = sizeof(from);
+		ssize_t n = recvfrom(ex->fd, datagram, sizeof(datagram),
+				     MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &from_length);
+
 		if (n >= 0)
-			diag_verbose(
-				"discarded %zd bytes queued before this request",
-				n);
+			take_datagram(ex, datagram, n, &from, from_length);
+		else if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			 errno == EBADF)
+			return;
+		/* else a late ICMP error for an earlier request: read on */
 	}
 }
 
@@ -264,8 +282,10 @@ void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 		    int64_t deadline_ms, exchange_match_fn match,
 		    exchange_done_fn done, void *context)
 {
-	int64_t now = clock_now_ms();
+	int64_t now;
 
+	take_queued(ex);
+	now = clock_now_ms();
 	if (length > sizeof(ex->request))
 		length = sizeof(ex->request);
 	memcpy(ex->request, request, length);
@@ -283,7 +303,7 @@ void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 	ex->error_number = 0;
 	ex->waited_ms = 0;
 	ex->deadline_reached = false;
-	discard_queued(ex);
+	ex->kicked = false;
 	if (ex->progress || ex->waiting_changed)
 		eloop_timer_at(ex->loop, &ex->progress_timer,
 			       now + PROGRESS_AFTER_MS);
@@ -301,6 +321,19 @@ void exchange_kick(struct exchange *ex)
 {
 	if (!ex->busy)
 		return;
+	/* the schedule starts over once per request: news that keeps
+	 * coming (announcements forged every 2 s) must not keep a request
+	 * from ever running out; later news is worth one copy now, off the
+	 * schedule */
+	if (ex->kicked) {
+		ex->sends++;
+		diag_verbose("send %d to %s: %s (%zu bytes), once more now",
+			     ex->sends, ex->gateway_text, ex->label,
+			     ex->length);
+		transmit(ex);
+		return;
+	}
+	ex->kicked = true;
 	ex->next_send_ms = clock_now_ms();
 	ex->last_wait_ms = 0;
 	ex->round_sends = 0;
@@ -383,7 +416,10 @@ static void on_readable(void *context, int fd, short revents)
 	 * a batch per turn of the loop: timers and signals keep their time,
 	 * and the rest stays readable for the next turn */
 	for (reads = 0; reads < READS_PER_TURN; reads++) {
-		uint8_t datagram[PROTOCOL_DATAGRAM_MAX];
+		/* one byte more than a datagram may have: a longer one is
+		 * seen as too long even where MSG_TRUNC reports no more than
+		 * was read */
+		uint8_t datagram[PROTOCOL_DATAGRAM_MAX + 1];
 		struct sockaddr_storage from;
 		socklen_t from_length = sizeof(from);
 		ssize_t n = recvfrom(fd, datagram, sizeof(datagram),

@@ -72,6 +72,7 @@ struct exchange {
 	/* what the request in flight, or the last one, saw */
 	int sends;	 /* in all */
 	int round_sends; /* since the schedule last started over */
+	bool kicked;	 /* it was kicked: the schedule started over */
 	int64_t waited_ms;
 	int error_number;      /* system error, or the last ICMP error seen */
 	bool deadline_reached; /* the caller's patience, not the schedule,
@@ -105,7 +106,8 @@ void exchange_set_stray(struct exchange *exchange, exchange_stray_fn stray,
 void exchange_cancel(struct exchange *exchange);
 
 /* Sends the request in flight again now and restarts its waits from the
- * first, e.g. when the gateway just announced it is back. */
+ * first, e.g. when the gateway just announced it is back. Once per request:
+ * a later kick sends one copy now and leaves the schedule as it was. */
 void exchange_kick(struct exchange *exchange);
 
 /* The address the kernel would send from to gateway, found by connecting

@@ -76,8 +76,12 @@ static enum natpmp_verdict decode(const uint8_t *d, size_t length,
 		reply->has_epoch = true;
 		reply->epoch = wire_get32(d + 4);
 		if (!is_map) {
-			reply->has_address = true;
-			reply->external_address = wire_get32(d + 8);
+			/* section 3.2: with a non-zero result the address
+			 * MUST be ignored */
+			reply->has_address =
+				reply->result == NATPMP_RESULT_SUCCESS;
+			if (reply->has_address)
+				reply->external_address = wire_get32(d + 8);
 			return NATPMP_REPLY_ACCEPTED;
 		}
 		reply->has_mapping = true;

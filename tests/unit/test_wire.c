@@ -133,6 +133,9 @@ static void test_error_reply_forms(void)
 	struct natpmp_request other_port = map_tcp_8080;
 	struct natpmp_reply decoded;
 	uint8_t address_error[8] = { 0, 128, 0, 3, 0, 0, 0, 1 };
+	/* result 2 (not authorized), with an address all the same */
+	static const uint8_t full_error[12] = { 0, 128, 0,   2, 0,   0,
+						0, 9,	203, 0, 113, 7 };
 
 	other_port.internal_port = 1;
 	CHECK_EQ(natpmp_reply_decode(short_error, 8, &map_tcp_8080, &decoded),
@@ -152,6 +155,13 @@ static void test_error_reply_forms(void)
 		 NATPMP_REPLY_ACCEPTED);
 	CHECK_EQ(decoded.result, 3);
 	CHECK(!decoded.has_address);
+	/* section 3.2: a full-length error reply's address MUST be ignored */
+	CHECK_EQ(natpmp_reply_decode(full_error, 12, &address, &decoded),
+		 NATPMP_REPLY_ACCEPTED);
+	CHECK_EQ(decoded.result, 2);
+	CHECK(decoded.has_epoch);
+	CHECK(!decoded.has_address);
+	CHECK_EQ(decoded.external_address, 0);
 }
 
 /* A late answer to a renewal must not pass for the answer to the deletion
