@@ -362,11 +362,9 @@ static void on_other_answered(void *context)
 	/* the request goes on waiting unless the answer is enough to move */
 	if (!c->running || !may_follow_other(c))
 		return;
-	/* NAT-PMP's presence request is the address request: keep it, if
-	 * it was a success (RFC 6886 section 3.2: an error's address MUST
-	 * be ignored) */
-	if (fallback_reply(&c->fallback)->failure == FAILURE_NONE &&
-	    ip_address_is_set(address) && !ip_address_is_unspecified(address))
+	/* NAT-PMP's presence request is the address request: keep it (the
+	 * codec gives none from an error, RFC 6886 section 3.2) */
+	if (ip_address_is_set(address) && !ip_address_is_unspecified(address))
 		c->external_address = *address;
 	exchange_cancel(&c->exchange);
 	switch_to_other(c);

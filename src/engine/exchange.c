@@ -247,36 +247,6 @@ static void on_progress_timer(void *context)
 		       clock_now_ms() + PROGRESS_EVERY_MS);
 }
 
-static bool take_datagram(struct exchange *ex, const uint8_t *datagram,
-			  ssize_t n, const struct sockaddr_storage *from,
-			  socklen_t from_length);
-
-/* Whatever is queued before a request is sent answers an earlier one, or
- * is news the gateway sent unasked (RFC 6887 section 14.2): the stray
- * handler hears it, as it would have a moment earlier. A batch at most,
- * as in on_readable: a flood must not hold the loop here; what is left
- * is read there, a batch per turn. */
-static void take_queued(struct exchange *ex)
-{
-	int reads;
-
-	for (reads = 0; reads < READS_PER_TURN; reads++) {
-		uint8_t datagram[PROTOCOL_DATAGRAM_MAX + 1];
-		struct sockaddr_storage from;
-		socklen_t from_length = sizeof(from);
-		ssize_t n = recvfrom(ex->fd, datagram, sizeof(datagram),
-				     MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &from_length);
-
-		if (n >= 0)
-			take_datagram(ex, datagram, n, &from, from_length);
-		else if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			 errno == EBADF)
-			return;
-		/* else a late ICMP error for an earlier request: read on */
-	}
-}
-
 void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 		    const char *label, const struct retry_schedule *schedule,
 		    int64_t deadline_ms, exchange_match_fn match,
@@ -284,7 +254,12 @@ void exchange_start(struct exchange *ex, const uint8_t *request, size_t length,
 {
 	int64_t now;
 
-	take_queued(ex);
+	/* Whatever is queued before a request is sent answers an earlier
+	 * one, or is news the gateway sent unasked (RFC 6887 section 14.2):
+	 * read as the loop reads it when no request waits, it reaches the
+	 * stray handler as it would have a moment earlier; one batch, as
+	 * there, so that a flood cannot hold the loop here */
+	on_readable(ex, ex->fd, POLLIN);
 	now = clock_now_ms();
 	if (length > sizeof(ex->request))
 		length = sizeof(ex->request);
